@@ -1,0 +1,56 @@
+#include "core/runtime.h"
+
+#include <thread>
+
+#include "core/error.h"
+
+#ifndef IPBENCH_GIT_REVISION
+#define IPBENCH_GIT_REVISION "unknown"
+#endif
+#ifndef IPBENCH_BUILD_TYPE
+#define IPBENCH_BUILD_TYPE "unknown"
+#endif
+#ifndef IPBENCH_VERSION
+#define IPBENCH_VERSION "0.0.0"
+#endif
+
+namespace ipbench {
+
+int configure_threads(int threads) {
+  require(threads >= 0, "threads = ", threads, ". Violated: threads >= 0 (0 = all cores)");
+  int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
+  if (n < 1) n = 1;
+  at::set_num_threads(n);
+  return at::get_num_threads();
+}
+
+torch::Device resolve_device(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  if (name == "cpu") return torch::Device(torch::kCPU);
+  if (name.rfind("cuda", 0) == 0) {
+    require(torch::cuda::is_available(), "device = ", name,
+            ": CUDA is not available (no GPU, or LibTorch was built without CUDA); use device = cpu or auto");
+    try {
+      torch::Device d(name);
+      require(d.index() < static_cast<int>(torch::cuda::device_count()), "device = ", name, ": only ",
+              torch::cuda::device_count(), " CUDA device(s) present");
+      return d;
+    } catch (const c10::Error&) {
+      throw Error(str_cat("device = ", name, ": not a device name (use auto, cpu, cuda or cuda:N)"));
+    }
+  }
+  throw Error(str_cat("device = ", name, ": not a device name (use auto, cpu, cuda or cuda:N)"));
+}
+
+bool optimized_build() {
+  const std::string t = IPBENCH_BUILD_TYPE;
+  return t == "Release" || t == "RelWithDebInfo" || t == "MinSizeRel";
+}
+
+std::string context_line() {
+  return str_cat("ipbench ", IPBENCH_VERSION, " (git ", IPBENCH_GIT_REVISION, ", ", IPBENCH_BUILD_TYPE,
+                 " build) | LibTorch ", TORCH_VERSION, " | threads ", at::get_num_threads(),
+                 " | CUDA ", torch::cuda::is_available() ? "available" : "not available");
+}
+
+}  // namespace ipbench

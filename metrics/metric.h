@@ -1,0 +1,32 @@
+#pragma once
+// Per-sample metrics. Convention: images are compared on the [0, 1] scale, u = (clamp(x, -1, 1) + 1)/2,
+// one value per sample (never aggregated here). `residual` is measured in the measurement's own
+// units ([-1, 1] image scale) on the unclamped reconstruction: ||y - A(x_hat)||_2 / sqrt(m).
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+
+#include "core/registry.h"
+
+namespace ipbench {
+
+struct MetricInput {
+  torch::Tensor x_hat;   ///< [B, C, H, W] reconstructions, [-1, 1] scale (may lie outside)
+  torch::Tensor x_true;  ///< [1 or B, C, H, W] ground truth, [-1, 1]
+  torch::Tensor y;       ///< [1 or B, m...] the measurement
+  torch::Tensor a_x_hat; ///< [B, m...] A(x_hat), computed once by the caller
+};
+
+struct MetricEntry {
+  ComponentInfo info;
+  bool lower_better = true;
+  /// Returns [B] float64 on the CPU; non-finite inputs give NaN for that sample.
+  std::function<torch::Tensor(const MetricInput&)> compute;
+};
+
+Registry<MetricEntry>& metric_registry();
+/// Registers l1, psnr, ssim, residual (idempotent).
+void register_builtin_metrics();
+
+}  // namespace ipbench

@@ -1,0 +1,44 @@
+#pragma once
+// Noise designs: how the K members of each coupled group draw their Gaussian noise.
+//
+// A design turns keyed iid normals into coupled draws. For group g of an item, draw index i, the
+// base key is derive_key(stream key, g, i); member draws are a deterministic function of that key,
+// so results never depend on how groups are batched. Every member is marginally exactly N(0, I).
+//   iid:        K = 1, z = u
+//   antithetic: K = 2, (z_0, z_1) = (u, -u) -- couples EVERY draw of a trajectory
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "core/registry.h"
+
+namespace ipbench {
+
+class NoiseDesign {
+ public:
+  virtual ~NoiseDesign() = default;
+  virtual std::string name() const = 0;
+  /// K, the number of coupled members per group.
+  virtual int64_t group_size() const = 0;
+  /// Draws for groups [first_group, first_group + num_groups) at draw index `draw`:
+  /// a CPU tensor [num_groups * K, sample_shape...] of dtype `dtype` (float or double),
+  /// members of one group contiguous.
+  virtual torch::Tensor draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                             at::IntArrayRef sample_shape, torch::ScalarType dtype) const = 0;
+  /// One line for reports.
+  virtual std::string describe() const = 0;
+};
+
+struct DesignEntry {
+  ComponentInfo info;
+  std::function<std::shared_ptr<NoiseDesign>(const Section&)> make;
+};
+
+Registry<DesignEntry>& design_registry();
+/// Registers iid and antithetic (idempotent).
+void register_builtin_designs();
+
+}  // namespace ipbench

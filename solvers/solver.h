@@ -1,0 +1,69 @@
+#pragma once
+// Solver: an inverse-problem solver, `Options` + solve(problem, noise).
+//
+// A solver draws EVERY random number from the NoiseStream (never torch::randn or another RNG), so
+// the harness controls coupling. It declares what it needs from the operator; the harness refuses a
+// mismatched (solver, operator) pair before running anything.
+#include <torch/torch.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/registry.h"
+#include "models/denoiser.h"
+#include "noise/noise_stream.h"
+#include "operators/operator.h"
+
+namespace ipbench {
+
+struct Problem {
+  const Denoiser& prior;
+  const Operator& op;
+  torch::Tensor y;  ///< [1, m...] the measurement of one item (broadcast over the batch)
+};
+
+/// Per-sample termination status; anything but kOk makes the sample's metrics NaN.
+enum class SampleStatus { kOk, kNonFinite };
+const char* to_string(SampleStatus s);
+
+struct SolveResult {
+  torch::Tensor x;                    ///< [G*K, C, H, W] reconstructions (CPU or device)
+  int64_t nfe = 0;                    ///< network evaluations per sample
+  std::vector<SampleStatus> status;   ///< one per sample
+  std::string used;                   ///< what was used (steps, variance, device), for reports
+};
+
+struct Requirements {
+  bool linear_operator = false;  ///< needs A linear (with a true adjoint)
+  std::string describe() const;
+};
+
+class Solver {
+ public:
+  virtual ~Solver() = default;
+  virtual SolveResult solve(const Problem& problem, NoiseStream& noise) const = 0;
+  virtual Requirements requirements() const { return {}; }
+  /// Network evaluations per sample, known before running (for summaries and planning).
+  virtual int64_t nfe_per_sample() const = 0;
+  /// One line: the solver and its resolved options.
+  virtual std::string describe() const = 0;
+};
+
+struct SolverEntry {
+  ComponentInfo info;
+  Requirements requirements;
+  std::function<std::unique_ptr<Solver>(const Section&)> make;
+};
+
+Registry<SolverEntry>& solver_registry();
+/// Registers dps (idempotent).
+void register_builtin_solvers();
+
+/// Throws Error when `solver` cannot run with `op` (names both and the rule).
+void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
+                      bool op_linear);
+
+}  // namespace ipbench

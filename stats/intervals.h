@@ -1,0 +1,49 @@
+#pragma once
+// Interval estimators over iid units (specs/noise-and-stats.md section 4).
+//
+// Variances are computed in two passes. Undefined quantities (fewer than two units, zero variance
+// in a ratio) are NaN, never 0.
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+namespace ipbench {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+/// Quantile of Student's t with `df` degrees of freedom (df may be fractional, > 0).
+double student_t_quantile(double p, double df);
+/// Quantile of the F distribution F(df1, df2).
+double fisher_f_quantile(double p, double df1, double df2);
+
+double mean(const std::vector<double>& v);
+/// Unbiased sample variance (two passes); NaN when v.size() < 2.
+double sample_variance(const std::vector<double>& v);
+
+struct Interval {
+  double mean = kNaN;
+  double se = kNaN;    ///< standard error of the mean
+  double low = kNaN;
+  double high = kNaN;
+  double df = kNaN;    ///< degrees of freedom of the t quantile
+  int64_t units = 0;
+  double width() const { return high - low; }
+};
+
+/// mean +- t_{U-1, (1+c)/2} s_U / sqrt(U) over iid units.
+Interval t_interval(const std::vector<double>& units, double confidence = 0.95);
+
+struct RatioInterval {
+  double value = kNaN;
+  double low = kNaN;
+  double high = kNaN;
+};
+
+/// Fisher-z interval for a correlation: tanh(atanh(rho) -+ z_{(1+c)/2} / sqrt(n_eff - 3)).
+RatioInterval fisher_z_interval(double rho, double n_eff, double confidence = 0.95);
+
+/// Interval for a ratio of variances RE = v1/v2 estimated with df1 and df2 degrees of freedom:
+/// [RE / F_{(1+c)/2}(df1, df2), RE / F_{(1-c)/2}(df1, df2)].
+RatioInterval variance_ratio_interval(double ratio, double df1, double df2, double confidence = 0.95);
+
+}  // namespace ipbench

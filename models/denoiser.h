@@ -8,6 +8,10 @@
 // and mapping sigma = sqrt((1 - abar)/abar) to its timestep, so every solver runs on every prior.
 // Models trained with a learned variance (DPS checkpoints, 2C output channels) also return the
 // variance interpolation v in [-1, 1] of improved DDPM's "learned_range" (specs/solvers.md 0.3).
+// The built-in priors also accept a 0-dim (or [1]) sigma, broadcast over the batch.
+//
+// Built-in priors (docs/priors.md): models/empirical_prior.h, gaussian_prior.h, gmm_prior.h,
+// torchscript_prior.h; their registry entries live in models/priors.cpp.
 #include <torch/torch.h>
 
 #include <functional>

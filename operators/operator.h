@@ -8,6 +8,10 @@
 // An operator instance is built for one image shape and one problem key (an item): random parts of
 // the problem (inpainting masks, box positions) are drawn from that key when it is built and stay
 // fixed for every sample of that item.
+//
+// Built-in operators (docs/operators.md): inpaint (inpaint.h), gaussian_blur (gaussian_blur.h),
+// superres (superres.h). Adding one = Options struct + Operator subclass + make_operator_entry<>()
+// in register_builtin_operators(); the registry-driven tests (tests/test_operators.cpp) then cover it.
 #include <torch/torch.h>
 
 #include <functional>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/options.h"
 #include "core/registry.h"
 
 namespace ipbench {
@@ -34,13 +39,21 @@ struct MeasurementOptions {
 class Operator {
  public:
   explicit Operator(MeasurementOptions noise) : noise_(noise) {}
+  /// Also records the image shape [C, H, W], which the default (autograd) adjoint needs.
+  Operator(MeasurementOptions noise, std::vector<int64_t> image_shape)
+      : noise_(noise), image_shape_(std::move(image_shape)) {}
   virtual ~Operator() = default;
 
   virtual std::string name() const = 0;
   virtual bool linear() const = 0;
   virtual torch::Tensor forward(const torch::Tensor& x) const = 0;
-  /// True adjoint; the default throws (nonlinear operators).
+  /// True adjoint A^T y. The default throws Error for nonlinear operators and returns vjp_adjoint(y)
+  /// for linear ones; subclasses may override it with a closed form.
   virtual torch::Tensor adjoint(const torch::Tensor& y) const;
+  /// A^T y as the vector-Jacobian product of the linear forward: A^T y = d<A(x), y>/dx at x = 0.
+  /// Exact for any linear forward (padding, strides, ...); differentiable in y when y requires grad.
+  /// Requires image_shape() (TORCH_CHECK) and a linear operator (Error otherwise).
+  torch::Tensor vjp_adjoint(const torch::Tensor& y) const;
   /// Shape of one measurement (without the batch dimension).
   virtual std::vector<int64_t> measurement_shape() const = 0;
   /// One line: the operator and its resolved parameters.
@@ -51,9 +64,18 @@ class Operator {
   const MeasurementOptions& noise() const { return noise_; }
   /// Number of scalar measurements per sample (product of measurement_shape()).
   int64_t measurement_size() const;
+  /// Image shape [C, H, W] the operator was built for; empty when the subclass did not record it.
+  const std::vector<int64_t>& image_shape() const { return image_shape_; }
+
+ protected:
+  /// TORCH_CHECKs that x is [B, C, H, W] with [C, H, W] == image_shape() (when recorded).
+  void check_input(const torch::Tensor& x) const;
+  /// TORCH_CHECKs that y is [B] + measurement_shape().
+  void check_measurement(const torch::Tensor& y) const;
 
  private:
   MeasurementOptions noise_;
+  std::vector<int64_t> image_shape_;
 };
 
 /// Where an operator instance lives.
@@ -64,6 +86,13 @@ struct OperatorContext {
   torch::ScalarType dtype = torch::kFloat;
 };
 
+/// Throws Error naming `op` unless ctx.image_shape is [C, H, W] with all sizes >= 1.
+void require_image_shape(const OperatorContext& ctx, const std::string& op);
+
+/// `cached` when it already has x's dtype and device, else `master` (any dtype) cast to them: operators
+/// keep float64 masters of their constants so that a float64 input never sees float32 rounding.
+torch::Tensor constant_like(const torch::Tensor& cached, const torch::Tensor& master, const torch::Tensor& x);
+
 /// Builds instances of a configured operator; throws Error when the image shape does not fit.
 using OperatorBuilder = std::function<std::unique_ptr<Operator>(const OperatorContext&)>;
 
@@ -73,6 +102,29 @@ struct OperatorEntry {
   /// Reads and validates the options of one config section, returning a builder.
   std::function<OperatorBuilder(const Section&)> parse;
 };
+
+/// Entry for an operator class Op that has `using Options = ...;` (fields(), validate()) and a
+/// constructor Op(MeasurementOptions, Options, const OperatorContext&) throwing Error on a bad shape.
+/// info.options = MeasurementOptions' docs followed by Op::Options' docs; parse() reads both from the
+/// same section (read_options validates them) and returns a builder.
+template <class Op>
+OperatorEntry make_operator_entry(const std::string& name, const std::string& description, bool linear) {
+  using Options = typename Op::Options;
+  OperatorEntry e;
+  e.info.name = name;
+  e.info.description = description;
+  e.info.options = describe_options<MeasurementOptions>();
+  for (auto& doc : describe_options<Options>()) e.info.options.push_back(std::move(doc));
+  e.linear = linear;
+  e.parse = [](const Section& section) -> OperatorBuilder {
+    const auto noise = read_options<MeasurementOptions>(section);
+    const auto options = read_options<Options>(section);
+    return [noise, options](const OperatorContext& ctx) -> std::unique_ptr<Operator> {
+      return std::make_unique<Op>(noise, options, ctx);
+    };
+  };
+  return e;
+}
 
 Registry<OperatorEntry>& operator_registry();
 /// Registers inpaint, gaussian_blur and superres (idempotent).

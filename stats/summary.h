@@ -2,17 +2,35 @@
 // From records to per-cell statistics: the group estimator, dataset-level intervals, coupling
 // diagnostics and relative efficiency (specs/noise-and-stats.md section 4, docs/statistics.md).
 //
-// Units are coupled groups: a group's value is the mean of its K members; a group with a failed
-// member is excluded (and counted). Per item, a Student-t interval over its groups. Per cell:
+// Units are coupled groups: a group's value is the mean of its K members; a group with a member whose
+// value is not finite (counted in samples_failed) or missing (absent from the record's metrics, not
+// counted) is excluded. Item i has U_i complete groups, units u_ig, item mean m_i, unit variance
+// s_i^2 and a Student-t interval over its units. Per cell and metric:
 //  * `ci`          interval for the mean over the benchmark's items given those items (noise only):
-//                  Var = sum_i s_i^2/U_i / I^2, Welch-Satterthwaite degrees of freedom;
-//  * `population`  t interval over item means (items as a sample of the dataset: includes
-//                  between-item variance);
-//  * `ci_width_item_mean` mean over items of the per-item interval width (antithetic paper Table 3);
-//  * for K > 1: rho (K = 2: 2 s_ab/(s_a^2 + s_b^2), pooled over items; K > 2: rhobar) with a Fisher-z
-//    interval, and the in-run efficiency sigma^2/(K Var(g)) from pooled member variances;
-//  * against the baseline design (iid) of the same operator and solver: measured relative efficiency
-//    at equal sample budget, sum_i s^2_MC,i / sum_i K s^2_g,i, with an F interval.
+//                  items with U_i >= 2 (I of them), mean = sum m_i / I, Var = sum_i s_i^2/U_i / I^2,
+//                  Welch-Satterthwaite df = (sum a_i)^2 / sum a_i^2/(U_i - 1), a_i = s_i^2/U_i
+//                  (df = sum (U_i - 1) when every s_i^2 = 0); `ci.units` = groups in those items;
+//  * `population`  t interval over item means m_i (U_i >= 1; items as a sample of the dataset:
+//                  includes between-item variance);
+//  * `ci_width_item_mean` mean over items with U_i >= 2 of the per-item interval width (antithetic
+//                  paper Table 3);
+//  * pooled within-item variances: sigma2_member = sum_i sum_{g,k} (x_igk - m_i)^2 / sum_i (U_i K - 1)
+//    (every member of a used group, coupling ignored: each member is marginally one plain sample),
+//    var_group = sum_i (U_i - 1) s_i^2 / sum_i (U_i - 1), with those denominators as their df;
+//  * for K > 1: rho with a Fisher-z interval. K = 2: 2 S_ab/(S_aa + S_bb), centered cross products of
+//    member 0 (a) and member 1 (b) at per-item member means, pooled over items, n_eff = sum_i U_i -
+//    (I - 1) (one pair lost per item centering beyond the first). K > 2: rhobar = (K var_group /
+//    sigma2_member - 1)/(K - 1), n_eff = groups_used (a heuristic interval);
+//  * for K > 1: in-run efficiency sigma2_member / (K var_group) = 1/(1 + (K-1) rhobar), with an
+//    approximate F interval variance_ratio_interval(value, df_member, df_group) (approximate: both
+//    variances come from the same samples and are dependent);
+//  * for a cell whose design is not options.baseline_design, when a cell with the same operator and
+//    solver and the baseline design exists: the measured relative efficiency at equal sample budget,
+//    RE = (K_b var_group_b) / (K var_group) (N times the variance of each estimator; K_b = 1 for iid),
+//    pooled over items, with the F interval variance_ratio_interval(RE, df_group_b, df_group).
+// Undefined quantities are NaN. Records of one cell must agree on op/solver/design/group_size and
+// hold each (item, group, member) at most once with 0 <= member < K; otherwise summarize() throws
+// ipbench::Error (corrupt or mis-merged record stores are user errors).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -33,18 +51,18 @@ struct MetricSummary {
   double var_group = kNaN;     ///< pooled within-item variance of group means
   double variance_df_member = kNaN, variance_df_group = kNaN;
   RatioInterval rho;                ///< K > 1 only
-  RatioInterval efficiency_in_run;  ///< K > 1 only: 1/(1 + (K-1) rhobar), point value only
+  RatioInterval efficiency_in_run;  ///< K > 1 only: sigma2_member/(K var_group), approximate F interval
   RatioInterval efficiency_vs_baseline;  ///< non-baseline cells with a baseline cell present
 };
 
 struct CellSummary {
   std::string cell, op, solver, design;
   int64_t group_size = 1;
-  int64_t items = 0;
-  int64_t samples_per_item = 0;
-  double nfe_per_sample = kNaN;
+  int64_t items = 0;              ///< distinct items
+  int64_t samples_per_item = 0;   ///< records per item, the maximum over items
+  double nfe_per_sample = kNaN;   ///< mean over the cell's records (failed ones included)
   double seconds_per_sample = kNaN;
-  int64_t samples_failed = 0;
+  int64_t samples_failed = 0;     ///< records with status != "ok" or any non-finite metric value
   std::vector<MetricSummary> metrics;
 };
 
@@ -60,6 +78,8 @@ struct BenchmarkSummary {
   std::vector<CellSummary> cells;  ///< in order of first appearance in the records
 };
 
+/// Throws ipbench::Error when options.confidence is outside (0, 1) or the records are inconsistent
+/// (see above).
 BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOptions& options);
 
 }  // namespace ipbench

@@ -1,0 +1,222 @@
+#include "harness/runner.h"
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <tuple>
+
+#include "core/progress.h"
+#include "core/rng.h"
+#include "core/runtime.h"
+#include "datasets/dataset.h"
+#include "harness/records.h"
+#include "models/denoiser.h"
+
+namespace ipbench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct ItemProblem {
+  std::unique_ptr<Operator> op;
+  torch::Tensor y;  // [1, m...]
+};
+
+struct Context {
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat;
+  uint64_t seed = 0;
+  torch::Tensor images;  // [I, C, H, W] on device
+  std::vector<int64_t> item_index;
+  std::vector<int64_t> image_shape;
+};
+
+void write_text_atomic(const fs::path& path, const std::string& text) {
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp);
+    require(static_cast<bool>(out), "cannot write '", tmp.string(), "'");
+    out << text;
+  }
+  fs::rename(tmp, path);
+}
+
+std::shared_ptr<Denoiser> build_prior(const Spec& spec, const Context& ctx) {
+  PriorContext pc;
+  pc.device = ctx.device;
+  pc.dtype = ctx.dtype;
+  pc.image_shape = ctx.image_shape;
+  const int64_t pad_to = spec.dataset.pad_to;
+  pc.load_images = [pad_to](const std::string& source) { return load_dataset_source(source, pad_to).images; };
+  auto prior = prior_registry().get(spec.prior_type).make(*spec.prior_section, pc);
+  const auto shape = prior->image_shape();
+  require(shape.empty() || shape == ctx.image_shape, "config [prior]: the prior models images of shape ",
+          torch::IntArrayRef(shape), " but the dataset's are ", torch::IntArrayRef(ctx.image_shape));
+  return prior;
+}
+
+// One operator instance and measurement per (operator, item); shape errors surface here, before solving.
+std::vector<std::vector<ItemProblem>> build_problems(const Spec& spec, const Context& ctx) {
+  std::vector<std::vector<ItemProblem>> problems;
+  torch::NoGradGuard no_grad;
+  for (const auto& op : spec.operators) {
+    std::vector<ItemProblem> per_item;
+    for (size_t i = 0; i < ctx.item_index.size(); ++i) {
+      const uint64_t item = static_cast<uint64_t>(ctx.item_index[i]);
+      OperatorContext oc{ctx.image_shape, derive_key(ctx.seed, hash_string("problem"), hash_string(op.label), item),
+                         ctx.device, ctx.dtype};
+      std::unique_ptr<Operator> instance;
+      try {
+        instance = op.build(oc);
+      } catch (const Error& e) {
+        throw Error(str_cat("config [operator.", op.label, "]: ", e.what()));
+      }
+      auto x = ctx.images.slice(0, i, i + 1);
+      auto y = instance->measure(x, derive_key(ctx.seed, hash_string("measurement"), hash_string(op.label), item));
+      per_item.push_back({std::move(instance), y});
+    }
+    problems.push_back(std::move(per_item));
+  }
+  return problems;
+}
+
+using UnitKey = std::tuple<std::string, int64_t, int64_t>;  // cell, item, group
+
+// Groups already complete (all K members) in an earlier invocation.
+std::set<UnitKey> completed_units(const std::vector<Record>& records) {
+  std::map<UnitKey, int64_t> members;
+  std::map<UnitKey, int64_t> needed;
+  for (const auto& r : records) {
+    UnitKey k{r.cell, r.item, r.group};
+    ++members[k];
+    needed[k] = r.group_size;
+  }
+  std::set<UnitKey> done;
+  for (const auto& [k, n] : members)
+    if (n >= needed[k]) done.insert(k);
+  return done;
+}
+
+std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, const SolveResult& result,
+                                const torch::Tensor& x_true, Record base, int64_t first_group, int64_t K) {
+  torch::NoGradGuard no_grad;
+  MetricInput in{result.x, x_true, problem.y, problem.op->forward(result.x)};
+  std::map<std::string, torch::Tensor> values;
+  for (const auto& m : spec.metrics) values[m] = metric_registry().get(m).compute(in).to(torch::kCPU, torch::kDouble);
+  std::vector<Record> out;
+  const int64_t B = result.x.size(0);
+  for (int64_t b = 0; b < B; ++b) {
+    Record r = base;
+    r.group = first_group + b / K;
+    r.member = b % K;
+    r.status = to_string(result.status[b]);
+    for (const auto& m : spec.metrics)
+      r.metrics[m] = result.status[b] == SampleStatus::kOk ? values[m][b].item<double>() : NAN;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOptions& options) {
+  const auto& bench = spec.benchmark;
+  Context ctx;
+  ctx.device = resolve_device(bench.device);
+  ctx.dtype = bench.dtype == "float64" ? torch::kDouble : torch::kFloat;
+  ctx.seed = static_cast<uint64_t>(bench.seed);
+
+  Dataset data = load_dataset_source(spec.dataset.source, spec.dataset.pad_to, spec.dataset.first, bench.items);
+  require(data.images.size(0) == bench.items, "config [benchmark] items = ", bench.items, ": dataset '",
+          spec.dataset.source, "' has only ", data.images.size(0), " images from index ", spec.dataset.first);
+  ctx.images = data.images.to(ctx.device, ctx.dtype);
+  ctx.image_shape = {ctx.images.size(1), ctx.images.size(2), ctx.images.size(3)};
+  for (int64_t i = 0; i < bench.items; ++i) ctx.item_index.push_back(spec.dataset.first + i);
+
+  auto prior = build_prior(spec, ctx);
+  config.check_all_used();
+  auto problems = build_problems(spec, ctx);
+
+  // The run directory: refuse to mix runs; resume only the same resolved configuration.
+  const fs::path dir(options.out_dir);
+  fs::create_directories(dir);
+  const fs::path records_path = dir / "records.csv", resolved_path = dir / "config.resolved.ini";
+  const std::string resolved = config.to_ini();
+  std::vector<Record> previous;
+  if (fs::exists(records_path)) {
+    require(options.resume, "output folder '", dir.string(), "' already holds a run (records.csv); pass --resume ",
+            "to continue it, or choose another --out");
+    std::ifstream in(resolved_path);
+    std::stringstream old;
+    old << in.rdbuf();
+    require(old.str() == resolved, "cannot --resume '", dir.string(),
+            "': its config.resolved.ini differs from this configuration");
+    previous = read_records(records_path.string());
+  }
+  write_text_atomic(resolved_path, resolved);
+  RecordWriter writer(records_path.string(), spec.metrics);
+  const auto done = completed_units(previous);
+
+  RunOutcome outcome;
+  outcome.records = previous;
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t cells = static_cast<int64_t>(spec.operators.size() * spec.solvers.size() * spec.designs.size());
+  Progress progress("run", cells * bench.items * bench.samples_per_item, options.progress);
+  progress.advance(static_cast<int64_t>(previous.size()));
+
+  for (size_t o = 0; o < spec.operators.size(); ++o) {
+    for (const auto& solver_spec : spec.solvers) {
+      const Solver& solver = *solver_spec.per_operator[o];
+      for (const auto& design : spec.designs) {
+        const int64_t K = design.design->group_size();
+        const int64_t groups = bench.samples_per_item / K;
+        const int64_t per_batch = bench.batch_size > 0 ? bench.batch_size / K : groups;
+        Record base;
+        base.op = spec.operators[o].label;
+        base.solver = solver_spec.label;
+        base.design = design.label;
+        base.cell = base.op + "/" + base.solver + "/" + base.design;
+        base.group_size = K;
+        for (size_t i = 0; i < ctx.item_index.size(); ++i) {
+          base.item = ctx.item_index[i];
+          const auto& problem = problems[o][i];
+          const uint64_t stream_key =
+              derive_key(ctx.seed, hash_string("noise"), hash_string(design.label), static_cast<uint64_t>(base.item));
+          for (int64_t g0 = 0; g0 < groups; g0 += per_batch) {
+            const int64_t G = std::min(per_batch, groups - g0);
+            bool all_done = true;
+            for (int64_t g = g0; g < g0 + G; ++g) all_done &= done.count({base.cell, base.item, g}) > 0;
+            if (all_done) continue;
+            NoiseStream noise(design.design, stream_key, g0, G, ctx.device, ctx.dtype);
+            const auto tb = std::chrono::steady_clock::now();
+            SolveResult result;
+            try {
+              result = solver.solve(Problem{*prior, *problem.op, problem.y}, noise);
+            } catch (const c10::Error& e) {
+              throw Error(str_cat("cell ", base.cell, ", item ", base.item, ": the solver failed: ",
+                                  e.what_without_backtrace()));
+            }
+            base.nfe = result.nfe;
+            base.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / (G * K);
+            auto batch = score_batch(spec, problem, result, ctx.images.slice(0, i, i + 1), base, g0, K);
+            std::vector<Record> fresh;
+            for (auto& r : batch)
+              if (!done.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
+            writer.append(fresh);
+            outcome.solved_samples += static_cast<int64_t>(fresh.size());
+            progress.advance(static_cast<int64_t>(fresh.size()), base.cell);
+            outcome.records.insert(outcome.records.end(), fresh.begin(), fresh.end());
+          }
+        }
+      }
+    }
+  }
+  progress.finish();
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return outcome;
+}
+
+}  // namespace ipbench

@@ -1,0 +1,143 @@
+#include "harness/spec.h"
+
+#include <set>
+
+#include "core/options.h"
+#include "models/denoiser.h"
+
+namespace ipbench {
+
+void BenchmarkOptions::validate() const {
+  check_option(items >= 1, "BenchmarkOptions", "items", items, "items >= 1");
+  check_option(samples_per_item >= 1, "BenchmarkOptions", "samples_per_item", samples_per_item,
+               "samples_per_item >= 1");
+  check_option(batch_size >= 0, "BenchmarkOptions", "batch_size", batch_size, "batch_size >= 0");
+  check_option(!operators.empty(), "BenchmarkOptions", "operators", operators, "at least one operator");
+  check_option(!solvers.empty(), "BenchmarkOptions", "solvers", solvers, "at least one solver");
+  check_option(!designs.empty(), "BenchmarkOptions", "designs", designs, "at least one design");
+  check_option(!metrics.empty(), "BenchmarkOptions", "metrics", metrics, "at least one metric");
+  check_option(dtype == "float32" || dtype == "float64", "BenchmarkOptions", "dtype", dtype, "float32 or float64");
+  check_option(threads >= 0, "BenchmarkOptions", "threads", threads, "threads >= 0");
+  check_option(confidence > 0 && confidence < 1, "BenchmarkOptions", "confidence", confidence, "0 < confidence < 1");
+  for (const auto* list : {&operators, &solvers, &designs, &metrics}) {
+    std::set<std::string> seen(list->begin(), list->end());
+    check_option(seen.size() == list->size(), "BenchmarkOptions", "labels", *list, "labels are unique");
+  }
+}
+
+void DatasetOptions::validate() const {
+  check_option(!source.empty(), "DatasetOptions", "source", source, "a dataset source");
+  check_option(pad_to == 0 || pad_to >= 28, "DatasetOptions", "pad_to", pad_to, "pad_to = 0 or >= 28");
+  check_option(first >= 0, "DatasetOptions", "first", first, "first >= 0");
+}
+
+void register_builtins() {
+  register_builtin_priors();
+  register_builtin_operators();
+  register_builtin_designs();
+  register_builtin_solvers();
+  register_builtin_metrics();
+}
+
+namespace {
+
+// The registered type of a labelled section: its `type` key, else the label itself.
+std::string section_type(const Section& s, const std::string& label) {
+  std::string type = label;
+  s.read("type", type);
+  s.resolve("type", type);
+  return type;
+}
+
+template <class Entry>
+const Entry& lookup(const Registry<Entry>& registry, const std::string& type, const Section& s) {
+  try {
+    return registry.get(type);
+  } catch (const Error& e) {
+    throw Error(str_cat("config [", s.name(), "] (", s.origin(), "): ", e.what()));
+  }
+}
+
+// The solver's section with the [solver.<label>@<op>] overrides layered on top.
+std::unique_ptr<Solver> make_solver(const Config& config, const SolverEntry& entry, const std::string& label,
+                                    const std::string& op_label) {
+  const Section& base = config.section("solver." + label);
+  auto solver = entry.make(base);  // validates the base options and resolves their defaults
+  const std::string override_name = "solver." + label + "@" + op_label;
+  if (!config.has_section(override_name)) return solver;
+  const Section& over = config.section(override_name);
+  Section merged(override_name, over.origin());
+  for (const auto& [key, e] : base.entries())
+    if (key != "type") merged.set(key, e.value, e.origin);
+  for (const auto& [key, e] : over.entries()) merged.set(key, e.value, e.origin);
+  solver = entry.make(merged);
+  // Keys the merged section read are read in the originals too (for unknown-key accounting).
+  for (const auto& [key, e] : merged.entries())
+    if (e.used) {
+      std::string ignored;
+      if (over.has(key)) over.read(key, ignored);
+      if (base.has(key)) base.read(key, ignored);
+    }
+  return solver;
+}
+
+}  // namespace
+
+Spec parse_spec(const Config& config) {
+  register_builtins();
+  Spec spec;
+  spec.benchmark = read_options<BenchmarkOptions>(config.section("benchmark"));
+  spec.dataset = read_options<DatasetOptions>(config.section("dataset"));
+  spec.prior_section = &config.section("prior");
+  spec.prior_type = "empirical";
+  spec.prior_section->read("type", spec.prior_type);
+  spec.prior_section->resolve("type", spec.prior_type);
+  lookup(prior_registry(), spec.prior_type, *spec.prior_section);
+
+  for (const auto& label : spec.benchmark.operators) {
+    const Section& s = config.section("operator." + label);
+    const std::string type = section_type(s, label);
+    const auto& entry = lookup(operator_registry(), type, s);
+    spec.operators.push_back({label, type, entry.linear, entry.parse(s)});
+  }
+  for (const auto& label : spec.benchmark.designs) {
+    const Section& s = config.section("noise." + label);
+    const std::string type = section_type(s, label);
+    const auto& entry = lookup(design_registry(), type, s);
+    auto design = entry.make(s);
+    const int64_t K = design->group_size();
+    require(spec.benchmark.samples_per_item % K == 0, "config [benchmark] samples_per_item = ",
+            spec.benchmark.samples_per_item, " is not a multiple of design '", label, "' group size K = ", K,
+            " (", type, " needs whole groups; use an even count for antithetic)");
+    require(spec.benchmark.batch_size % K == 0, "config [benchmark] batch_size = ", spec.benchmark.batch_size,
+            " is not a multiple of design '", label, "' group size K = ", K, " (coupled members share a batch)");
+    spec.designs.push_back({label, type, design});
+  }
+  for (const auto& label : spec.benchmark.solvers) {
+    const Section& s = config.section("solver." + label);
+    const std::string type = section_type(s, label);
+    const auto& entry = lookup(solver_registry(), type, s);
+    SolverSpec solver{label, type, {}};
+    for (const auto& op : spec.operators) {
+      check_compatible(label, entry.requirements, op.label, op.linear);
+      solver.per_operator.push_back(make_solver(config, entry, label, op.label));
+    }
+    spec.solvers.push_back(std::move(solver));
+  }
+  for (const auto& name : spec.benchmark.metrics) {
+    try {
+      metric_registry().get(name);
+    } catch (const Error& e) {
+      throw Error(str_cat("config [benchmark] metrics: ", e.what()));
+    }
+    spec.metrics.push_back(name);
+  }
+  bool has_baseline = false;
+  for (const auto& d : spec.designs) has_baseline |= d.label == spec.benchmark.baseline_design;
+  if (!has_baseline && spec.designs.size() > 1)
+    std::fprintf(stderr, "note: baseline design '%s' is not in the run; only in-run efficiencies are reported\n",
+                 spec.benchmark.baseline_design.c_str());
+  return spec;
+}
+
+}  // namespace ipbench

@@ -1,0 +1,44 @@
+#pragma once
+// The built-in per-sample metrics as plain functions (the registry in metric.h wraps them).
+//
+// Images are compared on [0, 1]: u = (clamp(x, -1, 1) + 1)/2, in float64, on the input's device.
+// Every function returns a [B] float64 CPU tensor, one value per sample, and computes no gradients.
+// A sample whose x_hat (or, for residual, A(x_hat)) holds a non-finite value gets NaN; the other
+// samples are computed as if it were absent. Shapes that do not fit the MetricInput contract are
+// caller bugs (TORCH_CHECK); a missing tensor that a metric needs is an ipbench::Error.
+#include <torch/torch.h>
+
+#include "metrics/metric.h"
+
+namespace ipbench {
+
+/// (clamp(x, -1, 1) + 1) / 2 in float64.
+torch::Tensor to_unit_range(const torch::Tensor& x);
+
+/// Mean absolute error on [0, 1]: mean_j |u_j - v_j| over C*H*W. Lower is better.
+torch::Tensor l1_metric(const MetricInput& in);
+
+/// Peak signal-to-noise ratio in dB with data range 1: 10 log10(1 / mse), mse = mean_j (u_j - v_j)^2.
+/// An exact reconstruction (mse = 0) gives +inf. Higher is better.
+torch::Tensor psnr_metric(const MetricInput& in);
+
+/// Structural similarity (Wang, Bovik, Sheikh, Simoncelli 2004) on [0, 1] (data range 1):
+/// K1 = 0.01, K2 = 0.03, C1 = K1^2, C2 = K2^2; local statistics by a normalized separable Gaussian
+/// window of sigma 1.5 and size w = min(11, H, W) (minus one when even), applied with 'valid'
+/// convolution (no padding); local variances as E[x^2] - E[x]^2 (population form);
+/// SSIM map = (2 mu_u mu_v + C1)(2 s_uv + C2) / ((mu_u^2 + mu_v^2 + C1)(s_u^2 + s_v^2 + C2)),
+/// averaged over the map's pixels per channel, then over channels (the pytorch_msssim convention,
+/// except that it skips filtering along a side shorter than 11 where this shrinks the window).
+/// In [-1, 1], 1 for identical images. Higher is better.
+torch::Tensor ssim_metric(const MetricInput& in);
+
+/// Normalized measurement residual ||y - A(x_hat)||_2 / sqrt(m), m = elements per sample of
+/// A(x_hat), in the measurement's units, on the unclamped reconstruction. y ([1 or B, m...]) is
+/// broadcast over the batch; complex measurements use |.|. Needs a_x_hat and y. Lower is better.
+torch::Tensor residual_metric(const MetricInput& in);
+
+/// The normalized 1-D Gaussian window used by ssim_metric: exp(-t^2 / (2 sigma^2)) at
+/// t = i - (size - 1)/2, i = 0..size-1, divided by its sum (float64, CPU).
+torch::Tensor gaussian_window(int64_t size, double sigma);
+
+}  // namespace ipbench

@@ -1,0 +1,96 @@
+#pragma once
+// `torchscript`: a user's VP eps-prediction network (TorchScript) behind the VE Denoiser interface.
+//
+// Model contract (docs/priors.md): `forward(x, t) -> out` with x [B, C, H, W] in VP scaling
+// (x_t = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps, data in [-1, 1]) and t a floating tensor [B] of
+// (possibly non-integer) timesteps in [0, T-1] of the linear VpSchedule. out has C channels (eps) or
+// 2C with a learned variance (first C = eps, last C = v in [-1, 1], improved DDPM's learned_range).
+//
+// Wrapping (specs/solvers.md 0.2), per sample:
+//   t      = schedule.timestep_for_sigma(sigma), snapped to the nearest integer when within 1e-4
+//   abar   = 1 / (1 + sigma^2)          (= abar_t at integer t; the interpolation of abar that matches
+//                                         the log-sigma interpolation of t, so the scaling is exact)
+//   x_VP   = sqrt(abar) x;   eps = out[:, :C]
+//   x0     = (x_VP - sqrt(1 - abar) eps) / sqrt(abar)  =  x - sigma * eps
+//   var_frac = out[:, C:] when 2C channels (and learned variance is not switched off)
+// The network runs in its own parameter dtype on its own device (PriorContext::device); inputs are
+// converted there and outputs back to x's dtype and device (differentiably). sigma beyond the
+// schedule's range clamps t to [0, T-1] while abar stays 1/(1 + sigma^2).
+// Errors (ipbench::Error): empty, missing or unreadable path (named), a corrupt file, output of
+// neither C nor 2C channels (shapes named), 2C required but C given (learned_variance = true).
+// Non-finite output is NOT an error: the solver records it per sample.
+#include <torch/script.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/options.h"
+#include "models/denoiser.h"
+#include "models/schedule.h"
+
+namespace ipbench {
+
+struct TorchScriptPriorOptions {
+  /// Path of the scripted model (torch.jit.save / torch::jit::Module::save); required.
+  std::string path = "";
+  /// Whether the model outputs a learned variance: "auto" (2C output channels = yes, C = no),
+  /// "true" (requires 2C) or "false" (eps only; extra variance channels are ignored).
+  std::string learned_variance = "auto";
+  /// Number of diffusion timesteps of the model's linear VP schedule (DDPM: 1000).
+  int64_t T = 1000;
+  /// First beta of the linear schedule (DDPM: 1e-4).
+  double beta_start = 1e-4;
+  /// Last beta of the linear schedule (DDPM: 0.02).
+  double beta_end = 0.02;
+  /// Image shape C,H,W the model expects; empty = the benchmark's image shape (PriorContext).
+  std::vector<int64_t> image_shape = {};
+
+  template <class F>
+  void fields(F&& f) {
+    f("path", path, "scripted VP eps model (.pt), required");
+    f("learned_variance", learned_variance, "variance channels: auto | true | false");
+    f("T", T, "timesteps of the linear VP schedule, >= 2");
+    f("beta_start", beta_start, "first beta, in (0, 1)");
+    f("beta_end", beta_end, "last beta, in [beta_start, 1)");
+    f("image_shape", image_shape, "image shape C,H,W (empty = benchmark's)");
+  }
+  void validate() const;
+};
+
+class TorchScriptPrior : public Denoiser {
+ public:
+  enum class LearnedVariance { kAuto, kYes, kNo };
+
+  /// Loads `path` onto `device`; image_shape may be empty (any shape). Throws Error on load failure.
+  TorchScriptPrior(const std::string& path, const VpSchedule& schedule, LearnedVariance learned_variance,
+                   std::vector<int64_t> image_shape, torch::Device device = torch::kCPU);
+  static std::shared_ptr<TorchScriptPrior> from_options(const TorchScriptPriorOptions& options,
+                                                        const PriorContext& ctx);
+
+  Prediction predict(const torch::Tensor& x, const torch::Tensor& sigma) const override;
+  std::vector<int64_t> image_shape() const override { return shape_; }
+  std::string describe() const override;
+
+  const VpSchedule& schedule() const { return schedule_; }
+  /// The network's timestep input for each sigma [B] (float64, on the CPU): see the header comment.
+  torch::Tensor timesteps_for_sigma(const torch::Tensor& sigma) const;
+  /// The raw network output for VP input x_vp at timesteps t (no conversion).
+  torch::Tensor forward_raw(const torch::Tensor& x_vp, const torch::Tensor& t) const;
+
+ private:
+  mutable torch::jit::Module module_;  // forward() is non-const in the jit API; the module is stateless
+  VpSchedule schedule_;
+  LearnedVariance learned_variance_;
+  std::vector<int64_t> shape_;
+  torch::Device device_;
+  torch::ScalarType model_dtype_ = torch::kFloat;
+  std::string path_;
+};
+
+/// "auto" / "true" / "false"; Error for anything else.
+TorchScriptPrior::LearnedVariance parse_learned_variance(const std::string& name);
+
+}  // namespace ipbench

@@ -1,0 +1,62 @@
+#include "noise/designs.h"
+
+#include <ATen/Parallel.h>
+
+#include "core/options.h"
+#include "core/rng.h"
+
+namespace ipbench {
+
+torch::Tensor group_base_normals(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                 int64_t per_group, at::IntArrayRef sample_shape, torch::ScalarType dtype) {
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble, "noise dtype must be float or double");
+  std::vector<int64_t> shape{num_groups, per_group};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  auto out = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  const int64_t n = out.numel() / std::max<int64_t>(num_groups, 1);
+  // One keyed stream per group: its values depend on (stream_key, group, draw) only.
+  at::parallel_for(0, num_groups, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t g = begin; g < end; ++g) {
+      const uint64_t key = derive_key(stream_key, static_cast<uint64_t>(first_group + g), static_cast<uint64_t>(draw));
+      if (dtype == torch::kFloat) fill_normal(out.data_ptr<float>() + g * n, n, key);
+      else fill_normal(out.data_ptr<double>() + g * n, n, key);
+    }
+  });
+  return out;
+}
+
+torch::Tensor IidDesign::draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                              at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  auto u = group_base_normals(stream_key, first_group, num_groups, draw, 1, sample_shape, dtype);
+  return u.flatten(0, 1);
+}
+
+torch::Tensor AntitheticDesign::draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                     at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  auto u = group_base_normals(stream_key, first_group, num_groups, draw, 1, sample_shape, dtype);
+  return torch::cat({u, -u}, 1).flatten(0, 1);  // [G, 2, ...] -> members (u, -u) contiguous
+}
+
+Registry<DesignEntry>& design_registry() {
+  static Registry<DesignEntry> registry("noise design");
+  return registry;
+}
+
+void register_builtin_designs() {
+  auto& r = design_registry();
+  if (r.contains("iid")) return;
+  r.add("iid", {{"iid", "independent N(0,I) draws: plain Monte Carlo, groups of K = 1", describe_options<IidOptions>()},
+                [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+                  read_options<IidOptions>(s);
+                  return std::make_shared<IidDesign>();
+                }});
+  r.add("antithetic",
+        {{"antithetic", "antithetic pairs (z, -z) coupling every draw of a trajectory, K = 2",
+          describe_options<AntitheticOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           read_options<AntitheticOptions>(s);
+           return std::make_shared<AntitheticDesign>();
+         }});
+}
+
+}  // namespace ipbench

@@ -1,0 +1,27 @@
+#pragma once
+// Renders a BenchmarkSummary: summary.json (the contract in docs/formats.md), summary.md and the
+// console table. Reporters only render: they never run solvers or compute statistics.
+// Undefined values are written as JSON null and rendered as "n/a".
+#include <string>
+
+#include "stats/summary.h"
+
+namespace ipbench {
+
+/// Facts about the run printed beside the statistics.
+struct RunInfo {
+  std::string name;
+  std::string context;      ///< core/runtime context_line()
+  std::string device;
+  std::string dtype;
+  int64_t seed = 0;
+  double seconds = 0.0;     ///< wall time of the run
+  int64_t records = 0;
+};
+
+std::string summary_json(const BenchmarkSummary& summary, const RunInfo& info);
+std::string summary_markdown(const BenchmarkSummary& summary, const RunInfo& info);
+/// A fixed-width table for the terminal: one row per (cell, metric).
+std::string summary_table(const BenchmarkSummary& summary);
+
+}  // namespace ipbench

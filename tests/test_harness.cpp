@@ -1,0 +1,159 @@
+// End-to-end tests of the harness: spec parsing, runs, determinism, resume and bad input.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/rng.h"
+#include "datasets/dataset.h"
+#include "harness/records.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "stats/summary.h"
+
+using namespace ipbench;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("ipbench_harness_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+// A small synthetic dataset of smooth images in [-1, 1].
+std::string write_synthetic_dataset(const fs::path& dir) {
+  Dataset d;
+  d.images = (0.6 * torch::tanh(keyed_normal({4, 1, 8, 8}, 77))).to(torch::kFloat);
+  d.attributes = {"synthetic", "CC0", "test"};
+  const auto path = (dir / "data.h5").string();
+  write_dataset(path, d);
+  return path;
+}
+
+std::string base_config(const std::string& data) {
+  return "[benchmark]\nname = t\nitems = 2\nsamples_per_item = 4\noperators = inpaint, superres\n"
+         "solvers = dps\ndesigns = iid, antithetic\nmetrics = l1, psnr, ssim, residual\ndevice = cpu\n"
+         "[dataset]\nsource = " + data + "\npad_to = 0\n"
+         "[prior]\ntype = gaussian\nmean = 0\nvariance = 0.3\n"
+         "[operator.inpaint]\n[operator.superres]\nfactor = 2\n"
+         "[solver.dps]\nsteps = 6\nzeta = 0.5\n[solver.dps@superres]\nzeta = 0.3\n";
+}
+
+RunOutcome run(const Config& cfg, const fs::path& out, bool resume = false) {
+  Spec spec = parse_spec(cfg);
+  RunOptions ro;
+  ro.out_dir = out.string();
+  ro.progress = false;
+  ro.resume = resume;
+  return run_benchmark(cfg, spec, ro);
+}
+
+}  // namespace
+
+TEST_CASE("a run writes one record per sample and the resolved config", "[harness]") {
+  TempDir tmp;
+  const auto data = write_synthetic_dataset(tmp.path);
+  auto out = run(Config::from_string(base_config(data), "t.ini"), tmp.path / "run");
+  // 2 operators x 1 solver x 2 designs x 2 items x 4 samples
+  REQUIRE(out.records.size() == 32);
+  CHECK(fs::exists(tmp.path / "run" / "config.resolved.ini"));
+  auto reread = read_records((tmp.path / "run" / "records.csv").string());
+  REQUIRE(reread.size() == 32);
+  for (size_t i = 0; i < reread.size(); ++i) {
+    CHECK(reread[i].cell == out.records[i].cell);
+    CHECK(reread[i].metrics.at("psnr") == out.records[i].metrics.at("psnr"));  // exact round trip
+    CHECK(reread[i].status == "ok");
+    CHECK(reread[i].nfe == 6);
+  }
+  // Antithetic records: two members per group.
+  int antithetic = 0;
+  for (const auto& r : out.records) antithetic += r.design == "antithetic" && r.group_size == 2;
+  CHECK(antithetic == 16);
+  // The resolved config holds the defaults that were not written (and re-parses).
+  std::ifstream in(tmp.path / "run" / "config.resolved.ini");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  CHECK(ss.str().find("variance = auto") != std::string::npos);
+  CHECK_NOTHROW(parse_spec(Config::from_string(ss.str(), "resolved.ini")));
+  // Statistics come out of the records: every antithetic cell has an efficiency.
+  SummaryOptions so;
+  auto summary = summarize(out.records, so);
+  REQUIRE(summary.cells.size() == 4);
+  for (const auto& c : summary.cells)
+    if (c.design == "antithetic") {
+      for (const auto& m : c.metrics) CHECK(std::isfinite(m.efficiency_vs_baseline.value));
+    }
+}
+
+TEST_CASE("records do not depend on the batch size or the thread count", "[harness][determinism]") {
+  TempDir tmp;
+  const auto data = write_synthetic_dataset(tmp.path);
+  auto a = run(Config::from_string(base_config(data), "t.ini"), tmp.path / "a");
+  auto cfg_b = Config::from_string(base_config(data), "t.ini");
+  cfg_b.set("benchmark.batch_size=2");
+  cfg_b.set("benchmark.threads=1");
+  auto b = run(cfg_b, tmp.path / "b");
+  REQUIRE(a.records.size() == b.records.size());
+  for (size_t i = 0; i < a.records.size(); ++i) {
+    INFO(a.records[i].cell << " item " << a.records[i].item << " group " << a.records[i].group);
+    CHECK(a.records[i].group == b.records[i].group);
+    for (const auto& [name, v] : a.records[i].metrics) CHECK(v == b.records[i].metrics.at(name));
+  }
+}
+
+TEST_CASE("an existing run is refused unless resumed, and resume completes it", "[harness][resume]") {
+  TempDir tmp;
+  const auto data = write_synthetic_dataset(tmp.path);
+  auto full = run(Config::from_string(base_config(data), "t.ini"), tmp.path / "full");
+  // Simulate a killed run: keep the header and the first 10 records.
+  fs::create_directories(tmp.path / "part");
+  fs::copy_file(tmp.path / "full" / "config.resolved.ini", tmp.path / "part" / "config.resolved.ini");
+  {
+    std::ifstream in(tmp.path / "full" / "records.csv");
+    std::ofstream out(tmp.path / "part" / "records.csv");
+    std::string line;
+    for (int i = 0; i < 11 && std::getline(in, line); ++i) out << line << "\n";
+    out << "inpaint/dps/iid,inpaint,dps";  // a truncated line, as a kill mid-write leaves
+  }
+  CHECK_THROWS_WITH(run(Config::from_string(base_config(data), "t.ini"), tmp.path / "part"),
+                    Catch::Contains("--resume"));
+  auto resumed = run(Config::from_string(base_config(data), "t.ini"), tmp.path / "part", true);
+  CHECK(resumed.solved_samples == 22);
+  auto all = read_records((tmp.path / "part" / "records.csv").string());
+  REQUIRE(all.size() == full.records.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    for (const auto& [name, v] : full.records[i].metrics) CHECK(all[i].metrics.at(name) == v);
+}
+
+TEST_CASE("bad configurations are refused before anything runs", "[harness][errors]") {
+  TempDir tmp;
+  const auto data = write_synthetic_dataset(tmp.path);
+  auto expect_error = [&](const std::string& ini, const std::string& needle, const std::string& set = "") {
+    auto attempt = [&] {
+      auto cfg = Config::from_string(ini, "bad.ini");
+      if (!set.empty()) cfg.set(set);
+      run(cfg, tmp.path / "bad");
+    };
+    INFO(needle);
+    CHECK_THROWS_WITH(attempt(), Catch::Contains(needle));
+    CHECK_FALSE(fs::exists(tmp.path / "bad" / "records.csv"));
+  };
+  expect_error(base_config(data) + "[solver.dps]\n", "appears twice");
+  expect_error(base_config(data) + "[noise.iid]\nk = 3\n", "bad.ini:26: unknown key 'k' in [noise.iid]");
+  expect_error(base_config(data), "unknown key 'stepz'", "solver.dps.stepz=3");
+  expect_error(base_config(data), "not a multiple of design 'antithetic'", "benchmark.samples_per_item=3");
+  expect_error(base_config(data), "unknown solver 'lgd'", "benchmark.solvers=lgd");
+  expect_error(base_config(data), "DpsOptions::steps = 0", "solver.dps.steps=0");
+  expect_error(base_config(tmp.path.string() + "/missing.h5"), "missing.h5");
+  expect_error(base_config(data), "superres", "operator.superres.factor=3");
+  expect_error(base_config(data), "the dataset holds 4 images", "benchmark.items=9");
+}

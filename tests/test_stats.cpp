@@ -1,0 +1,370 @@
+// Tests for stats/: quantiles, two-pass variance, intervals, the group estimator and its coverage on
+// the analytic Gaussian cases of specs/noise-and-stats.md section 6.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/rng.h"
+#include "stats/intervals.h"
+#include "stats/summary.h"
+
+using namespace ipbench;
+using Catch::Matchers::WithinAbs;
+using Catch::Matchers::WithinRel;
+
+namespace {
+
+Record make_record(const std::string& design, int64_t k, int64_t item, int64_t group, int64_t member,
+                   double value, const std::string& metric = "m") {
+  Record r;
+  r.op = "op";
+  r.solver = "s";
+  r.design = design;
+  r.cell = "op/s/" + design;
+  r.group_size = k;
+  r.item = item;
+  r.group = group;
+  r.member = member;
+  r.metrics[metric] = value;
+  r.nfe = 10;
+  r.seconds = 0.5;
+  if (!std::isfinite(value)) r.status = "non_finite";
+  return r;
+}
+
+/// K = 1 records of one item from a list of values.
+std::vector<Record> iid_records(const std::vector<double>& values, int64_t item = 0) {
+  std::vector<Record> out;
+  for (size_t g = 0; g < values.size(); ++g) out.push_back(make_record("iid", 1, item, g, 0, values[g]));
+  return out;
+}
+
+const CellSummary& cell_of(const BenchmarkSummary& s, const std::string& design) {
+  for (const auto& c : s.cells)
+    if (c.design == design) return c;
+  FAIL("no cell with design " << design);
+  return s.cells.front();
+}
+
+}  // namespace
+
+TEST_CASE("stats: Student t and F quantiles match references", "[stats][intervals]") {
+  CHECK_THAT(student_t_quantile(0.975, 9), WithinAbs(2.262157, 1e-6));
+  CHECK_THAT(student_t_quantile(0.025, 9), WithinAbs(-2.262157, 1e-6));
+  CHECK_THAT(student_t_quantile(0.975, 1e7), WithinAbs(1.959964, 1e-6));
+  CHECK_THAT(student_t_quantile(0.975, INFINITY), WithinAbs(1.959963984540054, 1e-12));
+  // Fractional df (Welch); reference by Simpson integration of the t density.
+  CHECK_THAT(student_t_quantile(0.975, 4.5), WithinAbs(2.6589123472, 1e-8));
+  CHECK_THAT(fisher_f_quantile(0.975, 10, 20), WithinAbs(2.773671, 1e-6));
+  CHECK_THAT(fisher_f_quantile(0.025, 10, 20), WithinAbs(1.0 / fisher_f_quantile(0.975, 20, 10), 1e-12));
+  CHECK(std::isnan(student_t_quantile(0.975, 0)));
+  CHECK(std::isnan(student_t_quantile(1.0, 5)));
+  CHECK(std::isnan(fisher_f_quantile(0.975, -1, 5)));
+}
+
+TEST_CASE("stats: mean and two-pass variance are exact under a large offset", "[stats][intervals]") {
+  const std::vector<double> v = {1e9 + 4, 1e9 + 7, 1e9 + 13, 1e9 + 16};
+  CHECK(mean(v) == 1e9 + 10);
+  CHECK(sample_variance(v) == 30.0);
+  CHECK(sample_variance({5.0, 5.0, 5.0}) == 0.0);
+  CHECK(std::isnan(sample_variance({1.0})));
+  CHECK(std::isnan(mean({})));
+}
+
+TEST_CASE("stats: t interval on a known vector", "[stats][intervals]") {
+  const Interval iv = t_interval({1, 2, 3, 4, 5});
+  CHECK(iv.units == 5);
+  CHECK(iv.df == 4);
+  CHECK_THAT(iv.mean, WithinAbs(3.0, 1e-15));
+  CHECK_THAT(iv.se, WithinAbs(std::sqrt(0.5), 1e-15));
+  CHECK_THAT(iv.low, WithinAbs(3.0 - 2.776445105 * std::sqrt(0.5), 1e-8));
+  CHECK_THAT(iv.high, WithinAbs(3.0 + 2.776445105 * std::sqrt(0.5), 1e-8));
+  CHECK_THAT(t_interval({1, 2, 3, 4, 5}, 0.9).high, WithinAbs(3.0 + 2.131846786 * std::sqrt(0.5), 1e-8));
+}
+
+TEST_CASE("stats: t interval: too few units give NaN, zero variance a point", "[stats][intervals]") {
+  const Interval none = t_interval({});
+  CHECK(none.units == 0);
+  CHECK(std::isnan(none.mean));
+  CHECK(std::isnan(none.width()));
+  const Interval one = t_interval({2.5});
+  CHECK(one.mean == 2.5);
+  CHECK(std::isnan(one.se));
+  CHECK(std::isnan(one.low));
+  CHECK(std::isnan(one.high));
+  CHECK(std::isnan(one.df));
+  const Interval flat = t_interval({7, 7, 7});
+  CHECK(flat.se == 0.0);
+  CHECK(flat.low == 7.0);
+  CHECK(flat.high == 7.0);
+}
+
+TEST_CASE("stats: Fisher z interval", "[stats][intervals]") {
+  const RatioInterval r = fisher_z_interval(0.5, 28);
+  const double half = 1.959963984540054 / 5.0;
+  CHECK(r.value == 0.5);
+  CHECK_THAT(r.low, WithinAbs(std::tanh(std::atanh(0.5) - half), 1e-12));
+  CHECK_THAT(r.high, WithinAbs(std::tanh(std::atanh(0.5) + half), 1e-12));
+  const RatioInterval few = fisher_z_interval(0.5, 3);
+  CHECK(few.value == 0.5);
+  CHECK(std::isnan(few.low));
+  CHECK(std::isnan(few.high));
+  const RatioInterval perfect = fisher_z_interval(-1.0, 50);
+  CHECK(perfect.value == -1.0);
+  CHECK(perfect.low >= -1.0);
+  CHECK(perfect.high < -0.999);
+  CHECK(std::isnan(fisher_z_interval(1.5, 50).value));
+  CHECK(std::isnan(fisher_z_interval(NAN, 50).low));
+}
+
+TEST_CASE("stats: variance ratio interval uses F quantiles", "[stats][intervals]") {
+  const RatioInterval r = variance_ratio_interval(2.0, 10, 20);
+  CHECK(r.value == 2.0);
+  CHECK_THAT(r.low, WithinAbs(2.0 / 2.773671, 1e-6));
+  CHECK_THAT(r.high, WithinAbs(2.0 / fisher_f_quantile(0.025, 10, 20), 1e-12));
+  CHECK(r.low < 2.0);
+  CHECK(r.high > 2.0);
+  CHECK(std::isnan(variance_ratio_interval(NAN, 10, 20).value));
+  CHECK(std::isnan(variance_ratio_interval(2.0, 0, 20).low));
+}
+
+TEST_CASE("stats: summarize fixed-items and population intervals by hand", "[stats][summary]") {
+  auto records = iid_records({1, 2, 3}, 0);
+  for (auto& r : iid_records({10, 14}, 1)) records.push_back(r);
+  const auto s = summarize(records, {});
+  REQUIRE(s.cells.size() == 1);
+  const CellSummary& c = s.cells[0];
+  CHECK(c.items == 2);
+  CHECK(c.samples_per_item == 3);
+  CHECK(c.nfe_per_sample == 10.0);
+  CHECK(c.seconds_per_sample == 0.5);
+  REQUIRE(c.metrics.size() == 1);
+  const MetricSummary& m = c.metrics[0];
+  // Item 0: m = 2, s^2 = 1, U = 3; item 1: m = 12, s^2 = 8, U = 2.
+  const double a0 = 1.0 / 3.0, a1 = 4.0;
+  CHECK_THAT(m.ci.mean, WithinAbs(7.0, 1e-14));
+  CHECK_THAT(m.ci.se, WithinAbs(std::sqrt(a0 + a1) / 2.0, 1e-14));
+  const double df = (a0 + a1) * (a0 + a1) / (a0 * a0 / 2.0 + a1 * a1 / 1.0);
+  CHECK_THAT(m.ci.df, WithinAbs(df, 1e-12));
+  CHECK_THAT(m.ci.high - m.ci.mean, WithinAbs(student_t_quantile(0.975, df) * m.ci.se, 1e-12));
+  CHECK(m.ci.units == 5);
+  CHECK_THAT(m.population.mean, WithinAbs(7.0, 1e-14));
+  CHECK_THAT(m.population.se, WithinAbs(5.0, 1e-14));
+  CHECK(m.population.units == 2);
+  const double w0 = 2 * student_t_quantile(0.975, 2) * std::sqrt(1.0 / 3.0);
+  const double w1 = 2 * student_t_quantile(0.975, 1) * 2.0;
+  CHECK_THAT(m.ci_width_item_mean, WithinRel((w0 + w1) / 2.0, 1e-12));
+  CHECK_THAT(m.var_group, WithinAbs(10.0 / 3.0, 1e-14));
+  CHECK_THAT(m.sigma2_member, WithinAbs(10.0 / 3.0, 1e-14));
+  CHECK(m.variance_df_group == 3.0);
+  CHECK(m.variance_df_member == 3.0);
+  CHECK(m.groups_used == 5);
+  // K = 1: no coupling statistics; the baseline itself has no efficiency against itself.
+  CHECK(std::isnan(m.rho.value));
+  CHECK(std::isnan(m.efficiency_in_run.value));
+  CHECK(std::isnan(m.efficiency_vs_baseline.value));
+}
+
+TEST_CASE("stats: summarize K = 2 pair correlation and in-run efficiency by hand", "[stats][summary]") {
+  const std::vector<std::pair<double, double>> pairs = {{1, 2}, {2, 1}, {3, 5}, {4, 3}};
+  std::vector<Record> records;
+  for (size_t g = 0; g < pairs.size(); ++g) {
+    records.push_back(make_record("antithetic", 2, 0, g, 0, pairs[g].first));
+    records.push_back(make_record("antithetic", 2, 0, g, 1, pairs[g].second));
+  }
+  const MetricSummary m = summarize(records, {}).cells.at(0).metrics.at(0);
+  // a - 2.5 = (-1.5, -.5, .5, 1.5), b - 2.75 = (-.75, -1.75, 2.25, .25): S_ab = 3.5, S_aa = 5, S_bb = 8.75.
+  CHECK_THAT(m.rho.value, WithinAbs(7.0 / 13.75, 1e-14));
+  const RatioInterval expect = fisher_z_interval(7.0 / 13.75, 4);
+  CHECK_THAT(m.rho.low, WithinAbs(expect.low, 1e-14));
+  // Units 1.5, 1.5, 4, 3.5 (mean 2.625); members centered at 2.625.
+  const std::vector<double> units = {1.5, 1.5, 4.0, 3.5};
+  CHECK_THAT(m.var_group, WithinAbs(sample_variance(units), 1e-14));
+  const std::vector<double> members = {1, 2, 2, 1, 3, 5, 4, 3};
+  CHECK_THAT(m.sigma2_member, WithinAbs(sample_variance(members), 1e-14));
+  CHECK(m.variance_df_member == 7.0);
+  CHECK_THAT(m.efficiency_in_run.value, WithinAbs(m.sigma2_member / (2 * m.var_group), 1e-14));
+  CHECK(m.efficiency_in_run.low < m.efficiency_in_run.value);
+  CHECK(m.efficiency_in_run.high > m.efficiency_in_run.value);
+}
+
+TEST_CASE("stats: summarize failed samples exclude their group and are counted", "[stats][summary]") {
+  std::vector<Record> records;
+  const std::vector<double> values = {1, 2, 3, NAN, 5, 6, 7, 9};
+  for (int64_t j = 0; j < 8; ++j) records.push_back(make_record("antithetic", 2, 0, j / 2, j % 2, values[j]));
+  const CellSummary c = summarize(records, {}).cells.at(0);
+  CHECK(c.samples_failed == 1);
+  const MetricSummary& m = c.metrics.at(0);
+  CHECK(m.samples_failed == 1);
+  CHECK(m.groups_used == 3);
+  CHECK_THAT(m.ci.mean, WithinAbs((1.5 + 5.5 + 8.0) / 3.0, 1e-14));
+  CHECK(std::isfinite(m.ci.low));
+}
+
+TEST_CASE("stats: summarize too few units give NaN, not 0", "[stats][summary]") {
+  // One complete group (the other has a failed member), one item.
+  std::vector<Record> records = {make_record("antithetic", 2, 0, 0, 0, 1.0),
+                                 make_record("antithetic", 2, 0, 0, 1, 2.0),
+                                 make_record("antithetic", 2, 0, 1, 0, INFINITY),
+                                 make_record("antithetic", 2, 0, 1, 1, 3.0)};
+  const MetricSummary m = summarize(records, {}).cells.at(0).metrics.at(0);
+  CHECK(m.groups_used == 1);
+  CHECK(m.samples_failed == 1);
+  CHECK(std::isnan(m.ci.mean));
+  CHECK(std::isnan(m.ci.low));
+  CHECK(std::isnan(m.ci.se));
+  CHECK(m.population.mean == 1.5);  // one item: a mean, no interval
+  CHECK(std::isnan(m.population.low));
+  CHECK(std::isnan(m.ci_width_item_mean));
+  CHECK(std::isnan(m.var_group));
+  CHECK(std::isnan(m.efficiency_in_run.value));
+  CHECK_THAT(m.sigma2_member, WithinAbs(0.5, 1e-15));  // one complete group still has K - 1 = 1 df
+  // Every sample failed: nothing is defined.
+  const MetricSummary all = summarize({make_record("iid", 1, 0, 0, 0, NAN)}, {}).cells.at(0).metrics.at(0);
+  CHECK(all.groups_used == 0);
+  CHECK(std::isnan(all.population.mean));
+  CHECK(std::isnan(all.sigma2_member));
+}
+
+TEST_CASE("stats: summarize cells in order of appearance, metric order, baseline matching", "[stats][summary]") {
+  std::vector<Record> records;
+  for (int64_t g = 0; g < 4; ++g) {
+    Record a = make_record("antithetic", 2, 0, g, 0, g, "psnr");
+    a.metrics["l1"] = 0.1 * g;
+    Record b = make_record("antithetic", 2, 0, g, 1, -0.5 * g + 1, "psnr");
+    b.metrics["l1"] = 0.2;
+    records.push_back(a);
+    records.push_back(b);
+  }
+  for (int64_t g = 0; g < 6; ++g) {
+    Record r = make_record("iid", 1, 0, g, 0, g * g, "psnr");
+    r.metrics["l1"] = 0.3 * g;
+    records.push_back(r);
+  }
+  const auto s = summarize(records, {});
+  REQUIRE(s.cells.size() == 2);
+  CHECK(s.cells[0].design == "antithetic");
+  CHECK(s.cells[1].design == "iid");
+  CHECK(s.cells[0].metrics.at(0).name == "l1");  // sorted union
+  CHECK(s.cells[0].metrics.at(1).name == "psnr");
+  const MetricSummary& anti = s.cells[0].metrics.at(1);
+  const MetricSummary& base = s.cells[1].metrics.at(1);
+  const double re = base.var_group / (2.0 * anti.var_group);
+  CHECK_THAT(anti.efficiency_vs_baseline.value, WithinRel(re, 1e-14));
+  const RatioInterval expect = variance_ratio_interval(re, 5, 3);
+  CHECK_THAT(anti.efficiency_vs_baseline.low, WithinRel(expect.low, 1e-14));
+  CHECK_THAT(anti.efficiency_vs_baseline.high, WithinRel(expect.high, 1e-14));
+  CHECK(std::isnan(base.efficiency_vs_baseline.value));
+
+  SummaryOptions opt;
+  opt.metrics = {"psnr"};
+  opt.baseline_design = "sobol";  // no such cell: no measured efficiency
+  const auto only = summarize(records, opt);
+  REQUIRE(only.cells[0].metrics.size() == 1);
+  CHECK(only.cells[0].metrics[0].name == "psnr");
+  CHECK(std::isnan(only.cells[0].metrics[0].efficiency_vs_baseline.value));
+}
+
+TEST_CASE("stats: summarize inconsistent records and options are user errors", "[stats][summary]") {
+  auto dup = iid_records({1, 2});
+  dup.push_back(dup[0]);
+  CHECK_THROWS_WITH(summarize(dup, {}), Catch::Contains("duplicate record"));
+  auto bad_member = iid_records({1, 2});
+  bad_member[1].member = 1;
+  CHECK_THROWS_AS(summarize(bad_member, {}), Error);
+  auto mixed = iid_records({1, 2});
+  mixed[1].group_size = 2;
+  CHECK_THROWS_WITH(summarize(mixed, {}), Catch::Contains("disagree"));
+  SummaryOptions opt;
+  opt.confidence = 1.0;
+  CHECK_THROWS_WITH(summarize(iid_records({1, 2}), opt), Catch::Contains("SummaryOptions::confidence"));
+}
+
+namespace {
+
+/// f = cos(Z1) + Z2: mean e^{-1/2}.
+double cos_plus(double z1, double z2) { return std::cos(z1) + z2; }
+
+/// One repetition: an iid cell of n samples and an antithetic cell of n/2 pairs (Z, -Z), one item.
+std::vector<Record> antithetic_repetition(uint64_t key, int64_t n) {
+  KeyedGenerator iid(derive_key(key, 0)), anti(derive_key(key, 1));
+  std::vector<Record> records;
+  for (int64_t g = 0; g < n; ++g) {
+    const double z1 = iid.normal(), z2 = iid.normal();
+    records.push_back(make_record("iid", 1, 0, g, 0, cos_plus(z1, z2)));
+  }
+  for (int64_t g = 0; g < n / 2; ++g) {
+    const double z1 = anti.normal(), z2 = anti.normal();
+    records.push_back(make_record("antithetic", 2, 0, g, 0, cos_plus(z1, z2)));
+    records.push_back(make_record("antithetic", 2, 0, g, 1, cos_plus(-z1, -z2)));
+  }
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("stats: coverage, rho and efficiency on cos(Z1) + Z2 (iid vs antithetic)", "[stats][coverage]") {
+  // Spec section 6: mean e^{-1/2}, antithetic rho = -0.666961, RE = 1/(1 + rho) = 3.0026.
+  const int64_t reps = 1000, n = 64;
+  const double truth = std::exp(-0.5), rho_true = -0.666961, re_true = 3.0026;
+  int64_t covered_iid = 0, covered_anti = 0, covered_re = 0;
+  double rho_sum = 0.0, var_iid_sum = 0.0, var_anti_sum = 0.0;
+  std::vector<double> re, in_run;
+  for (int64_t rep = 0; rep < reps; ++rep) {
+    const auto s = summarize(antithetic_repetition(derive_key(20240501, rep), n), {});
+    const MetricSummary& iid = cell_of(s, "iid").metrics.at(0);
+    const MetricSummary& anti = cell_of(s, "antithetic").metrics.at(0);
+    covered_iid += iid.ci.low <= truth && truth <= iid.ci.high;
+    covered_anti += anti.ci.low <= truth && truth <= anti.ci.high;
+    covered_re += anti.efficiency_vs_baseline.low <= re_true && re_true <= anti.efficiency_vs_baseline.high;
+    rho_sum += anti.rho.value;
+    var_iid_sum += iid.var_group;
+    var_anti_sum += 2.0 * anti.var_group;
+    re.push_back(anti.efficiency_vs_baseline.value);
+    in_run.push_back(anti.efficiency_in_run.value);
+  }
+  const double re_mean = mean(re), in_run_mean = mean(in_run);
+  std::nth_element(re.begin(), re.begin() + reps / 2, re.end());
+  const double re_median = re[reps / 2];
+  INFO("coverage iid " << covered_iid << ", antithetic " << covered_anti << ", RE F interval " << covered_re
+                       << "; mean rho " << rho_sum / reps << "; RE: mean " << re_mean << ", median "
+                       << re_median << ", ratio of mean variances " << var_iid_sum / var_anti_sum
+                       << ", in-run mean " << in_run_mean);
+  CHECK(covered_iid >= 926);  // binomial band at alpha = 0.001 for M = 1000 (spec section 5)
+  CHECK(covered_iid <= 971);
+  CHECK(covered_anti >= 926);
+  CHECK(covered_anti <= 971);
+  CHECK_THAT(rho_sum / reps, WithinAbs(rho_true, 0.02));
+  // A ratio of variance estimates is biased upward (E[1/s^2] = sigma^{-2} df/(df - 2) for normal
+  // data: 31/29 here), so the mean of RE sits above 3.0; the ratio of averaged variances and the
+  // median do not carry that bias.
+  CHECK_THAT(var_iid_sum / var_anti_sum, WithinRel(re_true, 0.10));
+  CHECK_THAT(re_median, WithinRel(re_true, 0.10));
+  CHECK_THAT(re_mean, WithinRel(re_true * 31.0 / 29.0, 0.10));
+  CHECK_THAT(in_run_mean, WithinRel(re_true * 31.0 / 29.0, 0.10));
+  // The F interval is exact only for normal units; the antithetic unit cos(Z1) is skewed, so its
+  // coverage falls short (measured 868 / 1000 here). Guard against gross errors only.
+  CHECK(covered_re >= 800);
+}
+
+TEST_CASE("stats: K = 4 repulsive coupling of e^Z recovers rhobar", "[stats][coverage]") {
+  const int64_t reps = 1000, groups = 64, k = 4;
+  double rhobar_sum = 0.0;
+  for (int64_t rep = 0; rep < reps; ++rep) {
+    KeyedGenerator gen(derive_key(777, rep));
+    std::vector<Record> records;
+    for (int64_t g = 0; g < groups; ++g) {
+      double u[4], ubar = 0.0;
+      for (double& x : u) ubar += (x = gen.normal()) / k;
+      for (int64_t i = 0; i < k; ++i)
+        records.push_back(make_record("repulsive", k, 0, g, i, std::exp(std::sqrt(4.0 / 3.0) * (u[i] - ubar))));
+    }
+    rhobar_sum += summarize(records, {}).cells.at(0).metrics.at(0).rho.value;
+  }
+  INFO("mean rhobar " << rhobar_sum / reps);
+  CHECK_THAT(rhobar_sum / reps, WithinAbs(-0.164972, 0.03));
+}

@@ -205,6 +205,21 @@ const Section& Config::section(const std::string& name) const {
   return s;
 }
 
+const Section* Config::find_section(const std::string& name) const {
+  for (const auto& s : sections_)
+    if (s->name() == name) return s.get();
+  return nullptr;
+}
+
+void Config::ignore_section(const std::string& name) const {
+  for (auto& s : sections_)
+    if (s->name() == name) {
+      s->mark_requested();
+      std::string ignored;
+      for (const auto& [key, e] : s->entries()) s->read(key, ignored);
+    }
+}
+
 std::vector<std::string> Config::section_names() const {
   std::vector<std::string> out;
   for (const auto& s : sections_) out.push_back(s->name());

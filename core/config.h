@@ -78,8 +78,14 @@ class Config {
   bool has_section(const std::string& name) const;
   /// The named section; an empty one is created when absent (reads then keep their defaults).
   const Section& section(const std::string& name) const;
+  /// The named section without marking it requested; nullptr when absent.
+  const Section* find_section(const std::string& name) const;
   /// Section names in order of first appearance.
   std::vector<std::string> section_names() const;
+
+  /// Marks a section and all its keys as read without reading them: for a component that the file
+  /// configures but the benchmark does not select (the caller says so to the user).
+  void ignore_section(const std::string& name) const;
 
   /// Throws Error listing every section nobody asked for and every key nobody read, with origins.
   void check_all_used() const;

@@ -132,6 +132,16 @@ Spec parse_spec(const Config& config) {
     }
     spec.metrics.push_back(name);
   }
+  // Components configured but not selected (say after --set benchmark.operators=...): a note, not
+  // an error; their keys are not checked. Unknown prefixes stay errors (Config::check_all_used).
+  for (const auto& name : config.section_names()) {
+    const bool component = name.rfind("operator.", 0) == 0 || name.rfind("solver.", 0) == 0 ||
+                           name.rfind("noise.", 0) == 0;
+    if (component && !config.find_section(name)->requested()) {
+      std::fprintf(stderr, "note: [%s] is not selected by [benchmark]; its settings are not used\n", name.c_str());
+      config.ignore_section(name);
+    }
+  }
   bool has_baseline = false;
   for (const auto& d : spec.designs) has_baseline |= d.label == spec.benchmark.baseline_design;
   if (!has_baseline && spec.designs.size() > 1)

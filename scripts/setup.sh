@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make
   libtorch-dev
+  libopenblas0-pthread   # an optimized BLAS for LibTorch's CPU matmuls (7x faster than the reference BLAS)
   libhdf5-dev
   libboost-program-options-dev
   libeigen3-dev

@@ -157,3 +157,16 @@ TEST_CASE("bad configurations are refused before anything runs", "[harness][erro
   expect_error(base_config(data), "superres", "operator.superres.factor=3");
   expect_error(base_config(data), "the dataset holds 4 images", "benchmark.items=9");
 }
+
+TEST_CASE("configured but unselected components are noted, not errors", "[harness][config]") {
+  auto cfg = Config::from_string(
+      "[benchmark]\noperators = inpaint\n[operator.inpaint]\n[operator.superres]\nfactor = 2\n"
+      "[solver.dps@superres]\nzeta = 1\n[operatr.typo]\nx = 1\n",
+      "t.ini");
+  Spec spec = parse_spec(cfg);
+  CHECK(spec.operators.size() == 1);
+  std::string dummy;
+  cfg.section("prior").read("type", dummy);
+  CHECK_THROWS_WITH(cfg.check_all_used(), Catch::Contains("unknown section [operatr.typo]") &&
+                                              !Catch::Contains("operator.superres"));
+}

@@ -170,3 +170,46 @@ TEST_CASE("configured but unselected components are noted, not errors", "[harnes
   CHECK_THROWS_WITH(cfg.check_all_used(), Catch::Contains("unknown section [operatr.typo]") &&
                                               !Catch::Contains("operator.superres"));
 }
+
+namespace {
+// A prior that fails (NaN) for odd batch positions: the failure must be recorded, not fatal.
+class NanForOddSamples : public Denoiser {
+ public:
+  explicit NanForOddSamples(std::vector<int64_t> shape) : shape_(std::move(shape)) {}
+  Prediction predict(const torch::Tensor& x, const torch::Tensor&) const override {
+    auto odd = (torch::arange(x.size(0), x.options()).remainder(2) == 1).view({-1, 1, 1, 1});
+    return {torch::where(odd, torch::full_like(x, NAN), 0.5 * x), {}};
+  }
+  std::vector<int64_t> image_shape() const override { return shape_; }
+  std::string describe() const override { return "nan for odd samples"; }
+
+ private:
+  std::vector<int64_t> shape_;
+};
+}  // namespace
+
+TEST_CASE("NaN from a prior is recorded per sample and the run continues", "[harness][errors]") {
+  register_builtins();
+  if (!prior_registry().contains("test_nan"))
+    prior_registry().add("test_nan", {{"test_nan", "test prior", {}}, [](const Section&, const PriorContext& pc) {
+                                        return std::make_shared<NanForOddSamples>(pc.image_shape);
+                                      }});
+  TempDir tmp;
+  auto cfg = Config::from_string(base_config(write_synthetic_dataset(tmp.path)), "t.ini");
+  cfg.set("prior.type=test_nan");
+  cfg.ignore_section("prior");
+  auto out = run(cfg, tmp.path / "nan");
+  REQUIRE(out.records.size() == 32);
+  int failed = 0;
+  for (const auto& r : out.records) {
+    if (r.status == "non_finite") {
+      ++failed;
+      CHECK(std::isnan(r.metrics.at("l1")));
+    } else {
+      CHECK(std::isfinite(r.metrics.at("l1")));
+    }
+  }
+  CHECK(failed == 16);
+  auto summary = summarize(out.records, SummaryOptions{});
+  for (const auto& c : summary.cells) CHECK(c.samples_failed == 4);  // 2 items x 4 samples, half fail
+}

@@ -1,0 +1,120 @@
+// Tests of the ipbench executable: exit codes and messages for bad input, list, dataset import.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/rng.h"
+#include "datasets/dataset.h"
+
+namespace fs = std::filesystem;
+using namespace ipbench;
+
+namespace {
+
+struct Outcome {
+  int code;
+  std::string output;  // stdout and stderr
+};
+
+Outcome ipbench_cli(const std::string& args) {
+  const std::string cmd = std::string(IPBENCH_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+struct TempDir {
+  fs::path path = fs::temp_directory_path() / ("ipbench_cli_" + std::to_string(::getpid()));
+  TempDir() { fs::create_directories(path); }
+  ~TempDir() { fs::remove_all(path); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+std::string small_config(const std::string& data) {
+  return "[benchmark]\nname = cli\nitems = 1\nsamples_per_item = 2\noperators = inpaint\ndevice = cpu\n"
+         "[dataset]\nsource = " + data + "\npad_to = 0\n[prior]\ntype = gaussian\nvariance = 0.3\n"
+         "[operator.inpaint]\n[solver.dps]\nsteps = 3\n";
+}
+
+std::string synthetic_dataset(const TempDir& tmp) {
+  Dataset d;
+  d.images = (0.5 * torch::tanh(keyed_normal({2, 1, 8, 8}, 3))).to(torch::kFloat);
+  const auto path = (tmp.path / "d.h5").string();
+  write_dataset(path, d);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("cli: usage and list", "[cli]") {
+  CHECK(ipbench_cli("").code == 2);
+  CHECK(ipbench_cli("--help").code == 0);
+  auto unknown = ipbench_cli("frobnicate");
+  CHECK(unknown.code == 2);
+  CHECK_THAT(unknown.output, Catch::Contains("unknown command 'frobnicate'"));
+  auto list = ipbench_cli("list");
+  CHECK(list.code == 0);
+  for (const char* name : {"empirical", "gaussian", "inpaint", "gaussian_blur", "superres", "dps", "iid",
+                           "antithetic", "l1", "psnr", "ssim", "residual"})
+    CHECK_THAT(list.output, Catch::Contains(std::string("  ") + name + " - "));
+}
+
+TEST_CASE("cli: a small run succeeds and writes its files", "[cli]") {
+  TempDir tmp;
+  const auto cfg = tmp.write("ok.ini", small_config(synthetic_dataset(tmp)));
+  auto r = ipbench_cli("run --quiet --config " + cfg + " --out " + (tmp.path / "run").string());
+  INFO(r.output);
+  CHECK(r.code == 0);
+  for (const char* f : {"records.csv", "summary.json", "summary.md", "config.resolved.ini"})
+    CHECK(fs::exists(tmp.path / "run" / f));
+  CHECK_THAT(r.output, Catch::Contains("RE vs iid"));
+  // Rerunning into the same folder is refused (nothing is overwritten), summarize re-renders.
+  auto again = ipbench_cli("run --quiet --config " + cfg + " --out " + (tmp.path / "run").string());
+  CHECK(again.code == 2);
+  CHECK_THAT(again.output, Catch::Contains("--resume"));
+  CHECK(ipbench_cli("summarize " + (tmp.path / "run").string()).code == 0);
+}
+
+TEST_CASE("cli: bad input exits with code 2 and a message naming the problem", "[cli]") {
+  TempDir tmp;
+  const auto data = synthetic_dataset(tmp);
+  const auto base = small_config(data);
+  struct Case {
+    std::string what, args, needle;
+  };
+  const std::vector<Case> cases{
+      {"missing config", "run --config " + (tmp.path / "none.ini").string(), "cannot be opened"},
+      {"unknown key", "run --config " + tmp.write("k.ini", base + "zeta_typo = 1\n"), "unknown key 'zeta_typo'"},
+      {"unknown section", "run --config " + tmp.write("s.ini", base + "[solvr.dps]\n"), "unknown section [solvr.dps]"},
+      {"odd antithetic", "run --config " + tmp.write("o.ini", base) + " --set benchmark.samples_per_item=3",
+       "not a multiple of design 'antithetic'"},
+      {"missing dataset", "run --config " + tmp.write("m.ini", small_config((tmp.path / "x.h5").string())), "x.h5"},
+      {"corrupt dataset", "run --config " + tmp.write("c.ini", small_config(tmp.write("bad.h5", "not hdf5"))),
+       "bad.h5"},
+      {"shape an operator cannot take", "run --config " + tmp.write("sh.ini", base) +
+                                            " --set benchmark.operators=gaussian_blur"
+                                            " --set operator.gaussian_blur.kernel_size=11",
+       "kernel_size = 11 does not fit a 8x8 image"},
+      {"bad --set", "run --config " + tmp.write("b.ini", base) + " --set nodot", "section.key=value"},
+      {"bad import split", "dataset import fashion-mnist --split valid --out " + (tmp.path / "f.h5").string(), "valid"},
+  };
+  for (const auto& c : cases) {
+    auto r = ipbench_cli(c.args);
+    INFO(c.what << ": " << r.output);
+    CHECK(r.code == 2);
+    CHECK_THAT(r.output, Catch::Contains(c.needle));
+  }
+}

@@ -11,6 +11,7 @@
 
 #include "core/rng.h"
 #include "datasets/dataset.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace ipbench;
@@ -33,15 +34,7 @@ Outcome ipbench_cli(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("ipbench_cli_" + std::to_string(::getpid()));
-  TempDir() { fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
+using testing::TempDir;
 
 std::string small_config(const std::string& data) {
   return "[benchmark]\nname = cli\nitems = 1\nsamples_per_item = 2\noperators = inpaint\ndevice = cpu\n"

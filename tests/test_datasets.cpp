@@ -14,28 +14,14 @@
 
 #include "core/error.h"
 #include "datasets/dataset.h"
+#include "temp_dir.h"
 
 using namespace ipbench;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with its content at scope exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("ipbench_test_datasets_" + std::to_string(getpid()) + "_" +
-                                        std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using testing::TempDir;
 
 // [n, c, h, w] deterministic values covering [-1, 1], both ends included.
 torch::Tensor demo_images(int64_t n, int64_t c = 1, int64_t h = 4, int64_t w = 5) {

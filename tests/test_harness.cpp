@@ -10,24 +10,14 @@
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "stats/summary.h"
+#include "temp_dir.h"
 
 using namespace ipbench;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("ipbench_harness_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
+using testing::TempDir;
 
 // A small synthetic dataset of smooth images in [-1, 1].
 std::string write_synthetic_dataset(const fs::path& dir) {

@@ -203,3 +203,15 @@ TEST_CASE("NaN from a prior is recorded per sample and the run continues", "[har
   auto summary = summarize(out.records, SummaryOptions{});
   for (const auto& c : summary.cells) CHECK(c.samples_failed == 4);  // 2 items x 4 samples, half fail
 }
+
+TEST_CASE("every shipped config parses and validates", "[harness][config]") {
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(IPBENCH_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".ini") continue;
+    INFO(entry.path().string());
+    auto cfg = Config::from_file(entry.path().string());
+    CHECK_NOTHROW(parse_spec(cfg));
+    ++n;
+  }
+  CHECK(n >= 1);
+}

@@ -1,6 +1,7 @@
 #include "solvers/solver.h"
 
 #include "core/options.h"
+#include "solvers/ddpm.h"
 #include "solvers/dps.h"
 
 namespace ipbench {
@@ -11,6 +12,14 @@ const char* to_string(SampleStatus s) {
     case SampleStatus::kNonFinite: return "non_finite";
   }
   return "unknown";
+}
+
+std::vector<SampleStatus> finite_status(const torch::Tensor& x) {
+  auto ok = torch::isfinite(x).flatten(1).all(1).to(torch::kCPU);
+  std::vector<SampleStatus> status(ok.size(0));
+  auto acc = ok.accessor<bool, 1>();
+  for (int64_t b = 0; b < ok.size(0); ++b) status[b] = acc[b] ? SampleStatus::kOk : SampleStatus::kNonFinite;
+  return status;
 }
 
 std::string Requirements::describe() const { return linear_operator ? "linear operator (true adjoint)" : "any operator"; }
@@ -35,6 +44,12 @@ void register_builtin_solvers() {
                 [](const Section& s) -> std::unique_ptr<Solver> {
                   return std::make_unique<DpsSolver>(read_options<DpsOptions>(s));
                 }});
+  r.add("ddpm", {{"ddpm", "unconditional DDPM ancestral sampling (baseline; ignores the measurement)",
+                  describe_options<DdpmChainOptions>()},
+                 Requirements{},
+                 [](const Section& s) -> std::unique_ptr<Solver> {
+                   return std::make_unique<DdpmSolver>(read_options<DdpmChainOptions>(s));
+                 }});
 }
 
 }  // namespace ipbench

@@ -29,6 +29,9 @@ struct Problem {
 enum class SampleStatus { kOk, kNonFinite };
 const char* to_string(SampleStatus s);
 
+/// kOk for samples whose every value is finite, kNonFinite otherwise (x: [B, ...]).
+std::vector<SampleStatus> finite_status(const torch::Tensor& x);
+
 struct SolveResult {
   torch::Tensor x;                    ///< [G*K, C, H, W] reconstructions (CPU or device)
   int64_t nfe = 0;                    ///< network evaluations per sample
@@ -59,7 +62,7 @@ struct SolverEntry {
 };
 
 Registry<SolverEntry>& solver_registry();
-/// Registers dps (idempotent).
+/// Registers dps and ddpm (idempotent).
 void register_builtin_solvers();
 
 /// Throws Error when `solver` cannot run with `op` (names both and the rule).

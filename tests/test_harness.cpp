@@ -142,7 +142,7 @@ TEST_CASE("bad configurations are refused before anything runs", "[harness][erro
   expect_error(base_config(data), "unknown key 'stepz'", "solver.dps.stepz=3");
   expect_error(base_config(data), "not a multiple of design 'antithetic'", "benchmark.samples_per_item=3");
   expect_error(base_config(data), "unknown solver 'lgd'", "benchmark.solvers=lgd");
-  expect_error(base_config(data), "DpsOptions::steps = 0", "solver.dps.steps=0");
+  expect_error(base_config(data), "DdpmChainOptions::steps = 0", "solver.dps.steps=0");
   expect_error(base_config(tmp.path.string() + "/missing.h5"), "missing.h5");
   expect_error(base_config(data), "superres", "operator.superres.factor=3");
   expect_error(base_config(data), "the dataset holds 4 images", "benchmark.items=9");

@@ -6,6 +6,7 @@
 #include "models/denoiser.h"
 #include "noise/designs.h"
 #include "operators/operator.h"
+#include "solvers/ddpm_chain.h"
 #include "solvers/dps.h"
 
 using namespace ipbench;
@@ -57,10 +58,10 @@ TEST_CASE("DPS options validate and name the broken field", "[solvers][dps]") {
   o.zeta = -0.1;
   CHECK_THROWS_WITH(o.validate(), Catch::Contains("DpsOptions::zeta = -0.1. Violated: zeta > 0"));
   o = DpsOptions{};
-  o.steps = 0;
+  o.chain.steps = 0;
   CHECK_THROWS_WITH(o.validate(), Catch::Contains("steps"));
   o = DpsOptions{};
-  o.variance = "huge";
+  o.chain.variance = "huge";
   CHECK_THROWS_WITH(o.validate(), Catch::Contains("variance"));
 }
 
@@ -74,7 +75,7 @@ TEST_CASE("DPS antithetic pairs are exactly negated on a zero-mean Gaussian prio
     auto op = make_operator(op_ini, shape, torch::kDouble);
     auto y = torch::zeros(op->measurement_shape(), torch::kDouble).unsqueeze(0);
     DpsOptions o;
-    o.steps = 20;
+    o.chain.steps = 20;
     o.zeta = 0.5;
     DpsSolver dps(o);
     NoiseStream noise(design("antithetic"), 11, 0, 3, torch::kCPU, torch::kDouble);
@@ -95,9 +96,9 @@ TEST_CASE("DPS with negligible guidance samples the Gaussian prior", "[solvers][
   auto op = make_operator("type = inpaint\nsigma_y = 0\n", shape, torch::kDouble);
   auto y = torch::zeros(op->measurement_shape(), torch::kDouble).unsqueeze(0);
   DpsOptions o;
-  o.steps = 1000;
+  o.chain.steps = 1000;
   o.zeta = 1e-12;
-  o.variance = "fixed_large";
+  o.chain.variance = "fixed_large";
   DpsSolver dps(o);
   NoiseStream noise(design("iid"), 3, 0, 500, torch::kCPU, torch::kDouble);
   auto x = dps.solve(Problem{*prior, *op, y}, noise).x;
@@ -116,7 +117,7 @@ TEST_CASE("DPS guidance fits the measurement", "[solvers][dps]") {
   auto y = op->forward(truth);
   auto residual = [&](double zeta) {
     DpsOptions o;
-    o.steps = 100;
+    o.chain.steps = 100;
     o.zeta = zeta;
     NoiseStream noise(design("iid"), 3, 0, 8, torch::kCPU, torch::kDouble);
     auto x = DpsSolver(o).solve(Problem{*prior, *op, y}, noise).x;
@@ -132,7 +133,7 @@ TEST_CASE("DPS records a non-finite sample without touching the others", "[solve
   auto op = make_operator("type = inpaint\nsigma_y = 0\n", {1, 4, 4}, torch::kFloat);
   auto y = torch::zeros(op->measurement_shape()).unsqueeze(0);
   DpsOptions o;
-  o.steps = 5;
+  o.chain.steps = 5;
   NoiseStream noise(design("iid"), 1, 0, 4);
   auto r = DpsSolver(o).solve(Problem{prior, *op, y}, noise);
   REQUIRE(r.status.size() == 4);
@@ -147,4 +148,21 @@ TEST_CASE("incompatible solver/operator pairs are refused with the reason", "[so
   CHECK_NOTHROW(check_compatible("dps", Requirements{}, "phase", false));
   CHECK_THROWS_WITH(check_compatible("dds", Requirements{true}, "phase", false),
                     Catch::Contains("solver 'dds' cannot run on operator 'phase'") && Catch::Contains("linear"));
+}
+
+TEST_CASE("ddpm samples the Gaussian prior and couples every draw", "[solvers][ddpm]") {
+  const double v = 0.25;
+  const std::vector<int64_t> shape{1, 4, 4};
+  auto prior = gaussian_prior(shape, v, torch::kDouble);
+  DdpmChainOptions o;
+  o.steps = 1000;
+  NoiseStream noise(design("antithetic"), 8, 0, 250, torch::kCPU, torch::kDouble);
+  auto x = ddpm_sample(*prior, noise, o, torch::kDouble);
+  REQUIRE(x.size(0) == 500);
+  CHECK(noise.draws() == 1001);
+  auto pairs = x.view({250, 2, -1});
+  CHECK(torch::equal(pairs.select(1, 0), -pairs.select(1, 1)));  // odd map of the noise
+  const double n = x.numel(), var = x.var().item<double>();
+  INFO("sample variance " << var);
+  CHECK(std::abs(var - v) < 0.05 * v + 5 * v * std::sqrt(2 / n));
 }

@@ -12,11 +12,14 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/quality.h"
 #include "harness/records.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "reports/summary_report.h"
 #include "stats/summary.h"
+#include "training/distill.h"
+#include "training/trainer.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -31,6 +34,12 @@ constexpr const char* kUsage =
     "  run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--quiet]\n"
     "                     run a benchmark: records.csv, summary.json, summary.md in DIR\n"
     "  summarize DIR      recompute and print the summary of a run from its records\n"
+    "  quality --config F.ini [--set ...] [--out FILE.md]\n"
+    "                     sample-quality evidence for a prior (Frechet and nearest-neighbour distances)\n"
+    "  train --config F.ini --out DIR [--set ...] [--resume]\n"
+    "                     train a DDPM UNet on an HDF5 dataset (docs/training.md)\n"
+    "  distill --config F.ini --teacher DIR --out DIR [--set ...] [--resume]\n"
+    "                     distill a trained DDPM into a consistency model (docs/distillation.md)\n"
     "  list               every registered prior, operator, solver, noise design and metric\n"
     "  dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
     "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
@@ -200,6 +209,144 @@ int cmd_dataset(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The exact command line, quoted for a POSIX shell where needed (recorded in the model's provenance).
+std::string quoted_command(const std::string& cmd, const std::vector<std::string>& args) {
+  std::string out = "ipbench " + cmd;
+  for (const auto& a : args) {
+    const bool plain = !a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                         "0123456789_./=:,+-@%") == std::string::npos;
+    std::string q;
+    for (char c : a) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += " " + (plain ? a : "'" + q + "'");
+  }
+  return out;
+}
+
+int cmd_quality(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench quality");
+  desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                           "config with [quality] and [prior] sections")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+      "out,o", po::value<std::string>(), "also write the report as Markdown (FILE.md) and JSON (FILE.json)");
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc);
+  Config config = Config::from_file(vm["config"].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  const QualityReport report = evaluate_prior_quality(config);
+  std::cout << report.context << "\n" << report.markdown();
+  if (vm.count("out")) {
+    const fs::path out = vm["out"].as<std::string>();
+    write_file_atomic(out, report.markdown());
+    write_file_atomic(fs::path(out).replace_extension(".json"), report.json());
+  }
+  return 0;
+}
+
+int cmd_train(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench train");
+  desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                            "training config (.ini): sections [train], [unet], [diffusion]")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+      "out,o", po::value<std::string>()->required(), "output folder (model.ini, model.pt, train_state.pt, ...)")(
+      "resume", po::bool_switch(), "continue the run in --out from its last checkpoint")(
+      "quiet,q", po::bool_switch(), "no progress lines");
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << "usage: ipbench train --config F.ini [--set section.key=value ...] --out DIR [--resume]\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc);
+  Config config = Config::from_file(vm["config"].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  auto train = read_options<TrainOptions>(config.section("train"));
+  const auto unet = read_options<UNetOptions>(config.section("unet"));
+  const auto diffusion = read_options<DiffusionOptions>(config.section("diffusion"));
+  config.check_all_used();
+  train.quiet = train.quiet || vm["quiet"].as<bool>();
+  const std::string out = vm["out"].as<std::string>();
+
+  configure_threads(static_cast<int>(train.threads));
+  if (!optimized_build()) std::fprintf(stderr, "warning: this is not a Release build: expect it to be slow\n");
+  std::cout << context_line() << "\n"
+            << "device " << resolve_device(train.device).str() << " | seed " << train.seed << " | config "
+            << config.origin() << " -> " << out << (vm["resume"].as<bool>() ? " (resume)" : "") << "\n"
+            << "UNet " << UNet(unet)->parameter_count() << " parameters | data " << train.data << " | "
+            << train.steps << " steps x batch " << train.batch_size << std::endl;
+  const TrainResult result =
+      train_unet(train, unet, diffusion, out, vm["resume"].as<bool>(), quoted_command("train", args));
+  std::cout << result.brief() << "\n";
+  if (result.status != TrainStatus::kCompleted) {
+    std::cerr << "ipbench: training stopped at step " << result.last_step
+              << ": the loss is not finite (try a lower lr or grad_clip); the last checkpoint in " << out
+              << " is intact\n";
+    return 1;
+  }
+  if (result.last_step == result.start_step)
+    std::cout << "nothing to do: the run in " << out << " already has " << result.last_step
+              << " steps (raise --set train.steps=N to train further)\n";
+  else
+    std::cout << "wrote " << out << "/model.ini, model.pt (EMA weights), train_state.pt, train_log.csv, samples_step"
+              << result.last_step << ".png\n";
+  return 0;
+}
+
+int cmd_distill(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench distill");
+  desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                            "distillation config (.ini): [distill], and [unet] when init_from_teacher = false")(
+      "teacher,t", po::value<std::string>()->required(), "teacher model folder (from `ipbench train`)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+      "out,o", po::value<std::string>()->required(), "output folder (model.ini, model.pt, train_state.pt, ...)")(
+      "resume", po::bool_switch(), "continue the run in --out from its last checkpoint")(
+      "quiet,q", po::bool_switch(), "no progress lines");
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << "usage: ipbench distill --config F.ini --teacher DIR --out DIR [--set section.key=value ...] [--resume]\n"
+              << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc);
+  Config config = Config::from_file(vm["config"].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  auto o = read_options<DistillOptions>(config.section("distill"));
+  std::optional<UNetOptions> student;
+  if (const Section* unet = config.find_section("unet")) {
+    require(!o.init_from_teacher, "config [unet] (", unet->origin(), "): a student architecture has no effect with ",
+            "[distill] init_from_teacher = true (the student copies the teacher); remove [unet] or set ",
+            "init_from_teacher = false");
+    student = read_options<UNetOptions>(config.section("unet"));
+  }
+  config.check_all_used();
+  o.quiet = o.quiet || vm["quiet"].as<bool>();
+  const std::string out = vm["out"].as<std::string>(), teacher = vm["teacher"].as<std::string>();
+
+  configure_threads(static_cast<int>(o.threads));
+  if (!optimized_build()) std::fprintf(stderr, "warning: this is not a Release build: expect it to be slow\n");
+  std::cout << context_line() << "\n"
+            << "device " << resolve_device(o.device).str() << " | seed " << o.seed << " | config " << config.origin()
+            << " | teacher " << teacher << " -> " << out << (vm["resume"].as<bool>() ? " (resume)" : "") << "\n"
+            << "consistency distillation: N " << o.N << ", " << (o.heun ? "heun" : "euler") << ", loss " << o.loss
+            << " | data " << o.data << " | " << o.steps << " steps x batch " << o.batch_size << std::endl;
+  const DistillResult result =
+      distill_consistency(o, teacher, out, vm["resume"].as<bool>(), quoted_command("distill", args), student);
+  std::cout << result.brief() << "\n";
+  if (result.last_step > result.start_step)
+    std::cout << result.step_seconds / static_cast<double>(result.last_step - result.start_step)
+              << " s per step (checkpoints and sample grids included)\n";
+  if (result.status != DistillStatus::kCompleted) {
+    std::cerr << "ipbench: distillation stopped at step " << result.last_step
+              << ": the loss is not finite (try a lower lr); the last checkpoint in " << out << " is intact\n";
+    return 1;
+  }
+  std::cout << "wrote " << out << "/model.ini, model.pt (EMA weights), train_state.pt, distill_log.csv, samples_step"
+            << result.last_step << "_1step.png, _2step.png\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,7 +361,10 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "summarize") return cmd_summarize(args);
     if (cmd == "list") return cmd_list(args);
+    if (cmd == "quality") return cmd_quality(args);
     if (cmd == "dataset") return cmd_dataset(args);
+    if (cmd == "train") return cmd_train(args);
+    if (cmd == "distill") return cmd_distill(args);
     std::cerr << "ipbench: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
   } catch (const Error& e) {

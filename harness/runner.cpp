@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/prior_factory.h"
 #include "harness/records.h"
 #include "models/denoiser.h"
 
@@ -42,20 +43,6 @@ void write_text_atomic(const fs::path& path, const std::string& text) {
     out << text;
   }
   fs::rename(tmp, path);
-}
-
-std::shared_ptr<Denoiser> build_prior(const Spec& spec, const Context& ctx) {
-  PriorContext pc;
-  pc.device = ctx.device;
-  pc.dtype = ctx.dtype;
-  pc.image_shape = ctx.image_shape;
-  const int64_t pad_to = spec.dataset.pad_to;
-  pc.load_images = [pad_to](const std::string& source) { return load_dataset_source(source, pad_to).images; };
-  auto prior = prior_registry().get(spec.prior_type).make(*spec.prior_section, pc);
-  const auto shape = prior->image_shape();
-  require(shape.empty() || shape == ctx.image_shape, "config [prior]: the prior models images of shape ",
-          torch::IntArrayRef(shape), " but the dataset's are ", torch::IntArrayRef(ctx.image_shape));
-  return prior;
 }
 
 // One operator instance and measurement per (operator, item); shape errors surface here, before solving.
@@ -136,7 +123,8 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   ctx.image_shape = {ctx.images.size(1), ctx.images.size(2), ctx.images.size(3)};
   for (int64_t i = 0; i < bench.items; ++i) ctx.item_index.push_back(spec.dataset.first + i);
 
-  auto prior = build_prior(spec, ctx);
+  auto prior = build_prior(spec.prior_type, *spec.prior_section, ctx.device, ctx.dtype, ctx.image_shape,
+                           spec.dataset.pad_to);
   config.check_all_used();
   auto problems = build_problems(spec, ctx);
 

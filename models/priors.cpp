@@ -3,10 +3,12 @@
 
 #include <initializer_list>
 
+#include "models/consistency.h"
 #include "models/empirical_prior.h"
 #include "models/gaussian_prior.h"
 #include "models/gmm_prior.h"
 #include "models/torchscript_prior.h"
+#include "models/unet_prior.h"
 
 namespace ipbench {
 
@@ -47,6 +49,14 @@ void add_builtin_priors(Registry<PriorEntry>& r) {
                         [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
                           return TorchScriptPrior::from_options(read_options<TorchScriptPriorOptions>(s), ctx);
                         }});
+  r.add("unet", {info<UNetPriorOptions>("unet", "UNet trained by `ipbench train` (model folder), VP eps prediction"),
+                 [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
+                   return make_unet_prior(read_options<UNetPriorOptions>(s), ctx);
+                 }});
+  r.add("cm", {info<CmPriorOptions>("cm", "consistency model from `ipbench distill`; D(x, sigma) = f(x, sigma), its one-step x0 estimate"),
+               [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
+                 return CmPrior::from_options(read_options<CmPriorOptions>(s), ctx);
+               }});
 }
 }  // namespace
 

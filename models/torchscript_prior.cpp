@@ -1,7 +1,6 @@
 // `torchscript` prior: a VP eps network wrapped to the VE denoiser (see torchscript_prior.h).
 #include "models/torchscript_prior.h"
 
-#include <cmath>
 #include <fstream>
 
 #include "models/prior_util.h"
@@ -27,6 +26,34 @@ torch::jit::Module load_module(const std::string& path, torch::Device device) {
     throw Error(str_cat("torchscript prior: cannot load model '", path, "' (not a TorchScript file?): ",
                         torch_message(e)));
   }
+}
+
+torch::ScalarType parameter_dtype(const torch::jit::Module& m) {
+  for (const auto& p : m.parameters()) return p.scalar_type();
+  return torch::kFloat;  // a parameter-free module: float32 inputs
+}
+
+torch::Tensor run_module(torch::jit::Module& m, const std::string& path, const torch::Tensor& x_vp,
+                         const torch::Tensor& t) {
+  try {
+    return m.forward({x_vp, t}).toTensor();
+  } catch (const std::exception& e) {  // JIT interpreter errors are std::runtime_error, not c10::Error
+    throw Error(str_cat("torchscript prior '", path, "': forward(x ", shape_str(x_vp.sizes()), ", t ",
+                        shape_str(t.sizes()), ") failed: ", torch_message(e)));
+  }
+}
+
+// The eps function of the VP wrapper: inputs converted to the module's dtype and device.
+VpEpsDenoiser::EpsFunction module_eps(torch::jit::Module m, std::string path, torch::TensorOptions opts) {
+  return [m, path, opts](const torch::Tensor& x_vp, const torch::Tensor& t) mutable {
+    return run_module(m, path, x_vp.to(opts), t.to(opts));
+  };
+}
+
+std::string describe_module(const std::string& path, const VpSchedule& schedule,
+                            const std::vector<int64_t>& shape, torch::Device device) {
+  return str_cat("torchscript: '", path, "' VP eps model, T = ", schedule.num_timesteps(), ", image ",
+                 shape_str(shape), ", ", device.str());
 }
 }  // namespace
 
@@ -54,16 +81,11 @@ TorchScriptPrior::TorchScriptPrior(const std::string& path, const VpSchedule& sc
                                    LearnedVariance learned_variance, std::vector<int64_t> image_shape,
                                    torch::Device device)
     : module_(load_module(path, device)),
-      schedule_(schedule),
-      learned_variance_(learned_variance),
-      shape_(std::move(image_shape)),
-      device_(device),
-      path_(path) {
-  for (const auto& p : module_.parameters()) {
-    model_dtype_ = p.scalar_type();
-    break;
-  }
-}
+      model_dtype_(parameter_dtype(module_)),
+      path_(path),
+      vp_(module_eps(module_, path, torch::TensorOptions().dtype(model_dtype_).device(device)), schedule,
+          image_shape, str_cat("torchscript prior '", path, "'"),
+          describe_module(path, schedule, image_shape, device), learned_variance) {}
 
 std::shared_ptr<TorchScriptPrior> TorchScriptPrior::from_options(const TorchScriptPriorOptions& options,
                                                                  const PriorContext& ctx) {
@@ -73,51 +95,8 @@ std::shared_ptr<TorchScriptPrior> TorchScriptPrior::from_options(const TorchScri
                                             parse_learned_variance(options.learned_variance), shape, ctx.device);
 }
 
-torch::Tensor TorchScriptPrior::timesteps_for_sigma(const torch::Tensor& sigma) const {
-  const torch::Tensor s = sigma.detach().to(torch::kCPU, torch::kDouble).contiguous();
-  torch::Tensor t = torch::empty_like(s);
-  const double* sp = s.data_ptr<double>();
-  double* tp = t.data_ptr<double>();
-  for (int64_t i = 0; i < s.numel(); ++i) {  // B scalar look-ups, not per-sample network work
-    const double ti = schedule_.timestep_for_sigma(sp[i]);
-    tp[i] = std::abs(ti - std::round(ti)) < 1e-4 ? std::round(ti) : ti;
-  }
-  return t;
-}
-
 torch::Tensor TorchScriptPrior::forward_raw(const torch::Tensor& x_vp, const torch::Tensor& t) const {
-  try {
-    return module_.forward({x_vp, t}).toTensor();
-  } catch (const std::exception& e) {  // JIT interpreter errors are std::runtime_error, not c10::Error
-    throw Error(str_cat("torchscript prior '", path_, "': forward(x ", shape_str(x_vp.sizes()), ", t ",
-                        shape_str(t.sizes()), ") failed: ", torch_message(e)));
-  }
-}
-
-Prediction TorchScriptPrior::predict(const torch::Tensor& x, const torch::Tensor& sigma) const {
-  check_denoiser_input(x, shape_, "torchscript prior");
-  const int64_t B = x.size(0), C = x.size(1);
-  const torch::Tensor s = sigma_per_sample(x, sigma);             // [B, 1, 1, 1], x's dtype
-  const torch::Tensor t = timesteps_for_sigma(s.reshape({B}));  // [B] float64 CPU
-  const torch::Tensor sqrt_abar = (1 + s.square()).rsqrt();      // abar = 1 / (1 + sigma^2)
-  const auto model_opts = torch::TensorOptions().dtype(model_dtype_).device(device_);
-  const torch::Tensor out = forward_raw((sqrt_abar * x).to(model_opts), t.to(model_opts)).to(x.options());
-  const bool two = out.dim() == 4 && out.size(1) == 2 * C;
-  require(out.dim() == 4 && out.size(0) == B && out.size(2) == x.size(2) && out.size(3) == x.size(3) &&
-              (out.size(1) == C || two),
-          "torchscript prior '", path_, "': output shape ", shape_str(out.sizes()), " for input ",
-          shape_str(x.sizes()), "; expected ", C, " (eps) or ", 2 * C, " (eps, variance) channels");
-  require(two || learned_variance_ != LearnedVariance::kYes, "torchscript prior '", path_,
-          "': learned_variance = true but the output ", shape_str(out.sizes()), " has ", C, " channels, not ", 2 * C);
-  const torch::Tensor eps = out.narrow(1, 0, C);
-  Prediction p{x - s * eps, torch::Tensor()};
-  if (two && learned_variance_ != LearnedVariance::kNo) p.var_frac = out.narrow(1, C, C);
-  return p;
-}
-
-std::string TorchScriptPrior::describe() const {
-  return str_cat("torchscript: '", path_, "' VP eps model, T = ", schedule_.num_timesteps(), ", image ",
-                 shape_str(shape_), ", ", device_.str());
+  return run_module(module_, path_, x_vp, t);
 }
 
 }  // namespace ipbench

@@ -6,16 +6,11 @@
 // (possibly non-integer) timesteps in [0, T-1] of the linear VpSchedule. out has C channels (eps) or
 // 2C with a learned variance (first C = eps, last C = v in [-1, 1], improved DDPM's learned_range).
 //
-// Wrapping (specs/solvers.md 0.2), per sample:
-//   t      = schedule.timestep_for_sigma(sigma), snapped to the nearest integer when within 1e-4
-//   abar   = 1 / (1 + sigma^2)          (= abar_t at integer t; the interpolation of abar that matches
-//                                         the log-sigma interpolation of t, so the scaling is exact)
-//   x_VP   = sqrt(abar) x;   eps = out[:, :C]
-//   x0     = (x_VP - sqrt(1 - abar) eps) / sqrt(abar)  =  x - sigma * eps
-//   var_frac = out[:, C:] when 2C channels (and learned variance is not switched off)
+// Wrapping: models/vp_eps_denoiser.h (the VP <-> VE mapping shared with the `unet` prior):
+//   t = timestep_for_sigma(sigma) (snapped to integers within 1e-4), abar = 1 / (1 + sigma^2),
+//   x0 = x - sigma * out(sqrt(abar) x, t)[:, :C], var_frac = out[:, C:] with 2C channels.
 // The network runs in its own parameter dtype on its own device (PriorContext::device); inputs are
-// converted there and outputs back to x's dtype and device (differentiably). sigma beyond the
-// schedule's range clamps t to [0, T-1] while abar stays 1/(1 + sigma^2).
+// converted there and outputs back to x's dtype and device (differentiably).
 // Errors (ipbench::Error): empty, missing or unreadable path (named), a corrupt file, output of
 // neither C nor 2C channels (shapes named), 2C required but C given (learned_variance = true).
 // Non-finite output is NOT an error: the solver records it per sample.
@@ -30,6 +25,7 @@
 #include "core/options.h"
 #include "models/denoiser.h"
 #include "models/schedule.h"
+#include "models/vp_eps_denoiser.h"
 
 namespace ipbench {
 
@@ -62,7 +58,7 @@ struct TorchScriptPriorOptions {
 
 class TorchScriptPrior : public Denoiser {
  public:
-  enum class LearnedVariance { kAuto, kYes, kNo };
+  using LearnedVariance = VpEpsDenoiser::LearnedVariance;
 
   /// Loads `path` onto `device`; image_shape may be empty (any shape). Throws Error on load failure.
   TorchScriptPrior(const std::string& path, const VpSchedule& schedule, LearnedVariance learned_variance,
@@ -70,24 +66,25 @@ class TorchScriptPrior : public Denoiser {
   static std::shared_ptr<TorchScriptPrior> from_options(const TorchScriptPriorOptions& options,
                                                         const PriorContext& ctx);
 
-  Prediction predict(const torch::Tensor& x, const torch::Tensor& sigma) const override;
-  std::vector<int64_t> image_shape() const override { return shape_; }
-  std::string describe() const override;
+  Prediction predict(const torch::Tensor& x, const torch::Tensor& sigma) const override {
+    return vp_.predict(x, sigma);
+  }
+  std::vector<int64_t> image_shape() const override { return vp_.image_shape(); }
+  std::string describe() const override { return vp_.describe(); }
 
-  const VpSchedule& schedule() const { return schedule_; }
-  /// The network's timestep input for each sigma [B] (float64, on the CPU): see the header comment.
-  torch::Tensor timesteps_for_sigma(const torch::Tensor& sigma) const;
+  const VpSchedule& schedule() const { return vp_.schedule(); }
+  /// The network's timestep input for each sigma [B] (float64, on the CPU): see vp_eps_denoiser.h.
+  torch::Tensor timesteps_for_sigma(const torch::Tensor& sigma) const { return vp_.timesteps_for_sigma(sigma); }
   /// The raw network output for VP input x_vp at timesteps t (no conversion).
   torch::Tensor forward_raw(const torch::Tensor& x_vp, const torch::Tensor& t) const;
 
  private:
-  mutable torch::jit::Module module_;  // forward() is non-const in the jit API; the module is stateless
-  VpSchedule schedule_;
-  LearnedVariance learned_variance_;
-  std::vector<int64_t> shape_;
-  torch::Device device_;
-  torch::ScalarType model_dtype_ = torch::kFloat;
+  // forward() is non-const in the jit API; the module is stateless. A jit::Module is a handle: the
+  // copy inside vp_'s eps function shares it.
+  mutable torch::jit::Module module_;
+  torch::ScalarType model_dtype_;
   std::string path_;
+  VpEpsDenoiser vp_;
 };
 
 /// "auto" / "true" / "false"; Error for anything else.

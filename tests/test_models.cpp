@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/rng.h"
+#include "models/consistency.h"
 #include "models/denoiser.h"
 #include "models/empirical_prior.h"
 #include "models/gaussian_prior.h"
@@ -17,6 +18,8 @@
 #include "models/prior_util.h"
 #include "models/schedule.h"
 #include "models/torchscript_prior.h"
+#include "models/unet_checkpoint.h"
+#include "temp_dir.h"
 
 using namespace ipbench;
 
@@ -436,16 +439,30 @@ TEST_CASE("models: every registered prior builds from default options and denois
   register_builtin_priors();
   register_builtin_priors();  // idempotent
   const auto names = prior_registry().names();
-  CHECK(names == std::vector<std::string>{"empirical", "gaussian", "gmm", "torchscript"});
+  CHECK(names == std::vector<std::string>{"cm", "empirical", "gaussian", "gmm", "torchscript", "unet"});
   const auto ctx = synthetic_context();
+  // A tiny untrained UNet model folder for the `unet` prior (tests/test_unet.cpp tests it in depth).
+  const testing::TempDir unet_dir;
+  UNetOptions unet_options;
+  unet_options.base_channels = 8;
+  unet_options.channel_mult = {1, 2};
+  unet_options.groups = 4;
+  unet_options.image_size = 8;
+  save_unet_checkpoint(unet_dir.path.string(), UNet(unet_options), DiffusionOptions{}, {});
+  // And an untrained consistency model folder for `cm` (tests/test_distill.cpp tests it in depth).
+  const testing::TempDir cm_dir;
+  save_consistency_model(cm_dir.path.string(), UNet(unet_options), ConsistencyOptions{}, {});
   for (const auto& name : names) {
     INFO("prior " << name);
     const auto& entry = prior_registry().get(name);
     CHECK(entry.info.name == name);
     CHECK_FALSE(entry.info.description.empty());
     CHECK_FALSE(entry.info.options.empty());
-    // Only torchscript needs a value: its required path.
-    const auto section = name == "torchscript" ? section_with({{"path", kTinyModel}}) : section_with({});
+    // Only torchscript, unet and cm need a value: their required path.
+    const auto section = name == "torchscript" ? section_with({{"path", kTinyModel}})
+                         : name == "unet"      ? section_with({{"path", unet_dir.path.string()}})
+                         : name == "cm"        ? section_with({{"path", cm_dir.path.string()}})
+                                               : section_with({});
     const auto prior = entry.make(section, ctx);
     REQUIRE(prior);
     CHECK(prior->image_shape() == ctx.image_shape);

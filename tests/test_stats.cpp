@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "stats/distribution_distance.h"
 #include "stats/intervals.h"
 #include "stats/summary.h"
 
@@ -367,4 +368,23 @@ TEST_CASE("stats: K = 4 repulsive coupling of e^Z recovers rhobar", "[stats][cov
   }
   INFO("mean rhobar " << rhobar_sum / reps);
   CHECK_THAT(rhobar_sum / reps, WithinAbs(-0.164972, 0.03));
+}
+
+TEST_CASE("stats: Frechet distance of Gaussian sets matches the closed form", "[stats][distance]") {
+  // a ~ N(0, I_d), b ~ N(m, s^2 I_d): FD = |m|^2 + d (1 + s^2 - 2 s).
+  const int64_t n = 40000, d = 4;
+  const double s = 0.5;
+  auto a = ipbench::keyed_normal({n, d}, 1, torch::kDouble);
+  auto b = s * ipbench::keyed_normal({n, d}, 2, torch::kDouble) + 0.3;
+  const double expected = d * 0.09 + d * (1 + s * s - 2 * s);
+  CHECK(ipbench::frechet_distance(a, b) == Approx(expected).margin(0.03));
+  CHECK(std::abs(ipbench::frechet_distance(a, a)) < 1e-8);
+  CHECK_THROWS_AS(ipbench::frechet_distance(a, b.narrow(1, 0, 3)), ipbench::Error);
+}
+
+TEST_CASE("stats: nearest-neighbour distance is 0 for members and the RMS gap otherwise", "[stats][distance]") {
+  auto ref = ipbench::keyed_normal({50, 16}, 3, torch::kDouble);
+  CHECK(ipbench::mean_nearest_neighbor_distance(ref.narrow(0, 10, 5), ref) == Approx(0.0).margin(1e-6));
+  auto shifted = ref.narrow(0, 0, 1) + 0.01;  // closest is its own source: RMS 0.01
+  CHECK(ipbench::mean_nearest_neighbor_distance(shifted, ref) == Approx(0.01).epsilon(1e-6));
 }

@@ -1,0 +1,28 @@
+#pragma once
+// PNG output: 8-bit grayscale or RGB images and a grid of [-1, 1] images (sample sheets).
+//
+// write_png writes a plain PNG (signature, IHDR, one zlib-compressed IDAT with filter type 0 on
+// every row, IEND; CRC32 of each chunk from zlib), non-interlaced, bit depth 8, color type 0 (gray)
+// or 2 (RGB). The file is written atomically ("<path>.tmp-<pid>", then rename): a failed write leaves
+// `path` untouched and no temporary file behind.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace ipbench {
+
+/// Writes a uint8 image [H, W] (gray) or [H, W, 3] (RGB), H, W >= 1, as a PNG file.
+/// Throws Error for another dtype or shape (the message names what it found) and for I/O failures
+/// (naming the file).
+void write_png(const std::string& path, const torch::Tensor& image);
+
+/// Tiles images [N, C, H, W] (C = 1 or 3, floating, values in [-1, 1]; clamped, NaN -> 0) into one
+/// uint8 image: `nrow` images per row (torchvision's make_grid convention), ceil(N / nrow) rows,
+/// `padding` pixels of white (255) around and between the tiles. A pixel v maps to
+/// round((v + 1) * 127.5). Returns [H', W'] for C = 1 and [H', W', 3] for C = 3 with
+/// H' = rows (H + padding) + padding, W' = min(nrow, N) (W + padding) + padding.
+/// Throws Error for another rank or channel count, N = 0, a non-floating dtype, nrow < 1 or padding < 0.
+torch::Tensor image_grid(const torch::Tensor& images, int64_t nrow, int64_t padding = 2);
+
+}  // namespace ipbench

@@ -1,0 +1,202 @@
+// The model folder of a trained UNet (see unet_checkpoint.h).
+#include "models/unet_checkpoint.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/options.h"
+#include "models/prior_util.h"
+
+namespace ipbench {
+
+namespace fs = std::filesystem;
+
+void DiffusionOptions::validate() const {
+  const char* o = "DiffusionOptions";
+  check_option(prediction == "eps", o, "prediction", prediction, "prediction = eps");
+  check_option(T >= 2, o, "T", T, "T >= 2");
+  check_option(beta_start > 0 && beta_start < 1, o, "beta_start", beta_start, "0 < beta_start < 1");
+  check_option(beta_end >= beta_start && beta_end < 1, o, "beta_end", beta_end, "beta_start <= beta_end < 1");
+}
+
+namespace {
+// The shortest decimal text that reads back as the same double, so that a schedule survives the file.
+std::string ini_value(double v) {
+  std::string text;
+  for (int digits = 10; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    text = os.str();
+    if (std::strtod(text.c_str(), nullptr) == v) break;
+  }
+  return text;
+}
+template <class T>
+std::string ini_value(const T& v) {
+  return option_value(v);
+}
+
+// Config::from_string cuts comments at ';' and '#', splits at the first '=' and trims: text that
+// would not read back unchanged is refused rather than silently altered.
+void check_ini_entry(const std::string& section, const std::string& key, const std::string& value) {
+  require(!key.empty() && key.find_first_of("=;#[]\r\n") == std::string::npos && trim(key) == key,
+          "model.ini: cannot write key '", key, "' in [", section,
+          "]: keys must be non-empty without '=', ';', '#', brackets, line breaks or surrounding spaces");
+  require(value.find_first_of(";#\r\n") == std::string::npos && trim(value) == value, "model.ini: cannot write [",
+          section, "] ", key, " = '", value, "': values may not contain ';', '#', line breaks or surrounding spaces");
+}
+
+template <class O>
+void write_section(std::ostream& os, const char* name, O options) {
+  os << "[" << name << "]\n";
+  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << ini_value(value) << "\n"; });
+  os << "\n";
+}
+
+void rename_into_place(const std::string& tmp, const std::string& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  require(!ec, "cannot rename '", tmp, "' to '", path, "': ", ec.message());
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    require(out.good(), "cannot write '", tmp, "'");
+  }
+  rename_into_place(tmp, path);
+}
+
+// A LibTorch message without its C++ backtrace.
+std::string torch_message(const std::exception& e) {
+  const std::string what = e.what();
+  return what.substr(0, what.find("Exception raised from"));
+}
+
+// name -> tensor for every tensor of a torch::save archive (nested modules joined with '.').
+void collect_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
+                     std::map<std::string, torch::Tensor>& out) {
+  for (const std::string& key : archive.keys()) {
+    torch::Tensor tensor;
+    torch::serialize::InputArchive child;
+    if (archive.try_read(key, tensor)) {
+      out[prefix + key] = tensor;
+    } else if (archive.try_read(key, child)) {
+      collect_tensors(child, prefix + key + ".", out);
+    }
+  }
+}
+
+std::map<std::string, torch::Tensor> read_weights(const std::string& pt) {
+  std::map<std::string, torch::Tensor> stored;
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(pt, torch::Device(torch::kCPU));
+    collect_tensors(archive, "", stored);
+  } catch (const c10::Error& e) {
+    throw Error(str_cat("cannot read UNet weights '", pt, "' (corrupt or not written by torch::save): ",
+                        torch_message(e)));
+  }
+  return stored;
+}
+
+// Every difference between the stored tensors and the model's parameters and buffers (names, shapes).
+std::vector<std::string> weight_mismatches(const std::map<std::string, torch::Tensor>& stored,
+                                           const torch::OrderedDict<std::string, torch::Tensor>& params) {
+  std::vector<std::string> problems;
+  for (const auto& p : params) {
+    const auto it = stored.find(p.key());
+    if (it == stored.end()) {
+      problems.push_back(str_cat(p.key(), " is missing from the file"));
+    } else if (it->second.sizes() != p.value().sizes()) {
+      problems.push_back(str_cat(p.key(), " is ", shape_str(it->second.sizes()), " in the file but ",
+                                 shape_str(p.value().sizes()), " in the architecture"));
+    }
+  }
+  for (const auto& [name, tensor] : stored) {
+    if (!params.contains(name)) problems.push_back(str_cat(name, " is in the file but not in the architecture"));
+  }
+  return problems;
+}
+
+}  // namespace
+
+// torch::load would accept tensors of the wrong shape (Tensor::set_ adopts them) and ignore extra
+// ones, so every name and shape is compared before anything is copied.
+void load_unet_weights(UNet& model, const std::string& weights_path, const std::string& architecture_source) {
+  TORCH_CHECK(!model.is_empty(), "load_unet_weights: empty UNet");
+  const std::map<std::string, torch::Tensor> stored = read_weights(weights_path);
+  auto params = model->named_parameters();
+  for (const auto& b : model->named_buffers()) params.insert(b.key(), b.value());
+  const std::vector<std::string> problems = weight_mismatches(stored, params);
+  if (!problems.empty()) {
+    std::string list;
+    for (size_t i = 0; i < problems.size() && i < 3; ++i) list += (i ? "; " : "") + problems[i];
+    if (problems.size() > 3) list += str_cat("; and ", problems.size() - 3, " more");
+    throw Error(str_cat("UNet weights '", weights_path, "' do not match the architecture in '", architecture_source,
+                        "' (", list, ")"));
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& p : params) p.value().copy_(stored.at(p.key()));
+}
+
+void save_unet_checkpoint(const std::string& dir, UNet model, const DiffusionOptions& diffusion,
+                          const std::map<std::string, std::string>& training) {
+  TORCH_CHECK(!model.is_empty(), "save_unet_checkpoint: empty UNet");
+  diffusion.validate();
+  std::ostringstream ini;
+  write_section(ini, "unet", model->options());
+  write_section(ini, "diffusion", diffusion);
+  ini << "[training]\n";
+  for (const auto& [key, value] : training) {
+    check_ini_entry("training", key, value);
+    ini << key << " = " << value << "\n";
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  require(!ec, "cannot create the model folder '", dir, "': ", ec.message());
+  const fs::path folder(dir);
+  const std::string pt = (folder / "model.pt").string(), tmp = pt + ".tmp";
+  try {
+    torch::save(model, tmp);
+  } catch (const c10::Error& e) {
+    throw Error(str_cat("cannot write UNet weights '", tmp, "': ", torch_message(e)));
+  }
+  rename_into_place(tmp, pt);
+  // model.ini last: a folder with a model.ini is complete.
+  write_text_atomically((folder / "model.ini").string(), ini.str());
+}
+
+UNetCheckpoint load_unet_checkpoint(const std::string& dir, torch::Device device) {
+  require(!dir.empty(), "UNet model folder: no path given");
+  require(fs::is_directory(dir), "UNet model folder '", dir, "' does not exist or is not a folder");
+  const fs::path folder(dir);
+  const std::string ini = (folder / "model.ini").string(), pt = (folder / "model.pt").string();
+  require(fs::is_regular_file(ini), "UNet model folder '", dir, "': missing '", ini, "'");
+  require(fs::is_regular_file(pt), "UNet model folder '", dir, "': missing '", pt, "'");
+  const Config config = Config::from_file(ini);
+  require(config.has_section("unet") && config.has_section("diffusion"), "'", ini,
+          "' must have the sections [unet] and [diffusion]");
+  UNetCheckpoint c;
+  c.unet = read_options<UNetOptions>(config.section("unet"));
+  c.diffusion = read_options<DiffusionOptions>(config.section("diffusion"));
+  const Section& training = config.section("training");
+  for (const auto& entry : training.entries()) training.read(entry.first, c.training[entry.first]);
+  config.check_all_used();
+  c.model = UNet(c.unet);
+  load_unet_weights(c.model, pt, ini);
+  c.model->to(device);
+  c.model->eval();
+  return c;
+}
+
+}  // namespace ipbench

@@ -21,11 +21,11 @@
 #include "models/unet_checkpoint.h"
 #include "models/vp_eps_denoiser.h"
 #include "training/train_state.h"
+#include "training/run_folder.h"
 
 namespace ipbench {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 void DistillOptions::validate() const {
   const char* o = "DistillOptions";
@@ -87,8 +87,6 @@ std::string torch_message(const std::exception& e) {
   const std::string what = e.what();
   return what.substr(0, what.find("Exception raised from"));
 }
-
-double elapsed_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // ---------------------------------------------------------------------------------------------
 // The distillation state and train_state.pt
@@ -252,25 +250,6 @@ UNet initial_student(const DistillOptions& o, const UNetOptions& u, const Teache
   return s;
 }
 
-// "key = value" per field (for comparisons and messages).
-template <class O>
-std::vector<std::pair<std::string, std::string>> option_values(O o) {
-  std::vector<std::pair<std::string, std::string>> v;
-  o.fields([&](const char* key, auto& value, const char*) { v.emplace_back(key, option_value(value)); });
-  return v;
-}
-
-template <class O>
-void require_same(const O& given, const O& stored, const std::string& section, const std::string& file) {
-  const auto a = option_values(given), b = option_values(stored);
-  std::string diff;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].second != b[i].second)
-      diff += str_cat("\n  [", section, "] ", a[i].first, ": checkpoint ", b[i].second, ", given ", a[i].second);
-  require(diff.empty(), "cannot resume: the ", section, " options differ from the checkpoint's (", file, "):", diff,
-          "\nresume with the configuration (and teacher) the run was started with, or distill into another folder");
-}
-
 void check_resume_matches(const fs::path& dir, const UNetOptions& unet, const ConsistencyOptions& cm,
                           torch::Device device) {
   const fs::path state = dir / "train_state.pt";
@@ -282,41 +261,10 @@ void check_resume_matches(const fs::path& dir, const UNetOptions& unet, const Co
   require_same(cm, model->options(), "consistency", ini);
 }
 
-void check_fresh_folder(const fs::path& dir) {
-  for (const char* name : {"train_state.pt", "model.ini"})
-    require(!fs::exists(dir / name), "'", dir.string(), "' already holds a run (", name,
-            "): pass --resume to continue it, or choose another output folder");
-}
-
 // ---------------------------------------------------------------------------------------------
 // distill_log.csv
 
 constexpr const char* kLogHeader = "step,loss,seconds";
-
-// Fresh run: a new log. Resume: the rows up to the checkpoint's step (later rows were written by the
-// interrupted run after its last checkpoint and are run again).
-void prepare_log(const fs::path& path, int64_t keep_up_to, bool resume) {
-  std::vector<std::string> rows;
-  std::ifstream in(path);
-  std::string line;
-  bool header = true;
-  while (resume && std::getline(in, line)) {
-    if (header) { header = false; continue; }
-    try {
-      if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= keep_up_to) rows.push_back(line);
-    } catch (const std::exception&) {  // a torn last line of a killed run: dropped
-    }
-  }
-  in.close();
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    require(static_cast<bool>(out), tmp.string(), ": cannot write the distillation log");
-    out << kLogHeader << "\n";
-    for (const auto& r : rows) out << r << "\n";
-  }
-  fs::rename(tmp, path);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The run: one struct holding what every step needs.
@@ -337,14 +285,6 @@ struct Run {
   Clock::time_point start, last_log;
   int64_t last_log_step = 0;
 };
-
-// n uniform integers in [lo, hi] from KeyedGenerator(key), as an int64 tensor on `device`.
-torch::Tensor keyed_ints(uint64_t key, int64_t n, int64_t lo, int64_t hi, torch::Device device) {
-  KeyedGenerator g(key);
-  std::vector<int64_t> v(static_cast<size_t>(n));
-  for (auto& x : v) x = g.uniform_int(lo, hi);
-  return torch::tensor(v, torch::kLong).to(device);
-}
 
 struct Batch {
   torch::Tensor x_hi, t_hi, t_lo;  // x_hi [B, C, H, W]; t_hi > t_lo, [B]
@@ -407,13 +347,6 @@ double distill_step(Run& r, int64_t s) {
 
 // ---------------------------------------------------------------------------------------------
 // Output: log rows and progress lines, checkpoints, sample grids.
-
-std::string duration_str(double seconds) {
-  const auto s = static_cast<int64_t>(seconds + 0.5);
-  if (s >= 3600) return str_cat(s / 3600, "h", (s % 3600) / 60, "m");
-  if (s >= 60) return str_cat(s / 60, "m", s % 60, "s");
-  return str_cat(s, "s");
-}
 
 void log_step(Run& r, int64_t done) {
   const double total_seconds = r.state.seconds + elapsed_since(r.start);
@@ -513,7 +446,7 @@ void setup_run(Run& r, bool resume, const std::optional<UNetOptions>& student) {
   r.teacher = load_teacher(r.teacher.dir, r.device);
   r.unet = student_options(r.o, r.teacher.net->options(), student);
   if (resume) check_resume_matches(r.dir, r.unet, r.cm, r.device);
-  else check_fresh_folder(r.dir);
+  else check_fresh_folder(r.dir, "distillation");
   Dataset d = load_dataset_source(r.o.data, r.o.pad_to, 0, r.o.max_images > 0 ? r.o.max_images : -1);
   check_fits(r.teacher.net->options(), d.images, r.o.data, "teacher");
   check_fits(r.unet, d.images, r.o.data, "student");
@@ -523,7 +456,7 @@ void setup_run(Run& r, bool resume, const std::optional<UNetOptions>& student) {
   r.state = make_state(initial_student(r.o, r.unet, r.teacher, r.device), r.adam);
   if (resume) load_state((r.dir / "train_state.pt").string(), r.state, r.adam, r.device);
   fs::create_directories(r.dir);
-  prepare_log(r.dir / "distill_log.csv", r.state.step, resume);
+  prepare_log(r.dir / "distill_log.csv", kLogHeader, r.state.step, resume);
 }
 
 }  // namespace

@@ -16,11 +16,11 @@
 #include "models/schedule.h"
 #include "training/sample_grid.h"
 #include "training/train_state.h"
+#include "training/run_folder.h"
 
 namespace ipbench {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 void TrainOptions::validate() const {
   const char* o = "TrainOptions";
@@ -94,25 +94,6 @@ torch::Tensor load_training_images(const TrainOptions& o, const UNetOptions& une
   return x.to(device, torch::kFloat).contiguous();
 }
 
-// "key = value" per field, one per line (for comparisons and messages).
-template <class O>
-std::vector<std::pair<std::string, std::string>> option_values(O o) {
-  std::vector<std::pair<std::string, std::string>> v;
-  o.fields([&](const char* key, auto& value, const char*) { v.emplace_back(key, option_value(value)); });
-  return v;
-}
-
-template <class O>
-void require_same(const O& given, const O& stored, const std::string& section, const std::string& file) {
-  const auto a = option_values(given), b = option_values(stored);
-  std::string diff;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i].second != b[i].second)
-      diff += str_cat("\n  [", section, "] ", a[i].first, ": checkpoint ", b[i].second, ", given ", a[i].second);
-  require(diff.empty(), "cannot resume: the ", section, " options differ from the checkpoint's (", file, "):", diff,
-          "\nresume with the configuration the run was started with, or train into another folder");
-}
-
 // The architecture and schedule of an existing run must be the ones we were given.
 void check_resume_matches(const fs::path& dir, const UNetOptions& unet, const DiffusionOptions& diffusion) {
   const fs::path state = dir / "train_state.pt";
@@ -125,41 +106,10 @@ void check_resume_matches(const fs::path& dir, const UNetOptions& unet, const Di
   require_same(diffusion, read_options<DiffusionOptions>(config.section("diffusion")), "diffusion", ini);
 }
 
-void check_fresh_folder(const fs::path& dir) {
-  for (const char* name : {"train_state.pt", "model.ini"})
-    require(!fs::exists(dir / name), "'", dir.string(), "' already holds a training run (", name,
-            "): pass --resume to continue it, or choose another output folder");
-}
-
 // ---------------------------------------------------------------------------------------------
 // train_log.csv
 
 constexpr const char* kLogHeader = "step,loss,lr,seconds";
-
-// Fresh run: a new log. Resume: the rows up to the checkpoint's step (later rows were written by the
-// interrupted run after its last checkpoint and are run again).
-void prepare_log(const fs::path& path, int64_t keep_up_to, bool resume) {
-  std::vector<std::string> rows;
-  std::ifstream in(path);
-  std::string line;
-  bool header = true;
-  while (resume && std::getline(in, line)) {
-    if (header) { header = false; continue; }
-    try {
-      if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= keep_up_to) rows.push_back(line);
-    } catch (const std::exception&) {  // a torn last line of a killed run: dropped
-    }
-  }
-  in.close();
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    require(static_cast<bool>(out), tmp.string(), ": cannot write the training log");
-    out << kLogHeader << "\n";
-    for (const auto& r : rows) out << r << "\n";
-  }
-  fs::rename(tmp, path);
-}
 
 // ---------------------------------------------------------------------------------------------
 // The run: one struct holding what every step needs.
@@ -200,14 +150,6 @@ void init_schedule(Run& r) {
   r.sqrt_1m_abar = (1 - abar).sqrt().to(r.device, torch::kFloat);
 }
 
-// B uniform integers in [lo, hi] from KeyedGenerator(key), as an int64 tensor on `device`.
-torch::Tensor keyed_ints(uint64_t key, int64_t n, int64_t lo, int64_t hi, torch::Device device) {
-  KeyedGenerator g(key);
-  std::vector<int64_t> v(static_cast<size_t>(n));
-  for (auto& x : v) x = g.uniform_int(lo, hi);
-  return torch::tensor(v, torch::kLong).to(device);
-}
-
 struct Batch {
   torch::Tensor x_t, t, eps;
 };
@@ -242,17 +184,8 @@ double train_step(Run& r, int64_t s) {
   return value;
 }
 
-double elapsed_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
-
 // ---------------------------------------------------------------------------------------------
 // Output: log rows and progress lines, checkpoints, sample grids.
-
-std::string duration_str(double seconds) {
-  const auto s = static_cast<int64_t>(seconds + 0.5);
-  if (s >= 3600) return str_cat(s / 3600, "h", (s % 3600) / 60, "m");
-  if (s >= 60) return str_cat(s / 60, "m", s % 60, "s");
-  return str_cat(s, "s");
-}
 
 void log_step(Run& r, int64_t done) {
   const double total_seconds = r.state.seconds + elapsed_since(r.start);
@@ -330,7 +263,7 @@ void run_loop(Run& r) {
 
 void setup_run(Run& r, bool resume) {
   if (resume) check_resume_matches(r.dir, r.unet, r.diffusion);
-  else check_fresh_folder(r.dir);
+  else check_fresh_folder(r.dir, "training");
   r.images = load_training_images(r.o, r.unet, r.device);
   init_schedule(r);
   r.adam = adam_options(r.o);
@@ -338,7 +271,7 @@ void setup_run(Run& r, bool resume) {
                              r.device);
   if (resume) load_train_state((r.dir / "train_state.pt").string(), r.state, r.adam, r.device);
   fs::create_directories(r.dir);
-  prepare_log(r.dir / "train_log.csv", r.state.step, resume);
+  prepare_log(r.dir / "train_log.csv", kLogHeader, r.state.step, resume);
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+#include "training/run_folder.h"
+
+#include <fstream>
+
+#include "core/rng.h"
+
+namespace ipbench {
+
+namespace fs = std::filesystem;
+
+double elapsed_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string duration_str(double seconds) {
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  if (s >= 3600) return str_cat(s / 3600, "h", (s % 3600) / 60, "m");
+  if (s >= 60) return str_cat(s / 60, "m", s % 60, "s");
+  return str_cat(s, "s");
+}
+
+void check_fresh_folder(const fs::path& dir, const std::string& what) {
+  for (const char* name : {"train_state.pt", "model.ini"})
+    require(!fs::exists(dir / name), "'", dir.string(), "' already holds a ", what, " run (", name,
+            "): pass --resume to continue it, or choose another output folder");
+}
+
+void prepare_log(const fs::path& path, const std::string& header, int64_t keep_up_to, bool resume) {
+  std::vector<std::string> rows;
+  std::ifstream in(path);
+  std::string line;
+  bool first = true;
+  while (resume && std::getline(in, line)) {
+    if (first) {
+      first = false;
+      continue;
+    }
+    try {
+      if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= keep_up_to) rows.push_back(line);
+    } catch (const std::exception&) {  // a torn last line of a killed run: dropped
+    }
+  }
+  in.close();
+  const fs::path tmp = path.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    require(static_cast<bool>(out), tmp.string(), ": cannot write the log");
+    out << header << "\n";
+    for (const auto& r : rows) out << r << "\n";
+  }
+  fs::rename(tmp, path);
+}
+
+torch::Tensor keyed_ints(uint64_t key, int64_t n, int64_t lo, int64_t hi, torch::Device device) {
+  KeyedGenerator g(key);
+  std::vector<int64_t> v(static_cast<size_t>(n));
+  for (auto& x : v) x = g.uniform_int(lo, hi);
+  return torch::tensor(v, torch::kLong).to(device);
+}
+
+}  // namespace ipbench

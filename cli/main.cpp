@@ -60,6 +60,14 @@ po::variables_map parse(const std::vector<std::string>& args, const po::options_
   return vm;
 }
 
+// The --config file with every --set override applied.
+Config load_config(const po::variables_map& vm) {
+  Config config = Config::from_file(vm["config"].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  return config;
+}
+
 void write_file_atomic(const fs::path& path, const std::string& text) {
   const fs::path tmp = path.string() + ".tmp";
   {
@@ -96,9 +104,7 @@ int cmd_run(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc);
-  Config config = Config::from_file(vm["config"].as<std::string>());
-  if (vm.count("set"))
-    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  Config config = load_config(vm);
 
   const Spec spec = parse_spec(config);
   const int threads = configure_threads(static_cast<int>(spec.benchmark.threads));
@@ -233,9 +239,7 @@ int cmd_quality(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc);
-  Config config = Config::from_file(vm["config"].as<std::string>());
-  if (vm.count("set"))
-    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  Config config = load_config(vm);
   const QualityReport report = evaluate_prior_quality(config);
   std::cout << report.context << "\n" << report.markdown();
   if (vm.count("out")) {
@@ -259,9 +263,7 @@ int cmd_train(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc);
-  Config config = Config::from_file(vm["config"].as<std::string>());
-  if (vm.count("set"))
-    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  Config config = load_config(vm);
   auto train = read_options<TrainOptions>(config.section("train"));
   const auto unet = read_options<UNetOptions>(config.section("unet"));
   const auto diffusion = read_options<DiffusionOptions>(config.section("diffusion"));
@@ -309,9 +311,7 @@ int cmd_distill(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc);
-  Config config = Config::from_file(vm["config"].as<std::string>());
-  if (vm.count("set"))
-    for (const auto& s : vm["set"].as<std::vector<std::string>>()) config.set(s);
+  Config config = load_config(vm);
   auto o = read_options<DistillOptions>(config.section("distill"));
   std::optional<UNetOptions> student;
   if (const Section* unet = config.find_section("unet")) {

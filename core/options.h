@@ -13,6 +13,7 @@
 // read_options<O>(section) fills an O from a config section, validates it and records the resolved
 // values; describe_options<O>() lists name/type/default/help for `ipbench list` and the docs.
 #include <cstdint>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -40,6 +41,19 @@ inline std::string option_type(const std::vector<int64_t>&) { return "int list";
 
 inline std::string option_value(bool v) { return v ? "true" : "false"; }
 inline std::string option_value(const std::string& v) { return v; }
+/// The shortest decimal text (10 to 17 digits) that reads back as the same double, so that resolved
+/// configs and model files round-trip exactly.
+inline std::string option_value(double v) {
+  std::string text;
+  for (int digits = 10; digits <= 17; ++digits) {
+    std::ostringstream os;
+    os.precision(digits);
+    os << v;
+    text = os.str();
+    if (std::strtod(text.c_str(), nullptr) == v) break;
+  }
+  return text;
+}
 template <class T>
 std::string option_value(const T& v) {
   std::ostringstream os;

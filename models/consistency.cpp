@@ -74,29 +74,10 @@ std::string ini_value(std::string v) {
   return v;
 }
 
-// The shortest decimal text that reads back as the same double (as models/unet_checkpoint.cpp), so
-// that sigma_min, which the boundary condition compares exactly, survives the file.
-std::string ini_number(double v) {
-  std::string text;
-  for (int digits = 10; digits <= 17; ++digits) {
-    std::ostringstream os;
-    os.precision(digits);
-    os << v;
-    text = os.str();
-    if (std::strtod(text.c_str(), nullptr) == v) break;
-  }
-  return text;
-}
-template <class T>
-std::string ini_text(const T& v) {
-  if constexpr (std::is_same_v<T, double>) return ini_number(v);
-  else return option_value(v);
-}
-
 template <class O>
 void write_section(std::ostream& os, const char* name, O options) {
   os << "[" << name << "]\n";
-  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << ini_text(value) << "\n"; });
+  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << option_value(value) << "\n"; });
   os << "\n";
 }
 

@@ -25,23 +25,6 @@ void DiffusionOptions::validate() const {
 }
 
 namespace {
-// The shortest decimal text that reads back as the same double, so that a schedule survives the file.
-std::string ini_value(double v) {
-  std::string text;
-  for (int digits = 10; digits <= 17; ++digits) {
-    std::ostringstream os;
-    os.precision(digits);
-    os << v;
-    text = os.str();
-    if (std::strtod(text.c_str(), nullptr) == v) break;
-  }
-  return text;
-}
-template <class T>
-std::string ini_value(const T& v) {
-  return option_value(v);
-}
-
 // Config::from_string cuts comments at ';' and '#', splits at the first '=' and trims: text that
 // would not read back unchanged is refused rather than silently altered.
 void check_ini_entry(const std::string& section, const std::string& key, const std::string& value) {
@@ -55,7 +38,7 @@ void check_ini_entry(const std::string& section, const std::string& key, const s
 template <class O>
 void write_section(std::ostream& os, const char* name, O options) {
   os << "[" << name << "]\n";
-  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << ini_value(value) << "\n"; });
+  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << option_value(value) << "\n"; });
   os << "\n";
 }
 

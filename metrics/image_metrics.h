@@ -37,6 +37,26 @@ torch::Tensor ssim_metric(const MetricInput& in);
 /// broadcast over the batch; complex measurements use |.|. Needs a_x_hat and y. Lower is better.
 torch::Tensor residual_metric(const MetricInput& in);
 
+// Image statistics (antithetic paper, Table 2 and Appendix B.6): properties of the reconstruction
+// alone, on u = (clamp(x_hat, -1, 1) + 1)/2 in [0, 1]; x_true, y are not used. They are the
+// quantities whose expectation a Monte Carlo study estimates, so "lower is better" does not apply.
+// For one-channel images brightness equals pixel_mean.
+
+/// Mean of u over all channels and pixels.
+torch::Tensor pixel_mean_metric(const MetricInput& in);
+
+/// Mean luma over pixels: 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601) for 3 channels, the channel
+/// mean otherwise.
+torch::Tensor brightness_metric(const MetricInput& in);
+
+/// Mean of the channel-averaged image over the top floor(H/2) rows minus the mean over the bottom
+/// floor(H/2) rows (the middle row of an odd H is in neither half).
+torch::Tensor contrast_metric(const MetricInput& in);
+
+/// Vertical centroid of the channel-averaged image g: sum_{r,c} r g[r,c] / sum_{r,c} g[r,c] with
+/// 0-based row index r (NaN for an all-black image), divided by H - 1 so it lies in [0, 1].
+torch::Tensor centroid_metric(const MetricInput& in);
+
 /// The normalized 1-D Gaussian window used by ssim_metric: exp(-t^2 / (2 sigma^2)) at
 /// t = i - (size - 1)/2, i = 0..size-1, divided by its sum (float64, CPU).
 torch::Tensor gaussian_window(int64_t size, double sigma);

@@ -26,7 +26,8 @@ struct MetricEntry {
 };
 
 Registry<MetricEntry>& metric_registry();
-/// Registers l1, psnr, ssim, residual (idempotent).
+/// Registers l1, psnr, ssim, residual and the image statistics pixel_mean, brightness, contrast,
+/// centroid (idempotent).
 void register_builtin_metrics();
 
 }  // namespace ipbench

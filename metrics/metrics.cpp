@@ -110,6 +110,53 @@ torch::Tensor residual_metric(const MetricInput& in) {
   return mask_failed(torch::sqrt(clean.pow(2).sum(1) / m), ok);
 }
 
+namespace {
+
+/// The reconstruction alone on [0, 1] in float64, failed samples zeroed, and which samples are finite.
+std::pair<torch::Tensor, torch::Tensor> unit_reconstruction(const MetricInput& in) {
+  TORCH_CHECK(in.x_hat.defined() && in.x_hat.dim() == 4, "x_hat must be [B, C, H, W]");
+  const auto x = in.x_hat.to(torch::kDouble);
+  const auto ok = finite_rows(x);
+  return {to_unit_range(torch::where(ok.view({-1, 1, 1, 1}), x, torch::zeros_like(x))), ok};
+}
+
+}  // namespace
+
+torch::Tensor pixel_mean_metric(const MetricInput& in) {
+  torch::NoGradGuard no_grad;
+  const auto [u, ok] = unit_reconstruction(in);
+  return mask_failed(u.flatten(1).mean(1), ok);
+}
+
+torch::Tensor brightness_metric(const MetricInput& in) {
+  torch::NoGradGuard no_grad;
+  const auto [u, ok] = unit_reconstruction(in);
+  if (u.size(1) != 3) return mask_failed(u.flatten(1).mean(1), ok);
+  const auto luma = 0.299 * u.select(1, 0) + 0.587 * u.select(1, 1) + 0.114 * u.select(1, 2);
+  return mask_failed(luma.flatten(1).mean(1), ok);
+}
+
+torch::Tensor contrast_metric(const MetricInput& in) {
+  torch::NoGradGuard no_grad;
+  const auto [u, ok] = unit_reconstruction(in);
+  const int64_t H = u.size(2), half = H / 2;
+  require(half >= 1, "metric 'contrast' needs images at least 2 rows high, got H = ", H);
+  const auto g = u.mean(1);  // [B, H, W]
+  const auto top = g.slice(1, 0, half).flatten(1).mean(1);
+  const auto bottom = g.slice(1, H - half, H).flatten(1).mean(1);
+  return mask_failed(top - bottom, ok);
+}
+
+torch::Tensor centroid_metric(const MetricInput& in) {
+  torch::NoGradGuard no_grad;
+  const auto [u, ok] = unit_reconstruction(in);
+  const int64_t H = u.size(2);
+  const auto rows = u.mean(1).sum(2);  // [B, H]: mass per row
+  const auto r = torch::arange(H, rows.options());
+  const auto centroid = (rows * r).sum(1) / rows.sum(1);  // 0/0 = NaN for a black image
+  return mask_failed(H > 1 ? centroid / static_cast<double>(H - 1) : centroid, ok);
+}
+
 Registry<MetricEntry>& metric_registry() {
   static Registry<MetricEntry> registry("metric");
   return registry;
@@ -132,6 +179,12 @@ void register_builtin_metrics() {
   add("psnr", "10 log10(1/MSE) in dB on [0, 1] per sample (+inf for an exact match)", false, psnr_metric);
   add("ssim", "SSIM (Wang et al. 2004), 11x11 Gaussian window sigma 1.5, valid, on [0, 1]", false, ssim_metric);
   add("residual", "||y - A(x_hat)||_2 / sqrt(m) in measurement units", true, residual_metric);
+  // Image statistics (antithetic paper Table 2): estimands, not errors; lower_better is not meaningful.
+  add("pixel_mean", "image statistic: mean pixel value on [0, 1]", false, pixel_mean_metric);
+  add("brightness", "image statistic: mean BT.601 luma on [0, 1] (= pixel_mean for 1 channel)", false,
+      brightness_metric);
+  add("contrast", "image statistic: mean of the top half minus the bottom half, on [0, 1]", false, contrast_metric);
+  add("centroid", "image statistic: vertical intensity centroid, row / (H - 1) in [0, 1]", false, centroid_metric);
 }
 
 }  // namespace ipbench

@@ -176,7 +176,8 @@ TEST_CASE("metrics: metric registry lists the built-ins with their direction", "
   register_builtin_metrics();
   register_builtin_metrics();  // idempotent
   const auto& reg = metric_registry();
-  CHECK(reg.names() == std::vector<std::string>{"l1", "psnr", "residual", "ssim"});
+  CHECK(reg.names() == std::vector<std::string>{"brightness", "centroid", "contrast", "l1", "pixel_mean", "psnr",
+                                                "residual", "ssim"});
   CHECK(reg.get("l1").lower_better);
   CHECK_FALSE(reg.get("psnr").lower_better);
   CHECK_FALSE(reg.get("ssim").lower_better);
@@ -186,4 +187,44 @@ TEST_CASE("metrics: metric registry lists the built-ins with their direction", "
     CHECK_FALSE(reg.get(name).info.description.empty());
   }
   CHECK_THROWS_WITH(reg.get("lpips"), Catch::Contains("unknown metric 'lpips'"));
+}
+
+TEST_CASE("metrics: image statistics of constructed images", "[metrics][statistics]") {
+  // Image 0: top half white (u = 1), bottom half black (u = 0), H = 4, W = 3, one channel.
+  // Image 1: a single bright row at r = 3 (the last row), rest black.
+  auto x = -torch::ones({2, 1, 4, 3}, torch::kDouble);
+  x[0].slice(1, 0, 2).fill_(1.0);
+  x[1].select(1, 3).fill_(1.0);
+  MetricInput in;
+  in.x_hat = x;
+  const auto mean = pixel_mean_metric(in), bright = brightness_metric(in);
+  CHECK_THAT(mean[0].item<double>(), WithinAbs(0.5, 1e-15));
+  CHECK_THAT(mean[1].item<double>(), WithinAbs(0.25, 1e-15));
+  CHECK(torch::equal(mean, bright));  // one channel: brightness = pixel mean
+  const auto contrast = contrast_metric(in);
+  CHECK_THAT(contrast[0].item<double>(), WithinAbs(1.0, 1e-15));
+  CHECK_THAT(contrast[1].item<double>(), WithinAbs(-0.5, 1e-15));
+  const auto centroid = centroid_metric(in);
+  CHECK_THAT(centroid[0].item<double>(), WithinAbs(0.5 / 3.0, 1e-15));  // rows 0,1 -> mean row 0.5, / (H-1)
+  CHECK_THAT(centroid[1].item<double>(), WithinAbs(1.0, 1e-15));
+}
+
+TEST_CASE("metrics: brightness uses BT.601 luma for RGB; statistics ignore x_true; NaN per sample",
+          "[metrics][statistics]") {
+  auto x = torch::zeros({3, 3, 2, 2}, torch::kDouble);  // u = 0.5 everywhere
+  x[1].select(0, 0).fill_(1.0);                           // image 1: red channel u = 1
+  x[2].fill_(std::nan(""));
+  MetricInput in;
+  in.x_hat = x;
+  const auto b = brightness_metric(in), m = pixel_mean_metric(in);
+  CHECK_THAT(b[0].item<double>(), WithinAbs(0.5, 1e-15));
+  CHECK_THAT(b[1].item<double>(), WithinAbs(0.5 + 0.299 * 0.5, 1e-15));
+  CHECK_THAT(m[1].item<double>(), WithinAbs(0.5 + 0.5 / 3.0, 1e-15));
+  CHECK(std::isnan(b[2].item<double>()));
+  CHECK(std::isnan(contrast_metric(in)[2].item<double>()));
+  CHECK(std::isnan(centroid_metric(in)[2].item<double>()));
+  CHECK_FALSE(std::isnan(centroid_metric(in)[0].item<double>()));
+  // Values outside [-1, 1] are clamped as for every metric.
+  in.x_hat = torch::full({1, 1, 2, 2}, 5.0, torch::kDouble);
+  CHECK_THAT(pixel_mean_metric(in)[0].item<double>(), WithinAbs(1.0, 1e-15));
 }

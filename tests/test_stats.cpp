@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "stats/correlation.h"
 #include "stats/distribution_distance.h"
 #include "stats/intervals.h"
 #include "stats/summary.h"
@@ -387,4 +388,49 @@ TEST_CASE("stats: nearest-neighbour distance is 0 for members and the RMS gap ot
   CHECK(ipbench::mean_nearest_neighbor_distance(ref.narrow(0, 10, 5), ref) == Approx(0.0).margin(1e-6));
   auto shifted = ref.narrow(0, 0, 1) + 0.01;  // closest is its own source: RMS 0.01
   CHECK(ipbench::mean_nearest_neighbor_distance(shifted, ref) == Approx(0.01).epsilon(1e-6));
+}
+
+TEST_CASE("stats: pearson_rows on exact cases", "[stats][correlation]") {
+  const auto x = keyed_normal({3, 50}, 11, torch::kDouble);
+  const auto r = pearson_rows(x, torch::cat({-x.slice(0, 0, 1), 2.0 * x.slice(0, 1, 2) + 3.0,
+                                             torch::ones({1, 50}, torch::kDouble)}));
+  CHECK_THAT(r[0].item<double>(), WithinAbs(-1.0, 1e-14));
+  CHECK_THAT(r[1].item<double>(), WithinAbs(1.0, 1e-14));
+  CHECK(std::isnan(r[2].item<double>()));  // a constant row has no correlation
+}
+
+TEST_CASE("stats: PN pairs around a shared image: centralized correlation is exactly -1",
+          "[stats][correlation]") {
+  // Antithetic samples m + z, m - z share the structure m: the standard correlation is pulled up by m,
+  // the centralized one (m removed: the mean over all samples is m exactly) is -1.
+  const int64_t groups = 20, D = 64;
+  const auto m = 3.0 * keyed_normal({1, D}, 1, torch::kDouble);
+  const auto z = keyed_normal({groups, 1, D}, 2, torch::kDouble);
+  const auto samples = torch::cat({m + z, m - z}, 1).reshape({2 * groups, D});
+  const auto ok = torch::ones({2 * groups}, torch::kBool);
+  const auto pn = item_pair_correlations(samples, ok, 2);
+  REQUIRE(pn.standard.size() == static_cast<size_t>(groups));
+  REQUIRE(pn.centralized.size() == static_cast<size_t>(groups));
+  for (double c : pn.centralized) CHECK_THAT(c, WithinAbs(-1.0, 1e-12));
+  const auto summary = summarize_correlations(pn);
+  CHECK(summary.pairs == groups);
+  CHECK(summary.standard.mean > summary.centralized.mean + 0.3);  // m dominates the standard correlation
+
+  // Independent samples (K = 1) around the same m: RR pairs are consecutive samples; the centralized
+  // correlation of independent noise is near 0 (|mean| within 4 standard errors).
+  const auto iid = m + keyed_normal({2 * groups, D}, 3, torch::kDouble);
+  const auto rr = summarize_correlations(item_pair_correlations(iid, ok, 1));
+  CHECK(rr.pairs == groups);
+  CHECK(std::abs(rr.centralized.mean) < 4.0 * rr.centralized.ci.se);
+  CHECK(rr.standard.mean > 0.5);
+}
+
+TEST_CASE("stats: K-groups pair every member; failed samples drop their pairs", "[stats][correlation]") {
+  const auto samples = keyed_normal({8, 10}, 5, torch::kDouble);  // two groups of K = 4
+  auto ok = torch::ones({8}, torch::kBool);
+  CHECK(item_pair_correlations(samples, ok, 4).standard.size() == 12);  // 2 groups x 6 pairs
+  ok[1] = false;                                                       // member 1 of group 0
+  CHECK(item_pair_correlations(samples, ok, 4).standard.size() == 9);  // its 3 pairs are gone
+  CHECK(item_pair_correlations(samples, ok, 1).standard.size() == 3);  // pairs (0,1) (2,3) (4,5) (6,7) minus (0,1)
+  CHECK_THROWS(item_pair_correlations(samples.slice(0, 0, 7), ok.slice(0, 0, 7), 2));
 }

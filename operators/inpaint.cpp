@@ -11,7 +11,8 @@
 namespace ipbench {
 
 void InpaintOptions::validate() const {
-  check_option(mode == "random" || mode == "box", "InpaintOptions", "mode", mode, "mode in {random, box}");
+  check_option(mode == "random" || mode == "box" || mode == "half", "InpaintOptions", "mode", mode,
+               "mode in {random, box, half}");
   check_option(std::isfinite(mask_prob_min) && mask_prob_min >= 0, "InpaintOptions", "mask_prob_min",
                mask_prob_min, "0 <= mask_prob_min");
   check_option(std::isfinite(mask_prob_max) && mask_prob_max < 1, "InpaintOptions", "mask_prob_max",
@@ -71,6 +72,12 @@ InpaintOperator::InpaintOperator(MeasurementOptions noise, Options options, cons
   DrawnMask drawn;
   if (options_.mode == "random") {
     drawn = random_mask(H, W, options_, gen);
+  } else if (options_.mode == "half") {
+    require(W >= 2, "operator 'inpaint': mode = half needs W >= 2, got a ", H, "x", W, " image");
+    drawn.mask = torch::ones({1, 1, H, W}, torch::kDouble);
+    drawn.mask.narrow(3, W / 2, W - W / 2).zero_();
+    drawn.missing = H * (W - W / 2);
+    drawn.what = str_cat("half: columns ", W / 2, "..", W - 1);
   } else {
     const int64_t b = options_.box_size > 0 ? options_.box_size : std::min(H, W) / 2;
     require(b >= 1 && b < H && b < W, "operator 'inpaint': box_size = ", b, " does not fit a ", H, "x", W,
@@ -101,7 +108,7 @@ std::string InpaintOperator::describe() const {
 
 OperatorEntry inpaint_entry() {
   return make_operator_entry<InpaintOperator>(
-      "inpaint", "y = x * M: random pixels (p ~ U(0.3, 0.7)) or a square box missing; mask keyed per item",
+      "inpaint", "y = x * M: random pixels (p ~ U(0.3, 0.7)), a square box or the right half missing; keyed per item",
       /*linear=*/true);
 }
 

@@ -13,8 +13,10 @@
 //   box:    a square of side b (box_size; 0 = auto = min(H, W) / 2, DPS's 128 at 256) set to 0, its
 //           top uniform in [m_H, H - b - m_H) and left in [m_W, W - b - m_W) with margins
 //           m = min(size / 16, (size - b) / 2) (DPS: randint(16, 112) at 256; the range is never empty).
+//   half:   the right half, columns [W/2, W), set to 0 (no randomness): the observed left half pins
+//           part of the image while the right half is pure prior, for the partial-negation study.
 // Errors: Options::validate() (mode, probability range, box_size >= 0); the constructor throws Error
-// when box_size >= H or >= W.
+// when box_size >= H or >= W, or for half when W < 2.
 #include <string>
 
 #include "operators/operator.h"
@@ -22,7 +24,7 @@
 namespace ipbench {
 
 struct InpaintOptions {
-  /// Mask kind: "random" (scattered pixels) or "box" (one square hole).
+  /// Mask kind: "random" (scattered pixels), "box" (one square hole) or "half" (right half missing).
   std::string mode = "random";
   /// random: lower end of the range of the masked fraction p; 0 <= min <= max < 1 (DPS: 0.3).
   double mask_prob_min = 0.3;
@@ -33,7 +35,7 @@ struct InpaintOptions {
 
   template <class F>
   void fields(F&& f) {
-    f("mode", mode, "mask kind: random | box");
+    f("mode", mode, "mask kind: random | box | half (right half missing)");
     f("mask_prob_min", mask_prob_min, "random: masked fraction p ~ U(min, max); 0 <= min <= max < 1 (DPS: 0.3)");
     f("mask_prob_max", mask_prob_max, "random: upper end of the masked-fraction range (DPS: 0.7)");
     f("box_size", box_size, "box: side of the square hole in pixels; 0 = auto = min(H,W)/2 (DPS: 128 at 256)");

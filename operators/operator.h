@@ -3,17 +3,27 @@
 //
 //   forward(x):  x [B, C, H, W] -> A(x) [B, m...]         differentiable through autograd
 //   adjoint(y):  y [B, m...]    -> A^T y [B, C, H, W]     linear operators only; <A x, y> = <x, A^T y>
-//   measure(x, key) = forward(x) + sigma_y * n,  n ~ N(0, I) drawn from the counter-based generator
-//                     with `key`, so a measurement is identical for every solver and noise design.
+//   normal(x):   A^T A x                              linear only; default adjoint(forward(x)), closed forms override
+//   measure(x, key) = noise(forward(x)) with the noise model of MeasurementOptions, drawn from the
+//                     counter-based generator with `key`, so a measurement is identical for every
+//                     solver and noise design:
+//     gaussian: y = A(x) + sigma_y n,  n ~ N(0, I)
+//     poisson:  y = 2 Pois(r (A(x) + 1) / 2) / r - 1,  r = 255 poisson_rate photons per unit intensity
+//               (DPS's PoissonNoise: A(x) in [-1, 1] mapped to [0, 1], negative intensities clamped to 0)
+//     none:     y = A(x)
+//   loss(ax, y): the per-sample data-fit ||y - ax||_2 (DPS's norm); an operator with another likelihood
+//                (torchscript with cross_entropy) overrides it.
 // An operator instance is built for one image shape and one problem key (an item): random parts of
 // the problem (inpainting masks, box positions) are drawn from that key when it is built and stay
 // fixed for every sample of that item.
 //
 // Built-in operators (docs/operators.md): inpaint (inpaint.h), gaussian_blur (gaussian_blur.h),
-// superres (superres.h). Adding one = Options struct + Operator subclass + make_operator_entry<>()
+// motion_blur (motion_blur.h), superres (superres.h), colorize (colorize.h), cs (compressed_sensing.h),
+// mri (mri.h), ct (ct.h), phase_retrieval, saturation (nonlinear.h), torchscript (torchscript_operator.h). Adding one = Options struct + Operator subclass + make_operator_entry<>()
 // in register_builtin_operators(); the registry-driven tests (tests/test_operators.cpp) then cover it.
 #include <torch/torch.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,13 +35,19 @@
 
 namespace ipbench {
 
-/// Measurement noise shared by every operator (section key `sigma_y`).
+/// Measurement noise shared by every operator (section keys `sigma_y`, `noise`, `poisson_rate`).
 struct MeasurementOptions {
   /// Standard deviation of additive Gaussian noise in [-1, 1] image units (DPS uses 0.05); 0 = noiseless.
   double sigma_y = 0.05;
+  /// Noise model: "gaussian" (A(x) + sigma_y n), "poisson" (photon counts, poisson_rate) or "none".
+  std::string noise = "gaussian";
+  /// poisson: DPS's `rate`; counts ~ Pois(255 rate (A(x) + 1) / 2). Larger = less noise. > 0.
+  double poisson_rate = 1.0;
   template <class F>
   void fields(F&& f) {
     f("sigma_y", sigma_y, "std of additive Gaussian measurement noise, [-1,1] units, >= 0 (DPS: 0.05)");
+    f("noise", noise, "noise model: gaussian | poisson | none (gaussian uses sigma_y)");
+    f("poisson_rate", poisson_rate, "poisson: counts ~ Pois(255 rate (A(x)+1)/2), > 0 (DPS: 1.0)");
   }
   void validate() const;
 };
@@ -54,13 +70,20 @@ class Operator {
   /// Exact for any linear forward (padding, strides, ...); differentiable in y when y requires grad.
   /// Requires image_shape() (TORCH_CHECK) and a linear operator (Error otherwise).
   torch::Tensor vjp_adjoint(const torch::Tensor& y) const;
+  /// A^T A x for linear operators; the default is adjoint(forward(x)), closed forms override it.
+  virtual torch::Tensor normal(const torch::Tensor& x) const;
+  /// ||A||_2 when known in closed form (orthonormal rows: 1), NaN otherwise. Tests compare it with op_norm().
+  virtual double known_norm() const { return std::nan(""); }
+  /// Per-sample data-fit [B] between a forward value ax = A(x) and a measurement y: ||y - ax||_2 by
+  /// default (DPS's norm, not squared); torchscript with cross_entropy returns the cross-entropy.
+  virtual torch::Tensor loss(const torch::Tensor& ax, const torch::Tensor& y) const;
   /// Shape of one measurement (without the batch dimension).
   virtual std::vector<int64_t> measurement_shape() const = 0;
   /// One line: the operator and its resolved parameters.
   virtual std::string describe() const = 0;
 
-  /// forward(x) + sigma_y * keyed noise; x is [1 or B, C, H, W].
-  torch::Tensor measure(const torch::Tensor& x, uint64_t key) const;
+  /// noise(forward(x)) with the keyed noise model of MeasurementOptions; x is [1 or B, C, H, W].
+  virtual torch::Tensor measure(const torch::Tensor& x, uint64_t key) const;
   const MeasurementOptions& noise() const { return noise_; }
   /// Number of scalar measurements per sample (product of measurement_shape()).
   int64_t measurement_size() const;
@@ -77,6 +100,15 @@ class Operator {
   MeasurementOptions noise_;
   std::vector<int64_t> image_shape_;
 };
+
+/// Keyed Poisson draws: element i ~ Pois(lambda_i) from one (0, 1) uniform of (key, i) by inversion,
+/// searching from the mode (O(sqrt(lambda)) steps). lambda >= 0, any floating dtype, CPU; returns float64.
+torch::Tensor keyed_poisson(const torch::Tensor& lambda, uint64_t key);
+
+/// Largest singular value ||A||_2 of a linear operator by the power method on A^T A, started from a
+/// keyed Gaussian [1, C, H, W] in float64: stops when the estimate changes by < tol relatively.
+/// Throws Error for a nonlinear operator.
+double op_norm(const Operator& op, int64_t max_iters = 100, double tol = 1e-10, uint64_t key = 0x6f706e6f726dULL);
 
 /// Where an operator instance lives.
 struct OperatorContext {
@@ -127,7 +159,7 @@ OperatorEntry make_operator_entry(const std::string& name, const std::string& de
 }
 
 Registry<OperatorEntry>& operator_registry();
-/// Registers inpaint, gaussian_blur and superres (idempotent).
+/// Registers every built-in operator (idempotent).
 void register_builtin_operators();
 
 }  // namespace ipbench

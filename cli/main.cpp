@@ -179,6 +179,7 @@ int cmd_list(const std::vector<std::string>&) {
     const auto& e = solver_registry().get(n);
     print_component(e.info, " [needs: " + e.requirements.describe() + "]");
   }
+  std::cout << "\nsolver x operator (which pairs can run):\n" << solver_operator_matrix();
   std::cout << "\nnoise designs ([noise.<label>] type = ...):\n";
   for (const auto& n : design_registry().names()) print_component(design_registry().get(n).info);
   std::cout << "\nmetrics ([benchmark] metrics = ...):\n";

@@ -70,6 +70,35 @@ std::vector<std::vector<ItemProblem>> build_problems(const Spec& spec, const Con
   return problems;
 }
 
+// The consistency function of every CM solver (per solver and operator; null for the others), one
+// instance per distinct source, built before anything is solved: a missing model folder or `gaussian`
+// with another prior is refused here, naming the solver's section.
+std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>> build_consistency_functions(
+    const Spec& spec, const std::shared_ptr<Denoiser>& prior, torch::Device device) {
+  std::map<std::string, std::shared_ptr<const ConsistencyFunction>> built;
+  std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>> out;
+  for (const auto& s : spec.solvers) {
+    out.emplace_back();
+    for (const auto& solver : s.per_operator) {
+      const auto src = solver->consistency_source();
+      if (!src) {
+        out.back().push_back(nullptr);
+        continue;
+      }
+      auto& f = built[src->key()];
+      if (!f) {
+        try {
+          f = make_consistency_function(*src, prior, device);
+        } catch (const Error& e) {
+          throw Error(str_cat("config [solver.", s.label, "]: ", e.what()));
+        }
+      }
+      out.back().push_back(f);
+    }
+  }
+  return out;
+}
+
 using UnitKey = std::tuple<std::string, int64_t, int64_t>;  // cell, item, group
 
 // Groups already complete (all K members) in an earlier invocation.
@@ -127,6 +156,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
                            spec.dataset.pad_to);
   config.check_all_used();
   auto problems = build_problems(spec, ctx);
+  const auto consistency = build_consistency_functions(spec, prior, ctx.device);
 
   // The run directory: refuse to mix runs; resume only the same resolved configuration.
   const fs::path dir(options.out_dir);
@@ -156,8 +186,10 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   progress.advance(static_cast<int64_t>(previous.size()));
 
   for (size_t o = 0; o < spec.operators.size(); ++o) {
-    for (const auto& solver_spec : spec.solvers) {
+    for (size_t si = 0; si < spec.solvers.size(); ++si) {
+      const auto& solver_spec = spec.solvers[si];
       const Solver& solver = *solver_spec.per_operator[o];
+      const ConsistencyFunction* cm = consistency[si][o].get();
       for (const auto& design : spec.designs) {
         const int64_t K = design.design->group_size();
         const int64_t groups = bench.samples_per_item / K;
@@ -182,7 +214,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
             const auto tb = std::chrono::steady_clock::now();
             SolveResult result;
             try {
-              result = solver.solve(Problem{*prior, *problem.op, problem.y}, noise);
+              result = solver.solve(Problem{*prior, *problem.op, problem.y, cm}, noise);
             } catch (const c10::Error& e) {
               throw Error(str_cat("cell ", base.cell, ", item ", base.item, ": the solver failed: ",
                                   e.what_without_backtrace()));

@@ -1,6 +1,8 @@
 #include "harness/spec.h"
 
+#include <algorithm>
 #include <set>
+#include <sstream>
 
 #include "core/options.h"
 #include "models/denoiser.h"
@@ -37,6 +39,35 @@ void register_builtins() {
   register_builtin_designs();
   register_builtin_solvers();
   register_builtin_metrics();
+}
+
+std::string solver_operator_matrix() {
+  register_builtins();
+  const auto solvers = solver_registry().names();
+  const auto ops = operator_registry().names();
+  size_t w0 = 6;
+  for (const auto& n : solvers) w0 = std::max(w0, n.size());
+  std::ostringstream os;
+  auto pad = [](const std::string& t, size_t w) { return t + std::string(w > t.size() ? w - t.size() : 0, ' '); };
+  os << "  " << pad("solver", w0 + 2);
+  for (const auto& o : ops) os << pad(o, o.size() + 2);
+  os << "needs\n";
+  for (const auto& n : solvers) {
+    const auto& req = solver_registry().get(n).requirements;
+    os << "  " << pad(n, w0 + 2);
+    for (const auto& o : ops) {
+      bool ok = true;
+      try {
+        check_compatible(n, req, o, operator_registry().get(o).linear);
+      } catch (const Error&) {
+        ok = false;
+      }
+      os << pad(ok ? "ok" : "-", o.size() + 2);
+    }
+    os << req.describe() << "\n";
+  }
+  os << "  (ok = valid pair; - = refused before running: the solver needs a linear operator with a true adjoint)\n";
+  return os.str();
 }
 
 namespace {

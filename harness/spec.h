@@ -110,4 +110,9 @@ Spec parse_spec(const Config& config);
 /// Registers every built-in component (priors, operators, designs, solvers, metrics).
 void register_builtins();
 
+/// The solver x operator matrix of every registered solver and operator (for `ipbench list`): "ok"
+/// where the pair can run, "-" where the spec refuses it (check_compatible), then each solver's
+/// requirements. Registers the built-ins.
+std::string solver_operator_matrix();
+
 }  // namespace ipbench

@@ -4,6 +4,7 @@
 #include <initializer_list>
 
 #include "models/consistency.h"
+#include "models/edm_prior.h"
 #include "models/empirical_prior.h"
 #include "models/gaussian_prior.h"
 #include "models/gmm_prior.h"
@@ -53,6 +54,10 @@ void add_builtin_priors(Registry<PriorEntry>& r) {
                  [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
                    return make_unet_prior(read_options<UNetPriorOptions>(s), ctx);
                  }});
+  r.add("edm", {info<EdmPriorOptions>("edm", "user EDM denoiser (TorchScript, VE convention): forward(x, sigma) = D, or raw F with EDM preconditioning"),
+                [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
+                  return EdmTorchScriptPrior::from_options(read_options<EdmPriorOptions>(s), ctx);
+                }});
   r.add("cm", {info<CmPriorOptions>("cm", "consistency model from `ipbench distill`; D(x, sigma) = f(x, sigma), its one-step x0 estimate"),
                [](const Section& s, const PriorContext& ctx) -> std::shared_ptr<Denoiser> {
                  return CmPrior::from_options(read_options<CmPriorOptions>(s), ctx);

@@ -1,8 +1,14 @@
 #include "solvers/solver.h"
 
 #include "core/options.h"
+#include "solvers/cm_dps.h"
+#include "solvers/cm_inversion.h"
+#include "solvers/cm_sample.h"
+#include "solvers/ddim.h"
 #include "solvers/ddpm.h"
+#include "solvers/dds.h"
 #include "solvers/dps.h"
+#include "solvers/lgd.h"
 
 namespace ipbench {
 
@@ -22,7 +28,18 @@ std::vector<SampleStatus> finite_status(const torch::Tensor& x) {
   return status;
 }
 
-std::string Requirements::describe() const { return linear_operator ? "linear operator (true adjoint)" : "any operator"; }
+std::string Requirements::describe() const {
+  std::string out = linear_operator ? "linear operator (true adjoint)" : "any operator";
+  if (consistency_model) out += ", a consistency model (option consistency)";
+  return out;
+}
+
+const ConsistencyFunction& require_consistency(const Problem& problem, const std::string& solver) {
+  require(problem.consistency != nullptr, "solver '", solver,
+          "' needs a consistency model (option consistency = <model folder> | ode | gaussian | torchscript:<file>), "
+          "and the problem has none");
+  return *problem.consistency;
+}
 
 void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
                       bool op_linear) {
@@ -34,6 +51,16 @@ Registry<SolverEntry>& solver_registry() {
   static Registry<SolverEntry> registry("solver");
   return registry;
 }
+
+namespace {
+// Registers solver S with options O and its requirements (the same as S::requirements()).
+template <class O, class S>
+void add(Registry<SolverEntry>& r, const char* name, const char* description, Requirements req = {}) {
+  r.add(name, {{name, description, describe_options<O>()}, req, [](const Section& s) -> std::unique_ptr<Solver> {
+                 return std::make_unique<S>(read_options<O>(s));
+               }});
+}
+}  // namespace
 
 void register_builtin_solvers() {
   auto& r = solver_registry();
@@ -50,6 +77,28 @@ void register_builtin_solvers() {
                  [](const Section& s) -> std::unique_ptr<Solver> {
                    return std::make_unique<DdpmSolver>(read_options<DdpmChainOptions>(s));
                  }});
+  add<LgdOptions, LgdSolver>(r, "lgd",
+                             "Loss-Guided Diffusion (Song et al. 2023): DPS with the guidance averaged over n MC samples "
+                             "of x0 (softmax weights, one VJP)");
+  add<DdsOptions, DdsSolver>(r, "dds",
+                             "Decomposed Diffusion Sampler (Chung et al. 2024): DDIM steps with eta, CG on "
+                             "(I + gamma A^T A) with the true adjoint",
+                             Requirements{true, false});
+  add<CmDpsOptions, CmDpsSolver>(r, "cm_dps",
+                                 "CM-posterior DPS (Xu et al.): EDM Euler-ancestral trajectory, loss on the consistency "
+                                 "model's x0 estimate",
+                                 Requirements{false, true});
+  add<CmInversionOptions, CmInversionSolver>(r, "cm_inversion",
+                                             "CM inversion (Xu et al.): multistep CM with Adam-optimized noises per stage",
+                                             Requirements{false, true});
+  add<DpsEdmOptions, DpsEdmSolver>(r, "dps_edm",
+                                   "DPS on an EDM Euler-ancestral trajectory (baseline: cm_dps with F = D)");
+  add<DdimOptions, DdimSolver>(r, "ddim", "unconditional DDIM sampling with eta (baseline; ignores the measurement)");
+  add<EulerAncestralOptions, EulerAncestralSolver>(
+      r, "euler_ancestral", "unconditional EDM Euler-ancestral sampling on Karras sigmas (baseline; ignores the measurement)");
+  add<CmSampleOptions, CmSampleSolver>(
+      r, "cm_sample", "unconditional multistep consistency sampling (baseline; ignores the measurement)",
+      Requirements{false, true});
 }
 
 }  // namespace ipbench

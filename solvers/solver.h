@@ -8,11 +8,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/config.h"
 #include "core/registry.h"
+#include "models/consistency_fn.h"
 #include "models/denoiser.h"
 #include "noise/noise_stream.h"
 #include "operators/operator.h"
@@ -23,6 +25,10 @@ struct Problem {
   const Denoiser& prior;
   const Operator& op;
   torch::Tensor y;  ///< [1, m...] the measurement of one item (broadcast over the batch)
+  /// The consistency function of a CM solver (cm_dps, cm_inversion, cm_sample), built by the harness
+  /// from the solver's consistency_source(); null for every other solver. A CM solver given none throws
+  /// Error.
+  const ConsistencyFunction* consistency = nullptr;
 };
 
 /// Per-sample termination status; anything but kOk makes the sample's metrics NaN.
@@ -40,7 +46,8 @@ struct SolveResult {
 };
 
 struct Requirements {
-  bool linear_operator = false;  ///< needs A linear (with a true adjoint)
+  bool linear_operator = false;    ///< needs A linear (with a true adjoint)
+  bool consistency_model = false;  ///< needs a consistency function (option `consistency`)
   std::string describe() const;
 };
 
@@ -49,6 +56,8 @@ class Solver {
   virtual ~Solver() = default;
   virtual SolveResult solve(const Problem& problem, NoiseStream& noise) const = 0;
   virtual Requirements requirements() const { return {}; }
+  /// Where the harness gets Problem::consistency from (CM solvers); nullopt for the others.
+  virtual std::optional<ConsistencySource> consistency_source() const { return std::nullopt; }
   /// Network evaluations per sample, known before running (for summaries and planning).
   virtual int64_t nfe_per_sample() const = 0;
   /// One line: the solver and its resolved options.
@@ -62,11 +71,15 @@ struct SolverEntry {
 };
 
 Registry<SolverEntry>& solver_registry();
-/// Registers dps and ddpm (idempotent).
+/// Registers every built-in solver (idempotent): dps, lgd, dds, cm_dps, cm_inversion and the baselines
+/// dps_edm, ddpm, ddim, euler_ancestral, cm_sample.
 void register_builtin_solvers();
 
 /// Throws Error when `solver` cannot run with `op` (names both and the rule).
 void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
                       bool op_linear);
+
+/// The consistency function of a CM solver's problem: Error naming the solver when it is null.
+const ConsistencyFunction& require_consistency(const Problem& problem, const std::string& solver);
 
 }  // namespace ipbench

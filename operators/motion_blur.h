@@ -13,6 +13,8 @@
 // (The package draws with PIL and resizes with Lanczos; the splat and 2x2 mean are this port's own.)
 //   forward(x) = conv2d(pad(x, kernel_size / 2), k), groups = C      (padding: reflect | circular | zeros)
 //   adjoint(y) = the autograd vector-Jacobian product (exact for every padding, see gaussian_blur.h)
+// Kernels wider than 15 are applied with real FFTs of the padded image (DPS's 61x61 at 256: ~50x faster
+// than the direct 3721-tap convolution), smaller ones with conv2d.
 // Defaults scale DPS's (kernel 61 at 256, intensity 0.5): kernel_size = 0 means the largest odd size
 // <= 61 min(H, W) / 256, at least 5.
 // Errors: validate() (kernel_size odd or 0, 0 <= intensity < 1, padding); the constructor throws
@@ -67,7 +69,8 @@ class MotionBlurOperator : public Operator {
 torch::Tensor motion_kernel(int64_t kernel_size, double intensity, uint64_t key, int64_t* steps = nullptr);
 
 /// Depthwise 2-D convolution of every channel of x [B, C, H, W] with one odd kernel [k, k] after padding
-/// by k / 2 ("reflect", "circular" or "zeros"); the output has x's shape.
+/// by k / 2 ("reflect", "circular" or "zeros"); the output has x's shape. Kernels wider than 15 go
+/// through real FFTs of the padded grid (same result up to rounding).
 torch::Tensor depthwise_blur(const torch::Tensor& x, const torch::Tensor& kernel, const std::string& padding);
 
 OperatorEntry motion_blur_entry();

@@ -38,7 +38,9 @@ const std::map<std::string, std::string> kRequired = {{"torchscript", "path = " 
 
 const std::map<std::string, std::vector<std::string>> kVariants = {
     {"inpaint", {"mode = random", "mode = box", "mode = box\nbox_size = 5", "mode = half"}},
-    {"motion_blur", {"padding = reflect", "padding = circular", "padding = zeros\nkernel_size = 7\nintensity = 0.8"}},
+    {"motion_blur",
+     {"padding = reflect", "padding = circular", "padding = zeros\nkernel_size = 7\nintensity = 0.8",
+      "kernel_size = 17\npadding = zeros", "kernel_size = 17\npadding = reflect"}},
     {"colorize", {"weights = luma", "weights = mean"}},
     {"cs", {"transform = dct", "transform = fft\nratio = 0.5"}},
     {"mri",
@@ -666,6 +668,18 @@ TEST_CASE("operators: motion_blur kernels: normalized, keyed, DPS size scaled", 
   auto op = build("motion_blur", "padding = circular", {3, 24, 40});
   auto c = torch::full({2, 3, 24, 40}, -0.4, torch::kDouble);
   CHECK(max_abs(op->forward(c) - c) < 1e-12);
+  // Kernels wider than 15 go through FFTs: the same as the direct convolution.
+  auto big = motion_kernel(21, 0.5, 8);
+  auto x = keyed_normal({2, 3, 24, 40}, 9, torch::kDouble);
+  for (const std::string padding : {"reflect", "circular", "zeros"}) {
+    namespace F = torch::nn::functional;
+    F::PadFuncOptions::mode_t mode = torch::kConstant;
+    if (padding == "reflect") mode = torch::kReflect;
+    if (padding == "circular") mode = torch::kCircular;
+    auto direct = F::conv2d(F::pad(x, F::PadFuncOptions({10, 10, 10, 10}).mode(mode)),
+                            big.view({1, 1, 21, 21}).expand({3, 1, 21, 21}), F::Conv2dFuncOptions().groups(3));
+    CHECK(max_abs(depthwise_blur(x, big, padding) - direct) < 1e-12);
+  }
 }
 
 TEST_CASE("operators: cs: orthonormal DCT, structured rows, scales to 256x256x3", "[operators][cs]") {

@@ -13,6 +13,7 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "harness/quality.h"
+#include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
@@ -34,6 +35,7 @@ constexpr const char* kUsage =
     "  run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--quiet]\n"
     "                     run a benchmark: records.csv, summary.json, summary.md in DIR\n"
     "  summarize DIR      recompute and print the summary of a run from its records\n"
+    "  correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions\n"
     "  quality --config F.ini [--set ...] [--out FILE.md]\n"
     "                     sample-quality evidence for a prior (Frechet and nearest-neighbour distances)\n"
     "  train --config F.ini --out DIR [--set ...] [--resume]\n"
@@ -84,7 +86,8 @@ void report(const std::vector<Record>& records, const BenchmarkOptions& bench, c
   so.confidence = bench.confidence;
   so.baseline_design = bench.baseline_design;
   so.metrics = bench.metrics;
-  const BenchmarkSummary summary = summarize(records, so);
+  BenchmarkSummary summary = summarize(records, so);
+  if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
   info.records = static_cast<int64_t>(records.size());
   write_file_atomic(dir / "summary.json", summary_json(summary, info));
   write_file_atomic(dir / "summary.md", summary_markdown(summary, info));
@@ -155,6 +158,29 @@ int cmd_summarize(const std::vector<std::string>& args) {
   info.dtype = bench.dtype;
   info.seed = bench.seed;
   report(read_records((dir / "records.csv").string()), bench, dir, info);
+  return 0;
+}
+
+// Read-only on the run except for DIR/correlations.json.
+int cmd_correlate(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench correlate");
+  desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench correlate DIR\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc, &pos);
+  const fs::path dir = vm["dir"].as<std::string>();
+  Config config = Config::from_file((dir / "config.resolved.ini").string());
+  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+  require(has_reconstructions(dir.string()), "run folder '", dir.string(),
+          "' has no stored reconstructions (reconstructions/): run it with [benchmark] save_reconstructions = true");
+  const auto correlations = correlate_run(dir.string(), read_records((dir / "records.csv").string()), bench.confidence);
+  write_file_atomic(dir / "correlations.json", "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
+  std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
+            << "\n";
   return 0;
 }
 
@@ -361,6 +387,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "summarize") return cmd_summarize(args);
+    if (cmd == "correlate") return cmd_correlate(args);
     if (cmd == "list") return cmd_list(args);
     if (cmd == "quality") return cmd_quality(args);
     if (cmd == "dataset") return cmd_dataset(args);

@@ -12,6 +12,7 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "harness/prior_factory.h"
+#include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "models/denoiser.h"
 
@@ -222,6 +223,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
             base.nfe = result.nfe;
             base.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / (G * K);
             auto batch = score_batch(spec, problem, result, ctx.images.slice(0, i, i + 1), base, g0, K);
+            if (bench.save_reconstructions) write_reconstruction_batch(dir.string(), base, base.item, g0 * K, result.x);
             std::vector<Record> fresh;
             for (auto& r : batch)
               if (!done.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));

@@ -39,6 +39,7 @@ struct BenchmarkOptions {
   int64_t threads = 0;             ///< intra-op threads; 0 = all cores
   double confidence = 0.95;        ///< level of every interval
   std::string baseline_design = "iid";  ///< design that efficiencies are measured against
+  bool save_reconstructions = false;    ///< store every reconstruction (harness/reconstructions.h)
 
   template <class F>
   void fields(F&& f) {
@@ -56,6 +57,8 @@ struct BenchmarkOptions {
     f("threads", threads, "intra-op threads, 0 = all cores");
     f("confidence", confidence, "confidence level of every interval, in (0, 1)");
     f("baseline_design", baseline_design, "design the relative efficiencies are measured against");
+    f("save_reconstructions", save_reconstructions,
+      "store every reconstruction under DIR/reconstructions (needed by `ipbench correlate`)");
   }
   void validate() const;
 };

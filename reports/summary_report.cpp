@@ -81,7 +81,66 @@ std::string fmt_ratio(const RatioInterval& r) {
 
 bool is_baseline(const BenchmarkSummary& s, const CellSummary& c) { return c.design == s.baseline_design; }
 
+std::string json_correlation_stat(const CorrelationStat& c) {
+  return "{\"mean\": " + json_number(c.mean) + ", \"sd\": " + json_number(c.sd) + ", \"ci_low\": " +
+         json_number(c.ci.low) + ", \"ci_high\": " + json_number(c.ci.high) + "}";
+}
+
+/// A fixed-width table: the first row is the header, a rule under it.
+std::string fixed_width(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  std::ostringstream os;
+  for (size_t k = 0; k < rows.size(); ++k) {
+    for (size_t i = 0; i < rows[k].size(); ++i) {
+      os << rows[k][i] << std::string(width[i] - rows[k][i].size(), ' ');
+      if (i + 1 < rows[k].size()) os << "  ";
+    }
+    os << "\n";
+    if (k == 0) {
+      size_t total = 0;
+      for (auto w : width) total += w + 2;
+      os << std::string(total - 2, '-') << "\n";
+    }
+  }
+  return os.str();
+}
+
+std::vector<std::vector<std::string>> correlation_rows(const std::vector<CellCorrelation>& correlations,
+                                                       double confidence) {
+  const std::string pct = std::to_string(static_cast<int>(std::lround(100 * confidence))) + "% CI";
+  std::vector<std::vector<std::string>> rows{
+      {"operator", "solver", "design", "pairs", "n", "standard mean (sd)", pct, "centralized mean (sd)", pct}};
+  auto mean_sd = [](const CorrelationStat& c) { return fmt(c.mean, 3) + " (" + fmt(c.sd, 2) + ")"; };
+  for (const auto& c : correlations)
+    rows.push_back({c.op, c.solver, c.design, c.pairs_kind, std::to_string(c.pairs), mean_sd(c.standard),
+                    fmt_interval(c.standard.ci.low, c.standard.ci.high), mean_sd(c.centralized),
+                    fmt_interval(c.centralized.ci.low, c.centralized.ci.high)});
+  return rows;
+}
+
 }  // namespace
+
+std::string correlations_json(const std::vector<CellCorrelation>& correlations) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < correlations.size(); ++i) {
+    const auto& c = correlations[i];
+    os << (i ? "," : "") << "\n    {\"cell\": " << json_string(c.cell) << ", \"operator\": " << json_string(c.op)
+       << ", \"solver\": " << json_string(c.solver) << ", \"design\": " << json_string(c.design)
+       << ", \"group_size\": " << c.group_size << ", \"pairs_kind\": " << json_string(c.pairs_kind)
+       << ", \"pairs\": " << c.pairs << ",\n      \"standard\": " << json_correlation_stat(c.standard)
+       << ", \"centralized\": " << json_correlation_stat(c.centralized) << "}";
+  }
+  os << (correlations.empty() ? "]" : "\n  ]");
+  return os.str();
+}
+
+std::string correlation_table(const std::vector<CellCorrelation>& correlations, double confidence) {
+  if (correlations.empty()) return "";
+  return fixed_width(correlation_rows(correlations, confidence));
+}
 
 std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
   std::ostringstream os;
@@ -114,51 +173,36 @@ std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
     }
     os << "}";
   }
-  os << "\n  ]\n}\n";
+  os << "\n  ]";
+  if (!s.correlations.empty()) os << ",\n  \"correlations\": " << correlations_json(s.correlations);
+  os << "\n}\n";
   return os.str();
 }
 
 namespace {
 
-struct Row {
-  std::vector<std::string> cols;
-};
-
-std::vector<Row> summary_rows(const BenchmarkSummary& s) {
-  std::vector<Row> rows;
+std::vector<std::vector<std::string>> summary_rows(const BenchmarkSummary& s) {
+  std::vector<std::vector<std::string>> rows;
   const int pct = static_cast<int>(std::lround(100 * s.confidence));
-  rows.push_back({{"operator", "solver", "design", "metric", "mean", std::to_string(pct) + "% CI", "item CI width",
-                   "rho [CI]", "RE vs " + s.baseline_design + " [CI]", "RE in-run", "failed"}});
+  rows.push_back({"operator", "solver", "design", "metric", "mean", std::to_string(pct) + "% CI", "item CI width",
+                  "rho [CI]", "RE vs " + s.baseline_design + " [CI]", "RE in-run", "failed"});
   for (const auto& c : s.cells)
     for (const auto& m : c.metrics)
-      rows.push_back({{c.op, c.solver, c.design, m.name, fmt(m.ci.mean), fmt_interval(m.ci.low, m.ci.high),
-                       fmt(m.ci_width_item_mean, 3), c.group_size > 1 ? fmt_ratio(m.rho) : "-",
-                       is_baseline(s, c) ? "1 (baseline)" : fmt_ratio(m.efficiency_vs_baseline),
-                       c.group_size > 1 ? fmt(m.efficiency_in_run.value, 3) : "-", std::to_string(m.samples_failed)}});
+      rows.push_back({c.op, c.solver, c.design, m.name, fmt(m.ci.mean), fmt_interval(m.ci.low, m.ci.high),
+                      fmt(m.ci_width_item_mean, 3), c.group_size > 1 ? fmt_ratio(m.rho) : "-",
+                      is_baseline(s, c) ? "1 (baseline)" : fmt_ratio(m.efficiency_vs_baseline),
+                      c.group_size > 1 ? fmt(m.efficiency_in_run.value, 3) : "-", std::to_string(m.samples_failed)});
   return rows;
 }
 
 }  // namespace
 
 std::string summary_table(const BenchmarkSummary& s) {
-  const auto rows = summary_rows(s);
-  std::vector<size_t> width(rows[0].cols.size(), 0);
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.cols.size(); ++i) width[i] = std::max(width[i], r.cols[i].size());
-  std::ostringstream os;
-  for (size_t k = 0; k < rows.size(); ++k) {
-    for (size_t i = 0; i < rows[k].cols.size(); ++i) {
-      os << rows[k].cols[i] << std::string(width[i] - rows[k].cols[i].size(), ' ');
-      if (i + 1 < rows[k].cols.size()) os << "  ";
-    }
-    os << "\n";
-    if (k == 0) {
-      size_t total = 0;
-      for (auto w : width) total += w + 2;
-      os << std::string(total - 2, '-') << "\n";
-    }
-  }
-  return os.str();
+  std::string out = fixed_width(summary_rows(s));
+  if (!s.correlations.empty())
+    out += "\npixel-wise pair correlations (PN = coupled pairs, RR = independent pairs):\n" +
+           correlation_table(s.correlations, s.confidence);
+  return out;
 }
 
 std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
@@ -170,16 +214,24 @@ std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
      << "% Student-t over coupled groups; mean over items given the items (docs/statistics.md)\n"
      << "- RE: relative efficiency at equal sample budget (variance ratio), measured against design `"
      << s.baseline_design << "` and estimated in-run\n\n";
-  const auto rows = summary_rows(s);
-  for (size_t k = 0; k < rows.size(); ++k) {
-    os << "|";
-    for (const auto& c : rows[k].cols) os << " " << c << " |";
-    os << "\n";
-    if (k == 0) {
+  auto markdown = [&os](const std::vector<std::vector<std::string>>& table) {
+    for (size_t k = 0; k < table.size(); ++k) {
       os << "|";
-      for (size_t i = 0; i < rows[k].cols.size(); ++i) os << "---|";
+      for (const auto& c : table[k]) os << " " << c << " |";
       os << "\n";
+      if (k == 0) {
+        os << "|";
+        for (size_t i = 0; i < table[k].size(); ++i) os << "---|";
+        os << "\n";
+      }
     }
+  };
+  markdown(summary_rows(s));
+  if (!s.correlations.empty()) {
+    os << "\n## Pixel-wise pair correlations\n\nStandard and centralized Pearson correlation of paired "
+          "samples (coupled = within a group, e.g. antithetic PN pairs; independent = consecutive iid samples, RR "
+          "pairs), mean (sd) over pairs and a t interval for the mean (docs/statistics.md).\n\n";
+    markdown(correlation_rows(s.correlations, s.confidence));
   }
   return os.str();
 }

@@ -23,5 +23,10 @@ std::string summary_json(const BenchmarkSummary& summary, const RunInfo& info);
 std::string summary_markdown(const BenchmarkSummary& summary, const RunInfo& info);
 /// A fixed-width table for the terminal: one row per (cell, metric).
 std::string summary_table(const BenchmarkSummary& summary);
+/// The pair-correlation table (one row per cell): pairs, standard and centralized mean (sd) [CI];
+/// empty string when summary.correlations is empty.
+std::string correlation_table(const std::vector<CellCorrelation>& correlations, double confidence);
+/// {"cell": ..., "pairs_kind": ..., "pairs": n, "standard": {...}, "centralized": {...}} objects.
+std::string correlations_json(const std::vector<CellCorrelation>& correlations);
 
 }  // namespace ipbench

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "core/record.h"
+#include "stats/correlation.h"
 #include "stats/intervals.h"
 
 namespace ipbench {
@@ -76,6 +77,9 @@ struct BenchmarkSummary {
   double confidence = 0.95;
   std::string baseline_design;
   std::vector<CellSummary> cells;  ///< in order of first appearance in the records
+  /// Pixel-wise pair correlations (stats/correlation.h), filled by the caller when the run stored its
+  /// reconstructions (harness/reconstructions.h); empty otherwise.
+  std::vector<CellCorrelation> correlations;
 };
 
 /// Throws ipbench::Error when options.confidence is outside (0, 1) or the records are inconsistent

@@ -6,6 +6,7 @@
 
 #include "core/rng.h"
 #include "datasets/dataset.h"
+#include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
@@ -141,7 +142,7 @@ TEST_CASE("bad configurations are refused before anything runs", "[harness][erro
   expect_error(base_config(data) + "[noise.iid]\nk = 3\n", "bad.ini:26: unknown key 'k' in [noise.iid]");
   expect_error(base_config(data), "unknown key 'stepz'", "solver.dps.stepz=3");
   expect_error(base_config(data), "not a multiple of design 'antithetic'", "benchmark.samples_per_item=3");
-  expect_error(base_config(data), "unknown solver 'lgd'", "benchmark.solvers=lgd");
+  expect_error(base_config(data), "unknown solver 'nosuch_solver'", "benchmark.solvers=nosuch_solver");
   expect_error(base_config(data), "DdpmChainOptions::steps = 0", "solver.dps.steps=0");
   expect_error(base_config(tmp.path.string() + "/missing.h5"), "missing.h5");
   expect_error(base_config(data), "superres", "operator.superres.factor=3");
@@ -215,4 +216,33 @@ TEST_CASE("every shipped benchmark config parses and validates", "[harness][conf
     ++n;
   }
   CHECK(n >= 1);
+}
+
+TEST_CASE("harness: stored reconstructions give exact PN correlations for a linear sampler",
+          "[harness][correlation]") {
+  // Zero-mean Gaussian prior, no clamping: the DDPM sampler is linear in its noise, so an antithetic pair
+  // is exactly (x, -x) and both of its correlations are -1; the stored files hold every sample.
+  TempDir tmp;
+  const auto data = write_synthetic_dataset(tmp.path);
+  const std::string cfg =
+      "[benchmark]\nname = t\nitems = 2\nsamples_per_item = 8\nbatch_size = 4\noperators = inpaint\nsolvers = ddpm\n"
+      "designs = iid, antithetic\nmetrics = pixel_mean, centroid\ndevice = cpu\nsave_reconstructions = true\n"
+      "[dataset]\nsource = " + data + "\npad_to = 0\n[prior]\ntype = gaussian\nmean = 0\nvariance = 0.1\n"
+      "[operator.inpaint]\n[solver.ddpm]\nsteps = 5\nclip_denoised = false\n";
+  const auto dir = tmp.path / "run";
+  const auto out = run(Config::from_string(cfg, "t.ini"), dir);
+  REQUIRE(has_reconstructions(dir.string()));
+  CHECK(fs::exists(dir / "reconstructions" / "inpaint" / "ddpm" / "antithetic" / "item1_s4.h5"));
+  const auto corr = correlate_run(dir.string(), out.records, 0.95);
+  REQUIRE(corr.size() == 2);
+  CHECK(corr[0].design == "iid");
+  CHECK(corr[0].pairs_kind == "independent");
+  CHECK(corr[0].pairs == 8);  // 2 items x 4 consecutive pairs
+  CHECK(corr[1].design == "antithetic");
+  CHECK(corr[1].pairs == 8);  // 2 items x 4 groups
+  CHECK_THAT(corr[1].standard.mean, Catch::Matchers::WithinAbs(-1.0, 1e-5));
+  CHECK_THAT(corr[1].centralized.mean, Catch::Matchers::WithinAbs(-1.0, 1e-5));
+  CHECK(corr[0].standard.mean > -0.9);
+  // A run without stored reconstructions has none.
+  CHECK_FALSE(has_reconstructions((tmp.path / "none").string()));
 }

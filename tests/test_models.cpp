@@ -439,7 +439,7 @@ TEST_CASE("models: every registered prior builds from default options and denois
   register_builtin_priors();
   register_builtin_priors();  // idempotent
   const auto names = prior_registry().names();
-  CHECK(names == std::vector<std::string>{"cm", "empirical", "gaussian", "gmm", "torchscript", "unet"});
+  CHECK(names == std::vector<std::string>{"cm", "edm", "empirical", "gaussian", "gmm", "torchscript", "unet"});
   const auto ctx = synthetic_context();
   // A tiny untrained UNet model folder for the `unet` prior (tests/test_unet.cpp tests it in depth).
   const testing::TempDir unet_dir;
@@ -458,8 +458,9 @@ TEST_CASE("models: every registered prior builds from default options and denois
     CHECK(entry.info.name == name);
     CHECK_FALSE(entry.info.description.empty());
     CHECK_FALSE(entry.info.options.empty());
-    // Only torchscript, unet and cm need a value: their required path.
+    // Only torchscript, edm, unet and cm need a value: their required path.
     const auto section = name == "torchscript" ? section_with({{"path", kTinyModel}})
+                         : name == "edm"       ? section_with({{"path", kData + "/tiny_edm_model.pt"}})
                          : name == "unet"      ? section_with({{"path", unet_dir.path.string()}})
                          : name == "cm"        ? section_with({{"path", cm_dir.path.string()}})
                                                : section_with({});

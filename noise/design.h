@@ -6,6 +6,9 @@
 // so results never depend on how groups are batched. Every member is marginally exactly N(0, I).
 //   iid:        K = 1, z = u
 //   antithetic: K = 2, (z_0, z_1) = (u, -u) -- couples EVERY draw of a trajectory
+//   repulsive, coupling: K-coupled groups, every draw (noise/coupled.h)
+//   rqmc:       group = one randomization of a Sobol' net of K = 2^m points; QMC on the first draw(s),
+//               keyed iid on later draws (noise/rqmc.h)
 #include <torch/torch.h>
 
 #include <functional>
@@ -38,7 +41,7 @@ struct DesignEntry {
 };
 
 Registry<DesignEntry>& design_registry();
-/// Registers iid and antithetic (idempotent).
+/// Registers iid, antithetic, repulsive, coupling and rqmc (idempotent).
 void register_builtin_designs();
 
 }  // namespace ipbench

@@ -4,6 +4,8 @@
 
 #include "core/options.h"
 #include "core/rng.h"
+#include "noise/coupled.h"
+#include "noise/rqmc.h"
 
 namespace ipbench {
 
@@ -56,6 +58,24 @@ void register_builtin_designs() {
          [](const Section& s) -> std::shared_ptr<NoiseDesign> {
            read_options<AntitheticOptions>(s);
            return std::make_shared<AntitheticDesign>();
+         }});
+  r.add("repulsive",
+        {{"repulsive", "K-coupled groups z_i = sqrt(K/(K-1)) (u_i - ubar), pairwise correlation -1/(K-1), every draw",
+          describe_options<RepulsiveOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           return std::make_shared<RepulsiveDesign>(read_options<RepulsiveOptions>(s));
+         }});
+  r.add("coupling",
+        {{"coupling", "general Gaussian coupling z = A u (unit-norm rows; couple-to-control Thm 3.3), every draw",
+          describe_options<CouplingOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           return CouplingDesign::from_options(read_options<CouplingOptions>(s));
+         }});
+  r.add("rqmc",
+        {{"rqmc", "randomized QMC: Owen-scrambled Sobol' nets (group = replicate) on low-frequency DCT coordinates",
+          describe_options<RqmcOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           return std::make_shared<RqmcDesign>(read_options<RqmcOptions>(s));
          }});
 }
 

@@ -1,5 +1,6 @@
 // Consistency models: scalings, f(x, sigma), the model folder and the `cm` prior (see consistency.h).
 #include "models/consistency.h"
+#include "models/vp_eps_denoiser.h"
 
 #include <unistd.h>
 
@@ -135,6 +136,11 @@ void ConsistencyOptions::validate() const {
   check_option(sigma_min > 0 && std::isfinite(sigma_min), o, "sigma_min", sigma_min, "sigma_min > 0");
   check_option(sigma_max > sigma_min && std::isfinite(sigma_max), o, "sigma_max", sigma_max, "sigma_max > sigma_min");
   check_option(sigma_data > 0 && std::isfinite(sigma_data), o, "sigma_data", sigma_data, "sigma_data > 0");
+  check_option(parameterization == "edm" || parameterization == "vp_eps", o, "parameterization", parameterization,
+               "parameterization is edm or vp_eps");
+  check_option(T >= 2, o, "T", T, "T >= 2");
+  check_option(beta_start > 0 && beta_start <= beta_end && beta_end < 1, o, "beta_start", beta_start,
+               "0 < beta_start <= beta_end < 1");
 }
 
 void CmPriorOptions::validate() const {
@@ -173,6 +179,17 @@ torch::Tensor consistency_function(UNet& net, const torch::Tensor& x, const torc
   const torch::Tensor s = sigma_per_sample(x, sigma);  // [B, 1, 1, 1] in x's dtype
   const CmScalings c = cm_scalings(s, options);
   const torch::Tensor p = net->parameters().front();  // the network's device and dtype
+  if (options.parameterization == "vp_eps") {
+    auto eps = [&net, &p](const torch::Tensor& x_vp, const torch::Tensor& t) {
+      return net->forward(x_vp.to(p.device(), p.scalar_type()), t.to(p.device(), p.scalar_type()));
+    };
+    const VpEpsDenoiser denoiser(eps, VpSchedule::linear(options.T, options.beta_start, options.beta_end), {},
+                                 "consistency model (vp_eps)", "vp_eps consistency model",
+                                 VpEpsDenoiser::LearnedVariance::kNo);
+    const torch::Tensor x0 = denoiser.predict(x, s.reshape({-1})).x0;
+    const torch::Tensor f = c.c_skip * x + (1.0 - c.c_skip) * x0;
+    return clip_denoised ? f.clamp(-1.0, 1.0) : f;
+  }
   const torch::Tensor F =
       net->forward((c.c_in * x).to(p.device(), p.scalar_type()), c.c_noise.reshape({-1}).to(p.device(), p.scalar_type()))
           .to(x.options());

@@ -6,7 +6,12 @@
 //   c_skip  = sd^2 / ((sigma - smin)^2 + sd^2)          c_out   = (sigma - smin) sd / sqrt(sigma^2 + sd^2)
 //   c_in    = 1 / sqrt(sigma^2 + sd^2)                  c_noise = 250 ln(sigma + 1e-44)
 //
-// in the VE convention x = x0 + sigma n (sd = sigma_data, smin = sigma_min). f maps any point of a
+// in the VE convention x = x0 + sigma n (sd = sigma_data, smin = sigma_min). With parameterization =
+// vp_eps, F is a VP eps-prediction UNet (the architecture `ipbench train` writes) and
+//   f(x, sigma) = c_skip(sigma) x + (1 - c_skip(sigma)) (x - sigma F(x / sqrt(1 + sigma^2), t(sigma)))
+// (the VP network's VE denoiser, models/vp_eps_denoiser.h), which satisfies the same boundary condition;
+// a student initialized with its VP teacher's weights then starts as the teacher's posterior mean
+// instead of an unrelated function (the CM paper initializes from an EDM teacher for the same reason). f maps any point of a
 // probability-flow ODE trajectory to its end at smin: f(x, sigma) is the model's one-step estimate of x0.
 // It is the consistency function, NOT the posterior mean E[x0 | x] that other priors' denoisers return.
 // c_noise = 1000 * 0.25 ln(sigma) is openai's convention and is fed as the UNet's float timestep.
@@ -44,12 +49,24 @@ struct ConsistencyOptions {
   double sigma_max = 80.0;
   /// Standard deviation of the data in the c_skip / c_out / c_in scalings. EDM: 0.5.
   double sigma_data = 0.5;
+  /// How F enters f (see the header comment): edm (openai: F(c_in x, c_noise), c_out F) or vp_eps
+  /// (F is a VP eps network: f = c_skip x + (1 - c_skip) D_F(x, sigma), D_F its VE denoiser), which
+  /// lets a student distilled from a VP eps teacher start as the teacher's own denoiser.
+  std::string parameterization = "edm";
+  /// The linear VP schedule of a vp_eps network (as in its teacher's [diffusion]).
+  int64_t T = 1000;
+  double beta_start = 1e-4;
+  double beta_end = 0.02;
 
   template <class F>
   void fields(F&& f) {
     f("sigma_min", sigma_min, "smallest noise level (boundary condition f(x, sigma_min) = x), > 0");
     f("sigma_max", sigma_max, "largest noise level, > sigma_min");
     f("sigma_data", sigma_data, "data standard deviation of the scalings, > 0");
+    f("parameterization", parameterization, "edm | vp_eps (F is a VP eps UNet; f = c_skip x + (1 - c_skip) D_F)");
+    f("T", T, "vp_eps: timesteps of F's linear VP schedule, >= 2");
+    f("beta_start", beta_start, "vp_eps: first beta of F's schedule");
+    f("beta_end", beta_end, "vp_eps: last beta of F's schedule");
   }
   void validate() const;
 };

@@ -15,6 +15,7 @@
 #include "core/rng.h"
 #include "datasets/dataset.h"
 #include "models/consistency.h"
+#include "models/vp_eps_denoiser.h"
 #include "models/denoiser.h"
 #include "models/unet_checkpoint.h"
 #include "temp_dir.h"
@@ -119,6 +120,27 @@ TEST_CASE("distill: the CM boundary condition f(x, sigma_min) == x holds exactly
   const torch::Tensor s = torch::full({3}, 1.0);
   UNet net = model.net();
   CHECK_FALSE(torch::allclose(consistency_function(net, x, s, o, false), cm_scalings(s, o).c_skip.view({3, 1, 1, 1}) * x));
+}
+
+TEST_CASE("distill: the vp_eps parameterization is c_skip x + (1 - c_skip) D_F with an exact boundary",
+          "[distill][consistency]") {
+  ConsistencyOptions o;
+  o.parameterization = "vp_eps";
+  ConsistencyModel model(random_unet(tiny_unet(), 5), o);
+  const torch::Tensor x = keyed_normal({3, 1, 8, 8}, 12);
+  CHECK(torch::equal(model(x, torch::full({3}, o.sigma_min), false), x));
+  // Away from the boundary: the VP network's own VE denoiser, blended by c_skip.
+  UNet net = model.net();
+  auto eps = [&net](const torch::Tensor& x_vp, const torch::Tensor& t) { return net->forward(x_vp, t.to(torch::kFloat)); };
+  const VpEpsDenoiser D(eps, VpSchedule::linear(o.T, o.beta_start, o.beta_end), {}, "test", "test",
+                        VpEpsDenoiser::LearnedVariance::kNo);
+  const torch::Tensor s = torch::tensor({0.5, 2.0, 40.0});
+  const torch::Tensor c_skip = cm_scalings(s, o).c_skip.view({3, 1, 1, 1});
+  const torch::Tensor expected = c_skip * x + (1 - c_skip) * D.predict(x, s).x0;
+  CHECK(torch::allclose(model(x, s, false), expected, 1e-5, 1e-5));
+  ConsistencyOptions bad = o;
+  bad.parameterization = "ve";
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("parameterization is edm or vp_eps"));
 }
 
 TEST_CASE("distill: c_skip, c_out, c_in and c_noise match hand-computed values", "[distill][consistency]") {

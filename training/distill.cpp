@@ -33,6 +33,8 @@ void DistillOptions::validate() const {
   check_option(pad_to >= 0, o, "pad_to", pad_to, "pad_to >= 0");
   check_option(max_images >= 0, o, "max_images", max_images, "max_images >= 0");
   check_option(steps >= 1, o, "steps", steps, "steps >= 1");
+  check_option(parameterization == "vp_eps" || parameterization == "edm", o, "parameterization", parameterization,
+               "parameterization is vp_eps or edm");
   check_option(batch_size >= 1, o, "batch_size", batch_size, "batch_size >= 1");
   check_option(lr > 0, o, "lr", lr, "lr > 0");
   check_option(adam_beta1 >= 0 && adam_beta1 < 1, o, "adam_beta1", adam_beta1, "0 <= adam_beta1 < 1");
@@ -60,6 +62,7 @@ ConsistencyOptions DistillOptions::consistency() const {
   c.sigma_min = sigma_min;
   c.sigma_max = sigma_max;
   c.sigma_data = sigma_data;
+  c.parameterization = parameterization;
   return c;
 }
 
@@ -187,6 +190,7 @@ void load_state(const std::string& path, DistillState& state, const torch::optim
 
 struct Teacher {
   UNet net{nullptr};
+  DiffusionOptions diffusion;  ///< its VP schedule
   std::shared_ptr<Denoiser> denoiser;
   std::string dir;
 };
@@ -206,6 +210,7 @@ Teacher load_teacher(const std::string& dir, torch::Device device) {
   t.net->eval();
   for (auto& p : t.net->parameters()) p.set_requires_grad(false);
   t.dir = dir;
+  t.diffusion = ckpt.diffusion;
   UNet net = t.net;
   auto eps = [net, device](const torch::Tensor& x_vp, const torch::Tensor& steps) mutable {
     return net->forward(x_vp.to(device, torch::kFloat), steps.to(device, torch::kFloat));
@@ -445,6 +450,9 @@ torch::Tensor sigma_table(const DistillOptions& o, torch::Device device) {
 void setup_run(Run& r, bool resume, const std::optional<UNetOptions>& student) {
   r.teacher = load_teacher(r.teacher.dir, r.device);
   r.unet = student_options(r.o, r.teacher.net->options(), student);
+  r.cm.T = r.teacher.diffusion.T;  // a vp_eps student uses its teacher's schedule
+  r.cm.beta_start = r.teacher.diffusion.beta_start;
+  r.cm.beta_end = r.teacher.diffusion.beta_end;
   if (resume) check_resume_matches(r.dir, r.unet, r.cm, r.device);
   else check_fresh_folder(r.dir, "distillation");
   Dataset d = load_dataset_source(r.o.data, r.o.pad_to, 0, r.o.max_images > 0 ? r.o.max_images : -1);

@@ -78,6 +78,10 @@ struct DistillOptions {
   double sigma_min = 0.002;
   double sigma_max = 80.0;
   double sigma_data = 0.5;
+  /// How the student's network enters the consistency function (models/consistency.h): vp_eps (the
+  /// student is a VP eps UNet, f = c_skip x + (1 - c_skip) D(x, sigma); with init_from_teacher it starts
+  /// as the teacher's denoiser) or edm (openai's F(c_in x, c_noise)). The VP schedule is the teacher's.
+  std::string parameterization = "vp_eps";
   /// Teacher ODE step: Heun (2 teacher evaluations, the paper's choice) or Euler (1).
   bool heun = true;
   /// Distance of the consistency loss: l2 | pseudo_huber.
@@ -120,6 +124,7 @@ struct DistillOptions {
     f("sigma_min", sigma_min, "smallest noise level (boundary condition), > 0");
     f("sigma_max", sigma_max, "largest noise level, > sigma_min");
     f("sigma_data", sigma_data, "data standard deviation of the CM scalings, > 0");
+    f("parameterization", parameterization, "vp_eps (student = VP eps UNet, starts as the teacher's denoiser) | edm");
     f("heun", heun, "teacher step: Heun (true) or Euler (false)");
     f("loss", loss, "consistency distance: l2 | pseudo_huber");
     f("init_from_teacher", init_from_teacher, "start the student from the teacher's weights");

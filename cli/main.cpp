@@ -86,6 +86,8 @@ void report(const std::vector<Record>& records, const BenchmarkOptions& bench, c
   so.confidence = bench.confidence;
   so.baseline_design = bench.baseline_design;
   so.metrics = bench.metrics;
+  register_builtins();  // metric directions for the paired solver comparisons
+  for (const auto& n : metric_registry().names()) so.lower_better[n] = metric_registry().get(n).lower_better;
   BenchmarkSummary summary = summarize(records, so);
   if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
   info.records = static_cast<int64_t>(records.size());

@@ -49,7 +49,34 @@ std::string json_metric(const MetricSummary& m) {
      << ", \"population_ci_low\": " << json_number(m.population.low)
      << ", \"population_ci_high\": " << json_number(m.population.high) << ", \"groups\": " << m.groups_used
      << ", \"samples_failed\": " << m.samples_failed << ", \"sample_variance\": " << json_number(m.sigma2_member)
-     << ", \"group_mean_variance\": " << json_number(m.var_group) << "}";
+     << ", \"group_mean_variance\": " << json_number(m.var_group)
+     << ", \"item_means_variance\": " << json_number(m.var_item_means)
+     << ", \"item_mean_noise_variance\": " << json_number(m.var_noise_item_mean)
+     << ", \"between_item_variance\": " << json_number(m.var_between_items) << "}";
+  return os.str();
+}
+
+std::string json_lower_better(int lower_better) {
+  return lower_better < 0 ? "null" : lower_better ? "true" : "false";
+}
+
+std::string json_comparison(const PairedComparison& c) {
+  const PairedDifference& p = c.paired;
+  const Interval& d = p.difference;
+  std::ostringstream os;
+  os << "{\"operator\": " << json_string(c.op) << ", \"design\": " << json_string(c.design)
+     << ", \"metric\": " << json_string(c.metric) << ", \"solver_a\": " << json_string(c.solver_a)
+     << ", \"solver_b\": " << json_string(c.solver_b) << ", \"lower_better\": " << json_lower_better(c.lower_better)
+     << ",\n      \"items\": " << p.items << ", \"units\": " << p.units << ", \"mean_a\": " << json_number(p.mean_a)
+     << ", \"mean_b\": " << json_number(p.mean_b) << ", \"difference\": " << json_number(d.mean)
+     << ", \"ci_low\": " << json_number(d.low) << ", \"ci_high\": " << json_number(d.high)
+     << ", \"se\": " << json_number(d.se) << ", \"df\": " << json_number(d.df)
+     << ",\n      \"population_ci_low\": " << json_number(p.population.low)
+     << ", \"population_ci_high\": " << json_number(p.population.high)
+     << ", \"correlation\": " << json_ratio(p.correlation)
+     << ", \"variance_reduction\": " << json_number(p.variance_reduction)
+     << ",\n      \"verdict\": " << json_string(verdict_name(c.verdict)) << ", \"better\": "
+     << (c.better().empty() ? "null" : json_string(c.better())) << "}";
   return os.str();
 }
 
@@ -173,7 +200,10 @@ std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
     }
     os << "}";
   }
-  os << "\n  ]";
+  os << "\n  ],\n  \"comparisons\": [";
+  for (size_t i = 0; i < s.comparisons.size(); ++i)
+    os << (i ? "," : "") << "\n    " << json_comparison(s.comparisons[i]);
+  os << (s.comparisons.empty() ? "]" : "\n  ]");
   if (!s.correlations.empty()) os << ",\n  \"correlations\": " << correlations_json(s.correlations);
   os << "\n}\n";
   return os.str();
@@ -195,10 +225,62 @@ std::vector<std::vector<std::string>> summary_rows(const BenchmarkSummary& s) {
   return rows;
 }
 
+/// A verdict in words: "dps better", "no sig. difference", "ddpm higher", "n/a".
+std::string verdict_words(const PairedComparison& c) {
+  switch (c.verdict) {
+    case Verdict::a_better: return c.solver_a + " better";
+    case Verdict::b_better: return c.solver_b + " better";
+    case Verdict::a_higher: return c.solver_a + " higher";
+    case Verdict::b_higher: return c.solver_b + " higher";
+    case Verdict::no_difference: return "no sig. difference";
+    case Verdict::undefined: break;
+  }
+  return "n/a";
+}
+
+std::vector<std::vector<std::string>> comparison_rows(const BenchmarkSummary& s) {
+  const int pct = static_cast<int>(std::lround(100 * s.confidence));
+  std::vector<std::vector<std::string>> rows{{"operator", "design", "metric", "A - B", "mean A", "mean B", "diff",
+                                              std::to_string(pct) + "% CI", "units", "corr", "VR", "verdict"}};
+  for (const auto& c : s.comparisons) {
+    const PairedDifference& p = c.paired;
+    rows.push_back({c.op, c.design, c.metric, c.solver_a + " - " + c.solver_b, fmt(p.mean_a), fmt(p.mean_b),
+                    fmt(p.difference.mean), fmt_interval(p.difference.low, p.difference.high),
+                    std::to_string(p.units), fmt(p.correlation.value, 3), fmt(p.variance_reduction, 3),
+                    verdict_words(c)});
+  }
+  return rows;
+}
+
+std::vector<std::vector<std::string>> component_rows(const BenchmarkSummary& s) {
+  const int pct = static_cast<int>(std::lround(100 * s.confidence));
+  std::vector<std::vector<std::string>> rows{{"operator", "solver", "design", "metric", "population " +
+                                              std::to_string(pct) + "% CI", "var(item means)",
+                                              "noise var of an item mean", "between-item var", "between share"}};
+  for (const auto& c : s.cells)
+    for (const auto& m : c.metrics) {
+      const double share = m.var_item_means > 0.0 ? m.var_between_items / m.var_item_means : kNaN;
+      rows.push_back({c.op, c.solver, c.design, m.name, fmt_interval(m.population.low, m.population.high),
+                      fmt(m.var_item_means), fmt(m.var_noise_item_mean), fmt(m.var_between_items), fmt(share, 3)});
+    }
+  return rows;
+}
+
+constexpr const char* kComparisonLegend =
+    "common random numbers: A - B on the (item, group) units of both cells, interval given the items; "
+    "corr = correlation of the group means; VR = unpaired / paired variance";
+
 }  // namespace
+
+std::string comparison_table(const BenchmarkSummary& s) {
+  if (s.comparisons.empty()) return "";
+  return fixed_width(comparison_rows(s));
+}
 
 std::string summary_table(const BenchmarkSummary& s) {
   std::string out = fixed_width(summary_rows(s));
+  if (!s.comparisons.empty())
+    out += "\npaired solver comparisons (" + std::string(kComparisonLegend) + "):\n" + comparison_table(s);
   if (!s.correlations.empty())
     out += "\npixel-wise pair correlations (PN = coupled pairs, RR = independent pairs):\n" +
            correlation_table(s.correlations, s.confidence);
@@ -227,6 +309,15 @@ std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
     }
   };
   markdown(summary_rows(s));
+  os << "\n## Variance components\n\nThe population interval's variance per item, split into item-to-item "
+        "spread (between-item variance, which no noise design reduces) and the noise variance of one item mean "
+        "(what `ci` measures); between share = between-item var / var(item means) (docs/statistics.md).\n\n";
+  markdown(component_rows(s));
+  if (!s.comparisons.empty()) {
+    os << "\n## Paired solver comparisons\n\n" << kComparisonLegend
+       << "; the verdict says whether the interval excludes 0, in the metric's direction (docs/statistics.md).\n\n";
+    markdown(comparison_rows(s));
+  }
   if (!s.correlations.empty()) {
     os << "\n## Pixel-wise pair correlations\n\nStandard and centralized Pearson correlation of paired "
           "samples (coupled = within a group, e.g. antithetic PN pairs; independent = consecutive iid samples, RR "

@@ -21,8 +21,11 @@ struct RunInfo {
 
 std::string summary_json(const BenchmarkSummary& summary, const RunInfo& info);
 std::string summary_markdown(const BenchmarkSummary& summary, const RunInfo& info);
-/// A fixed-width table for the terminal: one row per (cell, metric).
+/// A fixed-width table for the terminal: one row per (cell, metric), then the paired comparisons
+/// (when the run has two or more solvers in an (operator, design)) and the pair correlations.
 std::string summary_table(const BenchmarkSummary& summary);
+/// The paired solver comparison table (one row per comparison); empty string when there are none.
+std::string comparison_table(const BenchmarkSummary& summary);
 /// The pair-correlation table (one row per cell): pairs, standard and centralized mean (sd) [CI];
 /// empty string when summary.correlations is empty.
 std::string correlation_table(const std::vector<CellCorrelation>& correlations, double confidence);

@@ -20,8 +20,9 @@ struct CellRecords {
   std::vector<size_t> rows;
 };
 
-/// One item's complete, finite groups of one metric: groups[g][k] = value of member k.
+/// One item's complete, finite groups of one metric: groups[j][k] = value of member k of group ids[j].
 struct ItemGroups {
+  std::vector<int64_t> ids;
   std::vector<std::vector<double>> groups;
 };
 
@@ -94,7 +95,10 @@ std::map<int64_t, ItemGroups> complete_groups(const std::vector<Record>& records
   for (auto& kv : slots) {
     auto& item = items[kv.first.first];  // an item with no complete group stays, with zero units
     const auto& v = kv.second;
-    if (std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); })) item.groups.push_back(v);
+    if (std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); })) {
+      item.ids.push_back(kv.first.second);
+      item.groups.push_back(v);
+    }
   }
   return items;
 }
@@ -204,17 +208,24 @@ MetricSummary summarize_metric(const std::vector<Record>& records, const CellRec
   m.name = name;
   const auto groups = complete_groups(records, cell, name, k, m.samples_failed);
   std::vector<ItemStats> items;
-  std::vector<double> item_means, widths;
+  std::vector<double> item_means, widths, noise;
   for (const auto& kv : groups) {
     items.push_back(item_stats(kv.second, k, confidence));
     const ItemStats& s = items.back();
     m.groups_used += s.units;
     if (s.units >= 1) item_means.push_back(s.mean);
     if (s.units >= 2) widths.push_back(s.width);
+    if (s.units >= 2) noise.push_back(s.var_units / static_cast<double>(s.units));
   }
   m.ci = fixed_items_interval(items, confidence);
   m.population = t_interval(item_means, confidence);
   m.ci_width_item_mean = mean(widths);
+  m.var_item_means = sample_variance(item_means);
+  m.var_noise_item_mean = mean(noise);
+  // Method of moments: E[var of item means] = between-item variance + mean noise variance of an item
+  // mean; a negative estimate means the spread is all noise.
+  if (std::isfinite(m.var_item_means) && std::isfinite(m.var_noise_item_mean))
+    m.var_between_items = std::max(0.0, m.var_item_means - m.var_noise_item_mean);
   pool_variances(items, k, m);
   coupling(items, k, confidence, m);
   return m;
@@ -272,7 +283,69 @@ void add_baseline_efficiency(BenchmarkSummary& summary, double confidence) {
   }
 }
 
+/// Unit values (group means of complete, finite groups) of one metric in one cell.
+UnitValues unit_values(const std::vector<Record>& records, const CellRecords& cell, const std::string& metric,
+                       int64_t k) {
+  int64_t failed = 0;  // counted by the cell's own summary
+  UnitValues out;
+  for (const auto& [item, groups] : complete_groups(records, cell, metric, k, failed)) {
+    auto& units = out[item];
+    for (size_t j = 0; j < groups.ids.size(); ++j) units[groups.ids[j]] = mean(groups.groups[j]);
+  }
+  return out;
+}
+
+/// Cell a versus cell b (same operator and design) on one metric.
+PairedComparison compare_pair(const std::vector<Record>& records, const CellRecords& rows_a, const CellSummary& a,
+                              const CellRecords& rows_b, const CellSummary& b, const std::string& metric,
+                              const SummaryOptions& options) {
+  PairedComparison p;
+  p.op = a.op;
+  p.design = a.design;
+  p.metric = metric;
+  p.solver_a = a.solver;
+  p.solver_b = b.solver;
+  auto dir = options.lower_better.find(metric);
+  if (dir != options.lower_better.end()) p.lower_better = dir->second ? 1 : 0;
+  p.paired = paired_difference(unit_values(records, rows_a, metric, a.group_size),
+                               unit_values(records, rows_b, metric, b.group_size), options.confidence);
+  p.verdict = paired_verdict(p.paired.difference, p.lower_better);
+  return p;
+}
+
+/// Every pair of solvers sharing an (operator, design), on every metric. The runner keys the noise by
+/// (design, item), not by solver, so such cells share their noise draws: common random numbers.
+std::vector<PairedComparison> compare_solvers(const std::vector<Record>& records,
+                                              const std::vector<CellRecords>& cell_rows,
+                                              const BenchmarkSummary& summary, const std::vector<std::string>& metrics,
+                                              const SummaryOptions& options) {
+  std::vector<PairedComparison> out;
+  const auto& cells = summary.cells;
+  std::vector<bool> done(cells.size(), false);  // (operator, design) groups in order of first appearance
+  for (size_t first = 0; first < cells.size(); ++first) {
+    if (done[first]) continue;
+    std::vector<size_t> group;
+    for (size_t c = first; c < cells.size(); ++c)
+      if (cells[c].op == cells[first].op && cells[c].design == cells[first].design) {
+        group.push_back(c);
+        done[c] = true;
+      }
+    for (size_t x = 0; x < group.size(); ++x)
+      for (size_t y = x + 1; y < group.size(); ++y)
+        for (const std::string& metric : metrics)
+          out.push_back(compare_pair(records, cell_rows[group[x]], cells[group[x]], cell_rows[group[y]],
+                                     cells[group[y]], metric, options));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string PairedComparison::better() const {
+  if (verdict == Verdict::a_better) return solver_a;
+  if (verdict == Verdict::b_better) return solver_b;
+  return "";
+}
 
 BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOptions& options) {
   require(options.confidence > 0.0 && options.confidence < 1.0, "SummaryOptions::confidence = ",
@@ -281,9 +354,11 @@ BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOpti
   summary.confidence = options.confidence;
   summary.baseline_design = options.baseline_design;
   const auto metrics = metric_names(records, options);
-  for (const CellRecords& cell : split_cells(records))
+  const std::vector<CellRecords> cells = split_cells(records);
+  for (const CellRecords& cell : cells)
     summary.cells.push_back(summarize_cell(records, cell, metrics, options.confidence));
   add_baseline_efficiency(summary, options.confidence);
+  summary.comparisons = compare_solvers(records, cells, summary, metrics, options);
   return summary;
 }
 

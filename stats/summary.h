@@ -12,6 +12,11 @@
 //                  (df = sum (U_i - 1) when every s_i^2 = 0); `ci.units` = groups in those items;
 //  * `population`  t interval over item means m_i (U_i >= 1; items as a sample of the dataset:
 //                  includes between-item variance);
+//  * variance components of the population interval (one-way random effects, method of moments):
+//    var_item_means = sample variance of the m_i (population.se^2 = var_item_means / I_pop),
+//    var_noise_item_mean = mean over items with U_i >= 2 of s_i^2/U_i (noise variance of one item
+//    mean; ci.se^2 = var_noise_item_mean / I), var_between_items = max(0, var_item_means -
+//    var_noise_item_mean) (item-to-item spread, which no noise design reduces);
 //  * `ci_width_item_mean` mean over items with U_i >= 2 of the per-item interval width (antithetic
 //                  paper Table 3);
 //  * pooled within-item variances: sigma2_member = sum_i sum_{g,k} (x_igk - m_i)^2 / sum_i (U_i K - 1)
@@ -28,16 +33,20 @@
 //    solver and the baseline design exists: the measured relative efficiency at equal sample budget,
 //    RE = (K_b var_group_b) / (K var_group) (N times the variance of each estimator; K_b = 1 for iid),
 //    pooled over items, with the F interval variance_ratio_interval(RE, df_group_b, df_group).
+// Across cells: for every operator, design and metric and every pair of solvers (A, B) with both cells
+// present (A's cell first in record order), a paired comparison on their shared units (stats/paired.h).
 // Undefined quantities are NaN. Records of one cell must agree on op/solver/design/group_size and
 // hold each (item, group, member) at most once with 0 <= member < K; otherwise summarize() throws
 // ipbench::Error (corrupt or mis-merged record stores are user errors).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/record.h"
 #include "stats/correlation.h"
 #include "stats/intervals.h"
+#include "stats/paired.h"
 
 namespace ipbench {
 
@@ -50,6 +59,9 @@ struct MetricSummary {
   int64_t samples_failed = 0;  ///< samples whose value was not finite
   double sigma2_member = kNaN; ///< pooled within-item variance of single samples
   double var_group = kNaN;     ///< pooled within-item variance of group means
+  double var_item_means = kNaN;       ///< sample variance of the item means (what `population` uses)
+  double var_noise_item_mean = kNaN;  ///< mean over items of s_i^2/U_i: noise variance of one item mean
+  double var_between_items = kNaN;    ///< max(0, var_item_means - var_noise_item_mean): item spread
   double variance_df_member = kNaN, variance_df_group = kNaN;
   RatioInterval rho;                ///< K > 1 only
   RatioInterval efficiency_in_run;  ///< K > 1 only: sigma2_member/(K var_group), approximate F interval
@@ -71,6 +83,20 @@ struct SummaryOptions {
   double confidence = 0.95;
   std::string baseline_design = "iid";
   std::vector<std::string> metrics;  ///< order of metrics; empty = every metric found in the records
+  /// Metric name -> whether lower values are better, for the verdict of paired comparisons. Filled by
+  /// the caller from the metric registry (stats does not depend on metrics/); a metric not listed gets
+  /// a direction-free verdict (a_higher / b_higher).
+  std::map<std::string, bool> lower_better;
+};
+
+/// Solver A versus solver B in one (operator, design) on one metric (stats/paired.h).
+struct PairedComparison {
+  std::string op, design, metric, solver_a, solver_b;
+  int lower_better = -1;  ///< 1 lower is better, 0 higher is better, -1 unknown
+  PairedDifference paired;
+  Verdict verdict = Verdict::undefined;
+  /// The label of the better solver; empty unless the verdict is a_better or b_better.
+  std::string better() const;
 };
 
 struct BenchmarkSummary {
@@ -80,6 +106,9 @@ struct BenchmarkSummary {
   /// Pixel-wise pair correlations (stats/correlation.h), filled by the caller when the run stored its
   /// reconstructions (harness/reconstructions.h); empty otherwise.
   std::vector<CellCorrelation> correlations;
+  /// Paired solver comparisons (common random numbers): (operator, design) in order of first
+  /// appearance, solver pairs in cell order, metrics in metric order; empty with fewer than 2 solvers.
+  std::vector<PairedComparison> comparisons;
 };
 
 /// Throws ipbench::Error when options.confidence is outside (0, 1) or the records are inconsistent

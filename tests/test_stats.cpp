@@ -434,3 +434,236 @@ TEST_CASE("stats: K-groups pair every member; failed samples drop their pairs", 
   CHECK(item_pair_correlations(samples, ok, 1).standard.size() == 3);  // pairs (0,1) (2,3) (4,5) (6,7) minus (0,1)
   CHECK_THROWS(item_pair_correlations(samples.slice(0, 0, 7), ok.slice(0, 0, 7), 2));
 }
+
+// ---- Variance components and paired solver comparisons (stats/paired.h) ----
+
+TEST_CASE("stats: variance components split the population variance into item spread and noise",
+          "[stats][summary]") {
+  // Item 0: {1, 2, 3} (m = 2, s^2 = 1, U = 3); item 1: {10, 14} (m = 12, s^2 = 8, U = 2).
+  auto records = iid_records({1, 2, 3}, 0);
+  for (auto& r : iid_records({10, 14}, 1)) records.push_back(r);
+  const MetricSummary m = summarize(records, {}).cells.at(0).metrics.at(0);
+  CHECK_THAT(m.var_item_means, WithinAbs(50.0, 1e-12));
+  CHECK_THAT(m.var_noise_item_mean, WithinAbs((1.0 / 3.0 + 4.0) / 2.0, 1e-14));
+  CHECK_THAT(m.var_between_items, WithinAbs(50.0 - 13.0 / 6.0, 1e-12));
+  // The components are the two intervals' variances times their item counts.
+  CHECK_THAT(m.ci.se * m.ci.se * 2.0, WithinAbs(m.var_noise_item_mean, 1e-12));
+  CHECK_THAT(m.population.se * m.population.se * 2.0, WithinAbs(m.var_item_means, 1e-12));
+
+  // Equal item means with large noise: the moment estimate is negative and truncated at 0.
+  auto noisy = iid_records({0, 10}, 0);
+  for (auto& r : iid_records({1, 9}, 1)) noisy.push_back(r);
+  const MetricSummary n = summarize(noisy, {}).cells.at(0).metrics.at(0);
+  CHECK(n.var_item_means == 0.0);
+  CHECK_THAT(n.var_noise_item_mean, WithinAbs((25.0 + 16.0) / 2.0, 1e-12));
+  CHECK(n.var_between_items == 0.0);
+  // One item: no spread to estimate.
+  CHECK(std::isnan(summarize(iid_records({1, 2, 3}), {}).cells.at(0).metrics.at(0).var_between_items));
+}
+
+namespace {
+
+Record solver_record(const std::string& solver, int64_t item, int64_t group, double value,
+                     const std::string& design = "iid", const std::string& op = "op") {
+  Record r = make_record(design, 1, item, group, 0, value);
+  r.op = op;
+  r.solver = solver;
+  r.cell = op + "/" + solver + "/" + design;
+  return r;
+}
+
+const PairedComparison& comparison_of(const BenchmarkSummary& s, const std::string& design) {
+  for (const auto& c : s.comparisons)
+    if (c.design == design) return c;
+  FAIL("no comparison for design " << design);
+  return s.comparisons.front();
+}
+
+}  // namespace
+
+TEST_CASE("stats: paired difference by hand", "[stats][paired]") {
+  // Item 0: a = {3, 5, 10}, b = {1, 4, 6}, d = {2, 1, 4}; item 1: a = {2, 6}, b = {2, 3}, d = {0, 3};
+  // item 2: one paired unit (d = 6); item 3 only in A, item 0 group 5 only in B: not paired.
+  const UnitValues a = {{0, {{0, 3}, {1, 5}, {2, 10}}}, {1, {{0, 2}, {1, 6}}}, {2, {{0, 7}}}, {3, {{0, 1}, {1, 2}}}};
+  const UnitValues b = {{0, {{0, 1}, {1, 4}, {2, 6}, {5, 100}}}, {1, {{0, 2}, {1, 3}}}, {2, {{0, 1}}}};
+  const PairedDifference p = paired_difference(a, b);
+  CHECK(p.items == 2);
+  CHECK(p.units == 5);
+  CHECK(p.difference.units == 5);
+  const double c0 = (7.0 / 3.0) / 3.0, c1 = 4.5 / 2.0;
+  CHECK_THAT(p.difference.mean, WithinAbs(23.0 / 12.0, 1e-14));
+  CHECK_THAT(p.mean_a, WithinAbs(5.0, 1e-14));
+  CHECK_THAT(p.mean_b, WithinAbs(37.0 / 12.0, 1e-14));
+  CHECK_THAT(p.difference.se, WithinAbs(std::sqrt(c0 + c1) / 2.0, 1e-14));
+  const double df = (c0 + c1) * (c0 + c1) / (c0 * c0 / 2.0 + c1 * c1 / 1.0);
+  CHECK_THAT(p.difference.df, WithinAbs(df, 1e-12));
+  CHECK_THAT(p.difference.high - p.difference.mean, WithinAbs(student_t_quantile(0.975, df) * p.difference.se, 1e-12));
+  // S_ab = 17 + 2, S_aa = 26 + 8, S_bb = 38/3 + 1/2; n_eff = 5 units - (2 - 1).
+  const double r = 19.0 / std::sqrt(34.0 * (38.0 / 3.0 + 0.5));
+  CHECK_THAT(p.correlation.value, WithinAbs(r, 1e-14));
+  CHECK_THAT(p.correlation.low, WithinAbs(fisher_z_interval(r, 4).low, 1e-14));
+  // Unpaired: item 0 (13 + 19/3)/3, item 1 (8 + 1/2)/2 over paired c0 + c1.
+  CHECK_THAT(p.variance_reduction, WithinRel((58.0 / 9.0 + 4.25) / (c0 + c1), 1e-13));
+  // Items as a sample: the three item mean differences.
+  const Interval pop = t_interval({7.0 / 3.0, 1.5, 6.0});
+  CHECK_THAT(p.population.mean, WithinAbs(pop.mean, 1e-14));
+  CHECK_THAT(p.population.low, WithinAbs(pop.low, 1e-12));
+  CHECK(p.population.units == 3);
+
+  // Nothing shared: every field undefined.
+  const PairedDifference none = paired_difference(a, {{9, {{0, 1.0}}}});
+  CHECK(none.items == 0);
+  CHECK(std::isnan(none.difference.mean));
+  CHECK(std::isnan(none.population.mean));
+  CHECK(std::isnan(none.variance_reduction));
+  CHECK(paired_verdict(none.difference, 1) == Verdict::undefined);
+}
+
+TEST_CASE("stats: paired verdict follows the metric direction", "[stats][paired]") {
+  Interval above;  // A - B in [0.5, 1.5]
+  above.low = 0.5;
+  above.high = 1.5;
+  Interval below = above;
+  below.low = -1.5;
+  below.high = -0.5;
+  Interval straddle = above;
+  straddle.low = -0.1;
+  CHECK(paired_verdict(above, 0) == Verdict::a_better);   // higher is better (PSNR)
+  CHECK(paired_verdict(above, 1) == Verdict::b_better);   // lower is better (L1)
+  CHECK(paired_verdict(below, 0) == Verdict::b_better);
+  CHECK(paired_verdict(below, 1) == Verdict::a_better);
+  CHECK(paired_verdict(above, -1) == Verdict::a_higher);
+  CHECK(paired_verdict(below, -1) == Verdict::b_higher);
+  CHECK(paired_verdict(straddle, 0) == Verdict::no_difference);
+  CHECK(std::string(verdict_name(Verdict::no_difference)) == "no_significant_difference");
+}
+
+TEST_CASE("stats: common random numbers: the paired interval is narrow and covers the offset",
+          "[stats][paired]") {
+  // Both solvers see the same noise z (CRN) and item effect; A adds a known offset and a little noise
+  // of its own. Unpaired, the noise z dominates the difference; paired, it cancels.
+  const int64_t items = 8, groups = 16;
+  const double offset = 0.3;
+  KeyedGenerator gen(derive_key(4242, 1));
+  std::vector<Record> records;
+  for (int64_t i = 0; i < items; ++i) {
+    const double item_effect = 3.0 * gen.normal();
+    for (int64_t g = 0; g < groups; ++g) {
+      const double z = gen.normal();
+      records.push_back(solver_record("a", i, g, item_effect + z + offset + 0.05 * gen.normal()));
+      records.push_back(solver_record("b", i, g, item_effect + z));
+    }
+  }
+  SummaryOptions opt;
+  opt.lower_better["m"] = false;
+  const auto s = summarize(records, opt);
+  REQUIRE(s.cells.size() == 2);
+  REQUIRE(s.comparisons.size() == 1);
+  const PairedComparison& c = s.comparisons[0];
+  CHECK(c.solver_a == "a");
+  CHECK(c.solver_b == "b");
+  CHECK(c.op == "op");
+  CHECK(c.metric == "m");
+  CHECK(c.lower_better == 0);
+  const Interval& d = c.paired.difference;
+  const MetricSummary &ma = s.cells[0].metrics.at(0), &mb = s.cells[1].metrics.at(0);
+  const double unpaired_se = std::sqrt(ma.ci.se * ma.ci.se + mb.ci.se * mb.ci.se);
+  INFO("paired se " << d.se << ", unpaired se " << unpaired_se << ", VR " << c.paired.variance_reduction);
+  CHECK(d.low <= offset);
+  CHECK(offset <= d.high);
+  CHECK(d.se < unpaired_se / 10.0);
+  CHECK(c.paired.correlation.value > 0.99);
+  // On fully shared units the factor is exactly the ratio of the two standard errors squared.
+  CHECK_THAT(c.paired.variance_reduction, WithinRel(unpaired_se * unpaired_se / (d.se * d.se), 1e-12));
+  CHECK_THAT(d.mean, WithinAbs(ma.ci.mean - mb.ci.mean, 1e-12));
+  // The population interval of the difference has no item effect left either.
+  CHECK(c.paired.population.width() < ma.population.width() / 10.0);
+  CHECK(c.verdict == Verdict::a_better);
+  CHECK(c.better() == "a");
+  // Without a direction the verdict only says which is higher.
+  CHECK(summarize(records, {}).comparisons.at(0).verdict == Verdict::a_higher);
+}
+
+TEST_CASE("stats: independent noise: variance reduction near 1, correlation near 0", "[stats][paired]") {
+  const int64_t items = 16, groups = 64;
+  KeyedGenerator gen(derive_key(4242, 2));
+  std::vector<Record> records;
+  for (int64_t i = 0; i < items; ++i) {
+    const double item_effect = gen.normal();
+    for (int64_t g = 0; g < groups; ++g) {
+      records.push_back(solver_record("a", i, g, item_effect + gen.normal()));
+      records.push_back(solver_record("b", i, g, item_effect + gen.normal()));
+    }
+  }
+  const PairedComparison c = summarize(records, {}).comparisons.at(0);
+  INFO("VR " << c.paired.variance_reduction << ", r " << c.paired.correlation.value);
+  // sd of the estimate about 0.06 at 1008 df.
+  CHECK_THAT(c.paired.variance_reduction, WithinAbs(1.0, 0.2));
+  CHECK(c.paired.correlation.low < 0.0);
+  CHECK(c.paired.correlation.high > 0.0);
+  CHECK(c.verdict == Verdict::no_difference);
+}
+
+TEST_CASE("stats: paired comparison uses only units complete in both cells, pairs within (op, design)",
+          "[stats][paired]") {
+  std::vector<Record> records;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t g = 0; g < 4; ++g) {
+      const double base = 10.0 * i + g * g;
+      if (!(i == 0 && g == 3)) records.push_back(solver_record("a", i, g, base + 1.0 + 0.1 * g));
+      records.push_back(solver_record("b", i, g, (i == 1 && g == 2) ? NAN : base));
+    }
+  records.push_back(solver_record("a", 0, 3, NAN));  // failed in A
+  // Another design and another operator of solver b: no partner for a, nothing paired across them.
+  records.push_back(solver_record("b", 0, 0, 5.0, "antithetic"));
+  records.push_back(solver_record("c", 0, 0, 5.0, "iid", "blur"));
+  const auto s = summarize(records, {});
+  REQUIRE(s.comparisons.size() == 1);
+  const PairedComparison& c = comparison_of(s, "iid");
+  CHECK(c.op == "op");
+  // Item 0: groups 0..2 (group 3 failed in A); item 1: groups 0, 1, 3 (group 2 failed in B).
+  CHECK(c.paired.units == 6);
+  CHECK(c.paired.items == 2);
+  const double d0 = mean({1.0, 1.1, 1.2}), d1 = mean({1.0, 1.1, 1.3});
+  CHECK_THAT(c.paired.difference.mean, WithinAbs((d0 + d1) / 2.0, 1e-12));
+  // One solver per (operator, design): no comparisons at all.
+  CHECK(summarize(iid_records({1, 2, 3}), {}).comparisons.empty());
+}
+
+TEST_CASE("stats: coverage of the paired interval under common random numbers", "[stats][paired][coverage]") {
+  // A = cos Z1 + Z2 + item effect + delta_i, B = cos(Z1)/2 + Z2 + item effect + s_i W: the difference
+  // cos(Z1)/2 - s_i W + delta_i has mean e^{-1/2}/2 + delta_i on item i, with item-dependent variance
+  // (Welch). Given the items the estimand is e^{-1/2}/2 + mean delta_i; over items (delta_i ~ N(0,
+  // 0.3^2), a random sample) it is e^{-1/2}/2.
+  const int64_t reps = 1000, items = 4, groups = 16;
+  const double truth = 0.5 * std::exp(-0.5);
+  int64_t covered = 0, covered_population = 0;
+  double vr_sum = 0.0;
+  for (int64_t rep = 0; rep < reps; ++rep) {
+    KeyedGenerator gen(derive_key(99, rep));
+    std::vector<Record> records;
+    double delta_mean = 0.0;
+    for (int64_t i = 0; i < items; ++i) {
+      const double item_effect = 2.0 * gen.normal(), delta = 0.3 * gen.normal();
+      const double s_i = 0.2 * static_cast<double>(i + 1);
+      delta_mean += delta / static_cast<double>(items);
+      for (int64_t g = 0; g < groups; ++g) {
+        const double z1 = gen.normal(), z2 = gen.normal(), w = gen.normal();
+        records.push_back(solver_record("a", i, g, std::cos(z1) + z2 + item_effect + delta));
+        records.push_back(solver_record("b", i, g, 0.5 * std::cos(z1) + z2 + item_effect + s_i * w));
+      }
+    }
+    const PairedDifference p = summarize(records, {}).comparisons.at(0).paired;
+    const double given = truth + delta_mean;
+    covered += p.difference.low <= given && given <= p.difference.high;
+    covered_population += p.population.low <= truth && truth <= p.population.high;
+    vr_sum += p.variance_reduction;
+  }
+  INFO("covered " << covered << ", population " << covered_population << " of " << reps << "; mean VR "
+                  << vr_sum / reps);
+  CHECK(covered >= 926);  // binomial band at alpha = 0.001 for M = 1000 (spec section 5)
+  CHECK(covered <= 971);
+  CHECK(covered_population >= 926);
+  CHECK(covered_population <= 971);
+  CHECK(vr_sum / reps > 5.0);  // Z2 (variance 1) cancels: unpaired ~2.3 vs paired ~0.1-0.2
+}

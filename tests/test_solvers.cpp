@@ -64,7 +64,7 @@ class HalfNanPrior : public Denoiser {
 
 }  // namespace
 
-TEST_CASE("DPS options validate and name the broken field", "[solvers][dps]") {
+TEST_CASE("solvers: DPS options validate and name the broken field", "[solvers][dps]") {
   CHECK_NOTHROW(DpsOptions{}.validate());
   DpsOptions o;
   o.zeta = -0.1;
@@ -77,7 +77,7 @@ TEST_CASE("DPS options validate and name the broken field", "[solvers][dps]") {
   CHECK_THROWS_WITH(o.validate(), Catch::Contains("variance"));
 }
 
-TEST_CASE("DPS antithetic pairs are exactly negated on a zero-mean Gaussian prior with y = 0", "[solvers][dps]") {
+TEST_CASE("solvers: DPS antithetic pairs are exactly negated on a zero-mean Gaussian prior with y = 0", "[solvers][dps]") {
   // D is odd, A is linear, y = 0: the whole trajectory is an odd function of ALL its draws, so the
   // pair (z, -z) on every draw gives exactly negated reconstructions (proves every draw is coupled).
   const std::vector<int64_t> shape{1, 16, 16};
@@ -100,7 +100,7 @@ TEST_CASE("DPS antithetic pairs are exactly negated on a zero-mean Gaussian prio
   }
 }
 
-TEST_CASE("DPS with negligible guidance samples the Gaussian prior", "[solvers][dps]") {
+TEST_CASE("solvers: DPS with negligible guidance samples the Gaussian prior", "[solvers][dps]") {
   // Unconditional DDPM on N(0, v I) with an exact denoiser: sample variance ~ v.
   const double v = 0.25;
   const std::vector<int64_t> shape{1, 4, 4};
@@ -121,7 +121,7 @@ TEST_CASE("DPS with negligible guidance samples the Gaussian prior", "[solvers][
   CHECK(std::abs(var - v) < 0.05 * v + 5 * v * std::sqrt(2 / n));
 }
 
-TEST_CASE("DPS guidance fits the measurement", "[solvers][dps]") {
+TEST_CASE("solvers: DPS guidance fits the measurement", "[solvers][dps]") {
   const std::vector<int64_t> shape{1, 8, 8};
   auto prior = gaussian_prior(shape, 0.3, torch::kDouble);
   auto op = make_operator("type = inpaint\nsigma_y = 0\n", shape, torch::kDouble);
@@ -140,7 +140,7 @@ TEST_CASE("DPS guidance fits the measurement", "[solvers][dps]") {
   CHECK(guided < 0.2 * unguided);
 }
 
-TEST_CASE("DPS records a non-finite sample without touching the others", "[solvers][dps]") {
+TEST_CASE("solvers: DPS records a non-finite sample without touching the others", "[solvers][dps]") {
   HalfNanPrior prior;
   auto op = make_operator("type = inpaint\nsigma_y = 0\n", {1, 4, 4}, torch::kFloat);
   auto y = torch::zeros(op->measurement_shape()).unsqueeze(0);
@@ -156,13 +156,13 @@ TEST_CASE("DPS records a non-finite sample without touching the others", "[solve
   CHECK(torch::isfinite(r.x[0]).all().item<bool>());
 }
 
-TEST_CASE("incompatible solver/operator pairs are refused with the reason", "[solvers]") {
+TEST_CASE("solvers: incompatible solver/operator pairs are refused with the reason", "[solvers]") {
   CHECK_NOTHROW(check_compatible("dps", Requirements{}, "phase", false));
   CHECK_THROWS_WITH(check_compatible("dds", Requirements{true}, "phase", false),
                     Catch::Contains("solver 'dds' cannot run on operator 'phase'") && Catch::Contains("linear"));
 }
 
-TEST_CASE("ddpm samples the Gaussian prior and couples every draw", "[solvers][ddpm]") {
+TEST_CASE("solvers: ddpm samples the Gaussian prior and couples every draw", "[solvers][ddpm]") {
   const double v = 0.25;
   const std::vector<int64_t> shape{1, 4, 4};
   auto prior = gaussian_prior(shape, v, torch::kDouble);

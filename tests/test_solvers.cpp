@@ -371,9 +371,9 @@ TEST_CASE("solvers: unconditional samplers reproduce the Gaussian prior's mean a
            {"euler_ancestral", "steps = 200\nclip_denoised = false\n"},
            {"cm_sample", "consistency = gaussian\nclip_denoised = false\nts = 0, 39\n"},
            {"cm_sample", "consistency = gaussian\nclip_denoised = false\n"},
-           {"cm_sample", "consistency = ode\node_steps = 12\nclip_denoised = false\n"}}) {
+           {"cm_sample", "consistency = ode\node_steps = 30\nclip_denoised = false\n"}}) {
     INFO(c.type << " " << c.ini);
-    auto x = run_solver(*solver_from(c.type, c.ini), prior, *op, y, "iid", 400, 21).x;
+    auto x = run_solver(*solver_from(c.type, c.ini), prior, *op, y, "iid", 1000, 21).x;
     const double n = x.numel(), mean = x.mean().item<double>(), var = x.var().item<double>();
     INFO("sample mean " << mean << " variance " << var);
     CHECK(std::abs(mean - mu) < 4 * std::sqrt(v / n));
@@ -482,15 +482,24 @@ TEST_CASE("solvers: dds with many CG iterations lands on the exact Gaussian post
   auto y = op->forward(truth);
   auto y_obs = A.matmul(truth.view({-1, 1}));
   auto post = Sigma.matmul(A.t()).matmul(torch::linalg::solve(A.matmul(Sigma).matmul(A.t()), y_obs, true));
-  auto x = run_solver(*solver_from("dds", "steps = 50\ncg_iterations = 100\nnoiseless = true\n"), prior, *op, y, "iid",
-                      300, 8)
-               .x;
-  auto mean = x.mean(0).view({-1, 1});
-  const double err = (mean - post).norm().item<double>(), scale = post.norm().item<double>();
-  const double prior_err = (truth.view({-1, 1}) - post).norm().item<double>();
-  INFO("||mean_dds - posterior mean|| = " << err << ", ||posterior mean|| = " << scale << ", truth " << prior_err);
-  CHECK(err < 0.1 * scale);
-  CHECK(residual_rms(*op, x, y) < 1e-6);
+  // DDS is not an exact posterior sampler: its bias shrinks with the number of steps (measured:
+  // 0.135 at 50 steps, 0.062 at 200, 0.024 at 1000, for ||posterior mean|| = 1.52).
+  const int64_t N = 1000;
+  auto mean_error = [&](int64_t steps, double* mc) {
+    auto x = run_solver(*solver_from("dds", "steps = " + std::to_string(steps) + "\ncg_iterations = 50\nnoiseless = true\n"),
+                        prior, *op, y, "iid", N, 8)
+                 .x;
+    CHECK(residual_rms(*op, x, y) < 1e-6);  // the data are fitted exactly
+    // Monte Carlo error of the sample mean: E||mean - E x||^2 = tr(Cov x) / N.
+    if (mc) *mc = std::sqrt(x.flatten(1).var(0).sum().item<double>() / N);
+    return (x.mean(0).view({-1, 1}) - post).norm().item<double>();
+  };
+  double mc = 0;
+  const double err = mean_error(500, &mc), err50 = mean_error(50, nullptr), scale = post.norm().item<double>();
+  INFO("||mean_dds - posterior mean||: 500 steps " << err << " (Monte Carlo error " << mc << "), 50 steps " << err50
+                                                   << "; ||posterior mean|| = " << scale);
+  CHECK(err < 3 * mc + 0.03 * scale);
+  CHECK(err < err50 / 2);
 }
 
 TEST_CASE("solvers: conjugate gradient solves per sample and stops converged samples", "[solvers][dds]") {

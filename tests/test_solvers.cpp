@@ -366,8 +366,8 @@ TEST_CASE("solvers: unconditional samplers reproduce the Gaussian prior's mean a
   auto op = make_operator("type = inpaint\nsigma_y = 0\n", shape, torch::kDouble);
   auto y = torch::zeros(op->measurement_shape(), torch::kDouble).unsqueeze(0);
   for (const auto& c : std::vector<SolverCase>{
-           {"ddim", "steps = 200\nclip_denoised = false\n"},
-           {"ddim", "steps = 200\neta = 1\nclip_denoised = false\n"},
+           {"ddim", "steps = 1000\nclip_denoised = false\n"},
+           {"ddim", "steps = 1000\neta = 1\nclip_denoised = false\n"},
            {"euler_ancestral", "steps = 200\nclip_denoised = false\n"},
            {"cm_sample", "consistency = gaussian\nclip_denoised = false\nts = 0, 39\n"},
            {"cm_sample", "consistency = gaussian\nclip_denoised = false\n"},

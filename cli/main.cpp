@@ -87,7 +87,8 @@ void report(const std::vector<Record>& records, const BenchmarkOptions& bench, c
   so.baseline_design = bench.baseline_design;
   so.metrics = bench.metrics;
   register_builtins();  // metric directions for the paired solver comparisons
-  for (const auto& n : metric_registry().names()) so.lower_better[n] = metric_registry().get(n).lower_better;
+  for (const auto& n : metric_registry().names())
+    if (metric_registry().get(n).directional) so.lower_better[n] = metric_registry().get(n).lower_better;
   BenchmarkSummary summary = summarize(records, so);
   if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
   info.records = static_cast<int64_t>(records.size());
@@ -213,7 +214,8 @@ int cmd_list(const std::vector<std::string>&) {
   std::cout << "\nmetrics ([benchmark] metrics = ...):\n";
   for (const auto& n : metric_registry().names()) {
     const auto& e = metric_registry().get(n);
-    print_component(e.info, e.lower_better ? " (lower is better)" : " (higher is better)");
+    print_component(e.info, !e.directional ? " (an estimand: no better direction)"
+                            : e.lower_better ? " (lower is better)" : " (higher is better)");
   }
   std::cout << "\nbenchmark options ([benchmark]):\n";
   print_component({"benchmark", "the cell matrix and run settings", describe_options<BenchmarkOptions>()});

@@ -21,6 +21,9 @@ struct MetricInput {
 struct MetricEntry {
   ComponentInfo info;
   bool lower_better = true;
+  /// False for estimands without a better direction (the image statistics): comparisons then say
+  /// "higher"/"lower", never "better"; lower_better is meaningless.
+  bool directional = true;
   /// Returns [B] float64 on the CPU; non-finite inputs give NaN for that sample.
   std::function<torch::Tensor(const MetricInput&)> compute;
 };

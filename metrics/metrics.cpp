@@ -167,11 +167,12 @@ void register_builtin_metrics() {
   std::lock_guard<std::mutex> lock(mutex);
   auto& registry = metric_registry();
   auto add = [&](const char* name, const char* description, bool lower_better,
-                 torch::Tensor (*compute)(const MetricInput&)) {
+                 torch::Tensor (*compute)(const MetricInput&), bool directional = true) {
     if (registry.contains(name)) return;  // idempotent
     MetricEntry entry;
     entry.info = {name, description, {}};
     entry.lower_better = lower_better;
+    entry.directional = directional;
     entry.compute = compute;
     registry.add(name, std::move(entry));
   };
@@ -180,11 +181,13 @@ void register_builtin_metrics() {
   add("ssim", "SSIM (Wang et al. 2004), 11x11 Gaussian window sigma 1.5, valid, on [0, 1]", false, ssim_metric);
   add("residual", "||y - A(x_hat)||_2 / sqrt(m) in measurement units", true, residual_metric);
   // Image statistics (antithetic paper Table 2): estimands, not errors; lower_better is not meaningful.
-  add("pixel_mean", "image statistic: mean pixel value on [0, 1]", false, pixel_mean_metric);
+  add("pixel_mean", "image statistic: mean pixel value on [0, 1]", false, pixel_mean_metric, false);
   add("brightness", "image statistic: mean BT.601 luma on [0, 1] (= pixel_mean for 1 channel)", false,
-      brightness_metric);
-  add("contrast", "image statistic: mean of the top half minus the bottom half, on [0, 1]", false, contrast_metric);
-  add("centroid", "image statistic: vertical intensity centroid, row / (H - 1) in [0, 1]", false, centroid_metric);
+      brightness_metric, false);
+  add("contrast", "image statistic: mean of the top half minus the bottom half, on [0, 1]", false, contrast_metric,
+      false);
+  add("centroid", "image statistic: vertical intensity centroid, row / (H - 1) in [0, 1]", false, centroid_metric,
+      false);
 }
 
 }  // namespace ipbench

@@ -182,6 +182,8 @@ TEST_CASE("metrics: metric registry lists the built-ins with their direction", "
   CHECK_FALSE(reg.get("psnr").lower_better);
   CHECK_FALSE(reg.get("ssim").lower_better);
   CHECK(reg.get("residual").lower_better);
+  CHECK(reg.get("psnr").directional);
+  for (const char* statistic : {"pixel_mean", "brightness", "contrast", "centroid"}) CHECK_FALSE(reg.get(statistic).directional);
   for (const auto& name : reg.names()) {
     CHECK(reg.get(name).info.name == name);
     CHECK_FALSE(reg.get(name).info.description.empty());

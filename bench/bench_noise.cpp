@@ -11,27 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/timing.h"
 #include "core/config.h"
 #include "core/runtime.h"
 #include "noise/designs.h"
 #include "noise/noise_stream.h"
 
 using namespace ipbench;
+using ipbench::bench::median_ms;
 
 namespace {
-
-template <class Fn>
-double median_ms(Fn&& fn, int reps) {
-  fn();  // warm-up (direction table, allocations)
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
 
 }  // namespace
 

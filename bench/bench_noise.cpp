@@ -20,10 +20,6 @@
 using namespace ipbench;
 using ipbench::bench::median_ms;
 
-namespace {
-
-}  // namespace
-
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
   const int64_t batch = argc > 2 ? std::max(16, std::atoi(argv[2])) / 16 * 16 : 16;

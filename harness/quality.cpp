@@ -10,6 +10,7 @@
 #include "datasets/dataset.h"
 #include "harness/prior_factory.h"
 #include "harness/spec.h"
+#include "models/consistency.h"
 #include "noise/designs.h"
 #include "solvers/ddpm_chain.h"
 #include "stats/distribution_distance.h"
@@ -25,15 +26,37 @@ void QualityOptions::validate() const {
 
 namespace {
 
+// Consistency sampling (Song et al. 2023, Alg. 1) of a `cm` prior: x = f(sigma_max z_0, sigma_max), then
+// for each further level s: x = f(x + sqrt(s^2 - sigma_min^2) z_k, s). Levels: openai's two-step
+// schedule, indices 0 and 17 of 40 Karras levels (rho 7); steps = 1 keeps the first only.
+torch::Tensor consistency_sample(const CmPrior& cm, NoiseStream& noise, int64_t steps) {
+  torch::NoGradGuard no_grad;
+  const auto& m = cm.model();
+  const auto& o = m.options();
+  const auto levels = karras_sigmas(40, o.sigma_min, o.sigma_max, 7.0);
+  const std::vector<double> used = steps == 1 ? std::vector<double>{levels[0]} : std::vector<double>{levels[0], levels[17]};
+  const auto shape = m.image_shape();
+  torch::Tensor x;
+  for (size_t k = 0; k < used.size(); ++k) {
+    const torch::Tensor z = noise.gaussian(shape).to(m.device(), torch::kFloat);
+    const double scale = k == 0 ? used[0] : std::sqrt(used[k] * used[k] - o.sigma_min * o.sigma_min);
+    x = m(k == 0 ? scale * z : x + scale * z, torch::full({1}, used[k], z.options()), cm.clip_denoised());
+  }
+  return x;
+}
+
 torch::Tensor draw_samples(const Denoiser& prior, const QualityOptions& o, torch::Device device) {
   auto design = std::make_shared<IidDesign>();
   const uint64_t key = derive_key(static_cast<uint64_t>(o.seed), hash_string("quality.samples"));
   DdpmChainOptions chain;
   chain.steps = o.steps;
+  const auto* cm = dynamic_cast<const CmPrior*>(&prior);
   std::vector<torch::Tensor> parts;
   for (int64_t g0 = 0; g0 < o.samples; g0 += o.batch_size) {
     NoiseStream noise(design, key, g0, std::min(o.batch_size, o.samples - g0), device);
-    parts.push_back(ddpm_sample(prior, noise, chain, torch::kFloat, device).to(torch::kCPU));
+    parts.push_back((cm ? consistency_sample(*cm, noise, std::min<int64_t>(o.steps, 2))
+                        : ddpm_sample(prior, noise, chain, torch::kFloat, device))
+                        .to(torch::kCPU));
   }
   return torch::cat(parts).flatten(1);
 }
@@ -89,8 +112,10 @@ std::string QualityReport::markdown() const {
   for (const QualityRow* r : {&samples, &real})
     os << "| " << r->what << " | " << fmt(r->fd_test) << " | " << fmt(r->nn_train) << " | " << fmt(r->nn_test)
        << " |\n";
-  os << "\n" << options.samples << " images per row; prior: " << prior << "; " << options.steps
-     << " DDPM steps; sampling took " << fmt(seconds) << " s.\n";
+  os << "\n" << options.samples << " images per row; prior: " << prior << "; "
+     << (prior.rfind("cm", 0) == 0 ? str_cat(std::min<int64_t>(options.steps, 2), "-step consistency sampling")
+                                   : str_cat(options.steps, " DDPM steps"))
+     << "; sampling took " << fmt(seconds) << " s.\n";
   return os.str();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Sample-quality evidence for a prior: draw unconditional samples (DDPM ancestral sampling, keyed
-// iid noise) and compare them with held-out and training images (docs/quality.md).
+// iid noise; for a `cm` prior, 1- or 2-step consistency sampling, steps = min(steps, 2)) and compare
+// them with held-out and training images (docs/quality.md).
 //
 // Reported, all in pixel space on the [-1, 1] scale:
 //   fd_test           Frechet distance between the samples and `reference` (test) images
@@ -30,7 +31,7 @@ struct QualityOptions {
   template <class F>
   void fields(F&& f) {
     f("samples", samples, "generated samples, >= 2");
-    f("steps", steps, "DDPM ancestral steps, >= 1");
+    f("steps", steps, "DDPM ancestral steps, >= 1 (a cm prior: consistency steps, 1 or 2 = min(steps, 2))");
     f("batch_size", batch_size, "samples per sampling call, >= 1");
     f("seed", seed, "key of the sampling noise");
     f("reference", reference, "held-out images (dataset source)");

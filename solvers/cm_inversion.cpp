@@ -46,7 +46,7 @@ SolveResult CmInversionSolver::solve(const Problem& problem, NoiseStream& noise)
     return std::clamp(karras_time(k, o.steps, o.sigma_min, o.sigma_max, o.rho), o.sigma_min, o.sigma_max);
   };
   auto loss_of = [&](const torch::Tensor& x0) {
-    return (problem.y - problem.op.forward(x0)).flatten(1).pow(2).sum(1).sum();
+    return data_fit_norm(problem.op, x0, problem.y).pow(2).sum();  // sum of squared per-sample fits
   };
   // Adam on `param` for o.iterations steps; returns the last f output (before the last step).
   auto optimize = [&](torch::Tensor param, double lr, const std::function<torch::Tensor(const torch::Tensor&)>& model) {

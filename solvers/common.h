@@ -11,7 +11,8 @@
 
 namespace ipbench {
 
-/// Per-sample L2 data fit ||y - A(x)||_2: [B] (the official DPS code flattens the whole batch; see docs).
+/// Per-sample data fit op.loss(A(x), y): [B]; ||y - A(x)||_2 for every operator but those with another
+/// likelihood (`torchscript` with loss = cross_entropy). The official DPS code flattens the whole batch; see docs.
 torch::Tensor data_fit_norm(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
 
 /// The Karras (EDM) noise levels of a sampler (specs/solvers.md 0.5).

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/options.h"
+#include "solvers/common.h"
 
 namespace ipbench {
 
@@ -18,15 +19,6 @@ std::string DpsSolver::describe() const {
                  " steps, variance ", options_.chain.variance, options_.chain.clip_denoised ? ", clip" : "");
 }
 
-namespace {
-
-// Per-sample L2 data-fit norm ||y - A(x0)||_2: [B].
-torch::Tensor data_fit(const Operator& op, const torch::Tensor& x0, const torch::Tensor& y) {
-  return (y - op.forward(x0)).flatten(1).pow(2).sum(1).sqrt();
-}
-
-}  // namespace
-
 SolveResult DpsSolver::solve(const Problem& problem, NoiseStream& noise) const {
   const DdpmChain chain(options_.chain);
   const auto shape = problem.prior.image_shape();
@@ -38,7 +30,7 @@ SolveResult DpsSolver::solve(const Problem& problem, NoiseStream& noise) const {
   for (int64_t k = chain.size() - 1; k >= 0; --k) {
     x.requires_grad_(true);
     Prediction pred = chain.denoise(problem.prior, x, k);
-    auto loss = data_fit(problem.op, pred.x0, problem.y);
+    auto loss = data_fit_norm(problem.op, pred.x0, problem.y);
     auto grad = torch::autograd::grad({loss.sum()}, {x})[0];
     torch::NoGradGuard no_grad;
     learned = pred.var_frac.defined();

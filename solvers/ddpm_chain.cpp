@@ -58,6 +58,16 @@ Prediction DdpmChain::denoise(const Denoiser& prior, const torch::Tensor& x, int
   return p;
 }
 
+torch::Tensor DdpmChain::guided_ancestral(int64_t k, const Prediction& pred, const torch::Tensor& x,
+                                          const torch::Tensor& grad, double zeta, NoiseStream& noise,
+                                          bool& learned) const {
+  torch::NoGradGuard no_grad;
+  learned = pred.var_frac.defined();
+  const auto var_frac = learned ? pred.var_frac.detach() : torch::Tensor();
+  const auto xp = ancestral(k, pred.x0.detach(), x.detach(), var_frac, noise);
+  return (xp - zeta * grad).detach();
+}
+
 torch::Tensor DdpmChain::ancestral(int64_t k, const torch::Tensor& x0, const torch::Tensor& x,
                                    const torch::Tensor& var_frac, NoiseStream& noise) const {
   const Step& s = step(k);

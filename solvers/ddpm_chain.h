@@ -65,6 +65,11 @@ class DdpmChain {
   torch::Tensor ancestral(int64_t k, const torch::Tensor& x0, const torch::Tensor& x, const torch::Tensor& var_frac,
                           NoiseStream& noise) const;
 
+  /// The guided step of DPS and LGD: ancestral(k, pred.x0, x) - zeta * grad, without gradient, with
+  /// every input detached. Sets `learned` when the prior returned a learned variance.
+  torch::Tensor guided_ancestral(int64_t k, const Prediction& pred, const torch::Tensor& x, const torch::Tensor& grad,
+                                 double zeta, NoiseStream& noise, bool& learned) const;
+
   /// The variance rule in effect for a prior with (true) or without a learned variance.
   std::string variance_used(bool learned) const;
 

@@ -32,11 +32,7 @@ SolveResult DpsSolver::solve(const Problem& problem, NoiseStream& noise) const {
     Prediction pred = chain.denoise(problem.prior, x, k);
     auto loss = data_fit_norm(problem.op, pred.x0, problem.y);
     auto grad = torch::autograd::grad({loss.sum()}, {x})[0];
-    torch::NoGradGuard no_grad;
-    learned = pred.var_frac.defined();
-    auto var_frac = learned ? pred.var_frac.detach() : torch::Tensor();
-    auto xp = chain.ancestral(k, pred.x0.detach(), x.detach(), var_frac, noise);
-    x = (xp - options_.zeta * grad).detach();
+    x = chain.guided_ancestral(k, pred, x, grad, options_.zeta, noise, learned);
   }
 
   SolveResult result;

@@ -63,11 +63,7 @@ SolveResult LgdSolver::solve(const Problem& problem, NoiseStream& noise) const {
       cot = torch::autograd::grad({(w * loss).sum()}, {x0})[0];
     }
     auto grad = torch::autograd::grad({pred.x0}, {x}, {cot})[0];
-    torch::NoGradGuard no_grad;
-    learned = pred.var_frac.defined();
-    auto var_frac = learned ? pred.var_frac.detach() : torch::Tensor();
-    auto xp = chain.ancestral(k, pred.x0.detach(), x.detach(), var_frac, noise);
-    x = (xp - options_.zeta * grad).detach();
+    x = chain.guided_ancestral(k, pred, x, grad, options_.zeta, noise, learned);
   }
 
   SolveResult result;

@@ -1,12 +1,8 @@
 // Consistency distillation (see distill.h): setup, keyed batches, the CD step, checkpoints, logs, samples.
 #include "training/distill.h"
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -75,21 +71,10 @@ const char* to_string(DistillStatus s) {
 }
 
 std::string DistillResult::brief() const {
-  std::ostringstream os;
-  os.precision(4);
-  os << to_string(status) << ": steps " << start_step << " -> " << last_step << ", loss (EMA) " << loss_ema << ", "
-     << seconds << " s this run (" << total_seconds << " s in total), " << device << ", " << threads
-     << " thread(s)";
-  return os.str();
+  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds, device, threads);
 }
 
 namespace {
-
-// A LibTorch message without its C++ backtrace.
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
 
 // ---------------------------------------------------------------------------------------------
 // The distillation state and train_state.pt
@@ -138,25 +123,7 @@ void save_state(const std::string& path, const DistillState& state) {
   archive.write("step", torch::tensor(state.step, torch::kLong));
   archive.write("loss_ema", torch::tensor(state.loss_ema, torch::kDouble));
   archive.write("seconds", torch::tensor(state.seconds, torch::kDouble));
-  const std::string tmp = str_cat(path, ".tmp-", getpid());
-  try {
-    archive.save_to(tmp);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the distillation state (temporary file ", tmp, "): ", torch_message(e)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the distillation state: renaming ", tmp, " failed: ", std::strerror(err)));
-  }
-}
-
-template <class T>
-T read_scalar(torch::serialize::InputArchive& archive, const char* key) {
-  torch::Tensor t;
-  archive.read(key, t);
-  return t.item<T>();
+  save_archive_atomic(archive, path, "distillation state");
 }
 
 // Loads `path` into `state` (built with the checkpoint's architecture); Adam's hyper-parameters are

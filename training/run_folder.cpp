@@ -1,10 +1,45 @@
 #include "training/run_folder.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "core/rng.h"
 
 namespace ipbench {
+
+std::string torch_message(const std::exception& e) {
+  const std::string what = e.what();
+  return what.substr(0, what.find("Exception raised from"));
+}
+
+void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what) {
+  const std::string tmp = str_cat(path, ".tmp-", getpid());
+  try {
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    throw Error(str_cat(path, ": cannot write the ", what, " (temporary file ", tmp, "): ", torch_message(e)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    std::remove(tmp.c_str());
+    throw Error(str_cat(path, ": cannot write the ", what, ": renaming ", tmp, " failed: ", std::strerror(err)));
+  }
+}
+
+std::string run_brief(const char* status, int64_t start_step, int64_t last_step, double loss_ema, double seconds,
+                      double total_seconds, const std::string& device, int threads) {
+  std::ostringstream os;
+  os.precision(4);
+  os << status << ": steps " << start_step << " -> " << last_step << ", loss (EMA) " << loss_ema << ", " << seconds
+     << " s this run (" << total_seconds << " s in total), " << device << ", " << threads << " thread(s)";
+  return os.str();
+}
 
 namespace fs = std::filesystem;
 

@@ -1,6 +1,7 @@
 #pragma once
 // Helpers shared by the training runs (`ipbench train`, `ipbench distill`): the run folder's
-// fresh/resume checks, its CSV log, keyed integer draws and durations.
+// fresh/resume checks, its CSV log, atomic checkpoint archives, keyed integer draws, durations and the
+// one-line result.
 #include <torch/torch.h>
 
 #include <chrono>
@@ -15,6 +16,26 @@
 namespace ipbench {
 
 using Clock = std::chrono::steady_clock;
+
+/// A LibTorch message without its C++ backtrace.
+std::string torch_message(const std::exception& e);
+
+/// Writes `archive` to `path` atomically (a temporary file, then rename); Error naming `path` and `what`
+/// ("training state") when either step fails. A good file at `path` is never replaced by a partial one.
+void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what);
+
+/// A scalar written with archive.write(key, torch::tensor(value)).
+template <class T>
+T read_scalar(torch::serialize::InputArchive& archive, const char* key) {
+  torch::Tensor t;
+  archive.read(key, t);
+  return t.item<T>();
+}
+
+/// The one-line outcome of a training run: "<status>: steps a -> b, loss (EMA) l, s s this run (t s in
+/// total), <device>, n thread(s)".
+std::string run_brief(const char* status, int64_t start_step, int64_t last_step, double loss_ema, double seconds,
+                      double total_seconds, const std::string& device, int threads);
 
 /// Seconds since `t`.
 double elapsed_since(Clock::time_point t);

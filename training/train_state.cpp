@@ -1,35 +1,18 @@
 // TrainState: creation, EMA update and the train_state.pt archive (see train_state.h).
 #include "training/train_state.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
 
 #include "core/error.h"
+#include "training/run_folder.h"
 
 namespace ipbench {
 
 namespace {
 
-// A LibTorch message without its C++ backtrace.
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
-
 void reset_adam_options(torch::optim::AdamW& optimizer, const torch::optim::AdamWOptions& adam) {
   for (auto& group : optimizer.param_groups())
     static_cast<torch::optim::AdamWOptions&>(group.options()) = adam;
-}
-
-template <class T>
-T read_scalar(torch::serialize::InputArchive& archive, const char* key) {
-  torch::Tensor t;
-  archive.read(key, t);
-  return t.item<T>();
 }
 
 }  // namespace
@@ -67,18 +50,7 @@ void save_train_state(const std::string& path, const TrainState& state) {
   archive.write("step", torch::tensor(state.step, torch::kLong));
   archive.write("loss_ema", torch::tensor(state.loss_ema, torch::kDouble));
   archive.write("seconds", torch::tensor(state.seconds, torch::kDouble));
-  const std::string tmp = str_cat(path, ".tmp-", getpid());
-  try {
-    archive.save_to(tmp);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the training state (temporary file ", tmp, "): ", torch_message(e)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the training state: renaming ", tmp, " failed: ", std::strerror(err)));
-  }
+  save_archive_atomic(archive, path, "training state");
 }
 
 void load_train_state(const std::string& path, TrainState& state, const torch::optim::AdamWOptions& adam,

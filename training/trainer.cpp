@@ -55,12 +55,7 @@ const char* to_string(TrainStatus s) {
 }
 
 std::string TrainResult::brief() const {
-  std::ostringstream os;
-  os.precision(4);
-  os << to_string(status) << ": steps " << start_step << " -> " << last_step << ", loss (EMA) " << loss_ema << ", "
-     << seconds << " s this run (" << total_seconds << " s in total), " << device << ", " << threads
-     << " thread(s)";
-  return os.str();
+  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds, device, threads);
 }
 
 namespace {

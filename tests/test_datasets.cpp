@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "datasets/dataset.h"
+#include "error_message.h"
 #include "temp_dir.h"
 
 using namespace ipbench;
@@ -47,16 +48,7 @@ void write_raw_images(const std::string& path, const std::vector<hsize_t>& dims,
 }
 
 // The message of the Error that `f` throws (fails the test when it throws nothing).
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected ipbench::Error");
-  return "";
-}
+using testing::error_message;
 
 bool contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;

@@ -18,6 +18,7 @@
 #include "models/vp_eps_denoiser.h"
 #include "models/denoiser.h"
 #include "models/unet_checkpoint.h"
+#include "error_message.h"
 #include "temp_dir.h"
 #include "training/distill.h"
 
@@ -27,16 +28,7 @@ using testing::TempDir;
 
 namespace {
 
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected ipbench::Error");
-  return "";
-}
+using testing::error_message;
 
 UNetOptions tiny_unet() {
   UNetOptions u;

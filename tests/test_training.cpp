@@ -18,6 +18,7 @@
 #include "datasets/dataset.h"
 #include "datasets/png.h"
 #include "models/unet_checkpoint.h"
+#include "error_message.h"
 #include "temp_dir.h"
 #include "training/trainer.h"
 
@@ -27,16 +28,7 @@ using testing::TempDir;
 
 namespace {
 
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL("expected ipbench::Error");
-  return "";
-}
+using testing::error_message;
 
 std::vector<uint8_t> read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

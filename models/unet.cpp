@@ -22,6 +22,14 @@ nn::GroupNorm group_norm(int64_t groups, int64_t channels) {
   return nn::GroupNorm(nn::GroupNormOptions(groups, channels));
 }
 
+// GroupNorm's input in float32 when autocast made it bf16 / fp16 (training/mixed_precision.h): the
+// normalization statistics need float32, and the CPU kernel refuses a bf16 input with float32 weights.
+// CUDA autocast does the same cast by itself; float32 and float64 inputs pass unchanged.
+torch::Tensor norm_input(const torch::Tensor& x) {
+  const auto t = x.scalar_type();
+  return t == torch::kBFloat16 || t == torch::kHalf ? x.to(torch::kFloat) : x;
+}
+
 // DDPM's get_timestep_embedding: [sin(t f_k), cos(t f_k)], f_k = 10000^(-k / (half - 1)), k < half,
 // computed in float64 (t up to 1000 times f_0 = 1 loses digits in float32), zero-padded to odd dims.
 torch::Tensor timestep_embedding(const torch::Tensor& t, int64_t dim) {
@@ -48,9 +56,9 @@ struct ResBlockImpl : nn::Module {
   }
   /// emb_act = SiLU(timestep MLP output), [B, emb_dim].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& emb_act) {
-    torch::Tensor h = conv1(torch::silu(norm1(x)));
+    torch::Tensor h = conv1(torch::silu(norm1(norm_input(x))));
     h = h + emb_proj(emb_act).unsqueeze(-1).unsqueeze(-1);
-    h = conv2(drop(torch::silu(norm2(h))));
+    h = conv2(drop(torch::silu(norm2(norm_input(h)))));
     return (skip ? skip(x) : x) + h;
   }
   nn::GroupNorm norm1;
@@ -71,7 +79,7 @@ struct AttentionImpl : nn::Module {
         proj(register_module("proj", conv2d(channels, channels, 1))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-    const torch::Tensor h = qkv(norm(x)).reshape({B, 3, C, H * W});
+    const torch::Tensor h = qkv(norm(norm_input(x))).reshape({B, 3, C, H * W});
     const torch::Tensor q = h.select(1, 0), k = h.select(1, 1), v = h.select(1, 2);  // [B, C, N]
     const torch::Tensor w = torch::softmax(torch::bmm(q.transpose(1, 2), k) / std::sqrt(double(C)), 2);
     const torch::Tensor a = torch::bmm(v, w.transpose(1, 2));  // a[:, :, i] = sum_j w[i, j] v[:, :, j]
@@ -215,7 +223,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) 
       h = upsample_->at<nn::Conv2dImpl>(levels - 1 - l).forward(h);
     }
   }
-  return conv_out_(torch::silu(norm_out_(h)));
+  return conv_out_(torch::silu(norm_out_(norm_input(h))));
 }
 
 int64_t UNetImpl::parameter_count() const {

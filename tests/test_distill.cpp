@@ -273,6 +273,29 @@ TEST_CASE("distill: Euler teacher, pseudo-Huber loss and a fresh smaller student
              Catch::Contains("init_from_teacher"));
 }
 
+TEST_CASE("distill: bf16 autocast distillation runs on the CPU; fp16 is refused there", "[distill][precision]") {
+  TempDir dir;
+  const std::string data = write_toy_dataset(dir), teacher = write_teacher(dir);
+  DistillOptions o = tiny_options(data, 3);
+  const DistillResult fp32 = distill_consistency(o, teacher, dir.file("fp32"), false, "t");
+  o.precision = "bf16";
+  const DistillResult bf16 = distill_consistency(o, teacher, dir.file("bf16"), false, "t");
+  REQUIRE(bf16.status == DistillStatus::kCompleted);
+  REQUIRE(bf16.losses.size() == 3);
+  for (double l : bf16.losses) CHECK(std::isfinite(l));
+  // Same batch and weights at step 1: the losses differ by bf16 rounding only.
+  INFO("first loss fp32 " << fp32.losses[0] << ", bf16 " << bf16.losses[0]);
+  CHECK(bf16.losses[0] != fp32.losses[0]);
+  CHECK(std::abs(bf16.losses[0] - fp32.losses[0]) < 0.1 * fp32.losses[0]);
+  CHECK_THAT(bf16.brief(), Catch::Contains("cpu, bf16"));
+  const Config ini = Config::from_file(dir.file("bf16") + "/model.ini");
+  REQUIRE(ini.section("training").find("precision") != nullptr);
+  CHECK(ini.section("training").find("precision")->value == "bf16");
+  o.precision = "fp16";
+  CHECK_THAT(error_message([&] { distill_consistency(o, teacher, dir.file("fp16"), false, "t"); }),
+             Catch::Contains("fp16") && Catch::Contains("CUDA"));
+}
+
 TEST_CASE("distill: a resumed run is bitwise identical to an uninterrupted one (CPU)", "[distill][resume]") {
   TempDir dir;
   const std::string data = write_toy_dataset(dir), teacher = write_teacher(dir);

@@ -17,6 +17,7 @@
 #include "models/unet_checkpoint.h"
 #include "models/vp_eps_denoiser.h"
 #include "training/train_state.h"
+#include "training/mixed_precision.h"
 #include "training/run_folder.h"
 
 namespace ipbench {
@@ -49,6 +50,7 @@ void DistillOptions::validate() const {
                "sigma_min < sample_sigma < sigma_max");
   check_option(seed >= 0, o, "seed", seed, "seed >= 0");
   check_option(!device.empty(), o, "device", device, "device is auto, cpu, cuda or cuda:N");
+  parse_precision(precision, "DistillOptions::precision");
   check_option(threads >= 0, o, "threads", threads, "threads >= 0 (0 = all cores)");
   check_option(log_every >= 1, o, "log_every", log_every, "log_every >= 1");
 }
@@ -71,7 +73,8 @@ const char* to_string(DistillStatus s) {
 }
 
 std::string DistillResult::brief() const {
-  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds, device, threads);
+  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds,
+                   precision_label(device, precision, skipped_steps), threads);
 }
 
 namespace {
@@ -85,6 +88,7 @@ struct DistillState {
   int64_t step = 0;     // steps completed
   double loss_ema = 0;  // meaningless while step = 0
   double seconds = 0;   // wall time accumulated across resumes, up to `step`
+  LossScaler scaler;    // fp16 loss scale (disabled otherwise)
 };
 
 // A UNet with `source`'s options and an exact copy of its parameters and buffers.
@@ -123,6 +127,7 @@ void save_state(const std::string& path, const DistillState& state) {
   archive.write("step", torch::tensor(state.step, torch::kLong));
   archive.write("loss_ema", torch::tensor(state.loss_ema, torch::kDouble));
   archive.write("seconds", torch::tensor(state.seconds, torch::kDouble));
+  state.scaler.save(archive);
   save_archive_atomic(archive, path, "distillation state");
 }
 
@@ -144,6 +149,7 @@ void load_state(const std::string& path, DistillState& state, const torch::optim
     state.step = read_scalar<int64_t>(archive, "step");
     state.loss_ema = read_scalar<double>(archive, "loss_ema");
     state.seconds = read_scalar<double>(archive, "seconds");
+    state.scaler.load(archive);
   } catch (const std::exception& e) {
     throw Error(str_cat(path, ": cannot resume from this distillation state (corrupt, not written by `ipbench ",
                         "distill`, or for another architecture): ", torch_message(e)));
@@ -248,6 +254,7 @@ struct Run {
   fs::path dir;
   std::string command_line;
   torch::Device device = torch::kCPU;
+  Precision precision = Precision::kFloat32;
   Teacher teacher;
   torch::Tensor images;  // [N, C, H, W] on device
   torch::Tensor sigmas;  // [N] Karras sigmas (decreasing), float32 on device
@@ -298,22 +305,31 @@ torch::Tensor consistency_loss(const std::string& kind, const torch::Tensor& a, 
 // One CD step; returns the loss (the step is not applied when it is not finite).
 double distill_step(Run& r, int64_t s) {
   const Batch b = make_batch(r, s);
-  const torch::Tensor x_lo = teacher_step(r, b);
-  torch::Tensor target;
-  {
-    torch::NoGradGuard no_grad;
-    target = consistency_function(r.state.target, x_lo, b.t_lo, r.cm, false);
-  }
   r.state.student->train();
   r.state.optimizer->zero_grad();
-  const torch::Tensor pred = consistency_function(r.state.student, b.x_hi, b.t_hi, r.cm, false);
-  const torch::Tensor loss = consistency_loss(r.o.loss, pred, target);
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(r.precision, r.device.type());
+    const torch::Tensor x_lo = teacher_step(r, b);
+    torch::Tensor target;
+    {
+      torch::NoGradGuard no_grad;
+      target = consistency_function(r.state.target, x_lo, b.t_lo, r.cm, false);
+    }
+    const torch::Tensor pred = consistency_function(r.state.student, b.x_hi, b.t_hi, r.cm, false);
+    // Under autocast pred / target may be bf16 / fp16: the distance is taken in float32.
+    loss = consistency_loss(r.o.loss, pred.to(torch::kFloat), target.to(torch::kFloat));
+  }
   const double value = loss.item<double>();
   if (!std::isfinite(value)) return value;
-  loss.backward();
-  r.state.optimizer->step();
-  update_ema(r.state.target, r.state.student, r.o.target_ema_decay);
-  update_ema(r.state.ema, r.state.student, r.o.ema_decay);
+  r.state.scaler.scale(loss).backward();
+  const bool finite_grads = r.state.scaler.unscale(r.state.student->parameters());
+  if (finite_grads) {
+    r.state.optimizer->step();
+    update_ema(r.state.target, r.state.student, r.o.target_ema_decay);
+    update_ema(r.state.ema, r.state.student, r.o.ema_decay);
+  }
+  r.state.scaler.update(finite_grads);
   return value;
 }
 
@@ -344,6 +360,8 @@ std::map<std::string, std::string> provenance(const Run& r) {
           {"loss_kind", r.o.loss},
           {"seconds", option_value(r.state.seconds)},
           {"device", r.device.str()},
+          {"precision", to_string(r.precision)},
+          {"skipped_steps", std::to_string(r.state.scaler.skipped_steps())},
           {"threads", std::to_string(r.result.threads)},
           {"command", r.command_line},
           {"teacher", fs::absolute(r.teacher.dir).lexically_normal().string()},
@@ -429,6 +447,7 @@ void setup_run(Run& r, bool resume, const std::optional<UNetOptions>& student) {
   r.sigmas = sigma_table(r.o, r.device);
   r.adam = torch::optim::AdamOptions(r.o.lr).betas({r.o.adam_beta1, r.o.adam_beta2}).eps(1e-8);
   r.state = make_state(initial_student(r.o, r.unet, r.teacher, r.device), r.adam);
+  r.state.scaler = LossScaler(r.precision == Precision::kFloat16);
   if (resume) load_state((r.dir / "train_state.pt").string(), r.state, r.adam, r.device);
   fs::create_directories(r.dir);
   prepare_log(r.dir / "distill_log.csv", kLogHeader, r.state.step, resume);
@@ -450,12 +469,16 @@ DistillResult distill_consistency(const DistillOptions& options, const std::stri
   r.result.threads = configure_threads(static_cast<int>(options.threads));
   r.device = resolve_device(options.device);
   r.result.device = r.device.str();
+  r.precision = parse_precision(options.precision, "DistillOptions::precision");
+  check_precision_device(r.precision, r.device, "DistillOptions::precision");
+  r.result.precision = to_string(r.precision);
   setup_run(r, resume, student);
   r.result.parameters = r.state.student->parameter_count();
   r.result.images = r.images.size(0);
   r.result.start_step = r.state.step;
   run_loop(r);
   r.result.last_step = r.state.step;
+  r.result.skipped_steps = r.state.scaler.skipped_steps();
   r.result.loss_ema = r.state.step > 0 ? r.state.loss_ema : std::nan("");
   r.result.seconds = elapsed_since(t0);
   return r.result;

@@ -100,6 +100,9 @@ struct DistillOptions {
   int64_t seed = 0;
   /// auto | cpu | cuda | cuda:N.
   std::string device = "auto";
+  /// fp32 | bf16 | fp16: teacher, target and student forward passes under autocast
+  /// (training/mixed_precision.h; fp16 adds dynamic loss scaling and needs CUDA).
+  std::string precision = "fp32";
   /// Intra-op threads (0 = all cores).
   int64_t threads = 0;
   /// Progress line on stderr and a distill_log.csv row every log_every steps.
@@ -134,6 +137,7 @@ struct DistillOptions {
     f("sample_sigma", sample_sigma, "noise level of the 2-step grid's second step, in (sigma_min, sigma_max)");
     f("seed", seed, "root of every random key, >= 0");
     f("device", device, "auto | cpu | cuda | cuda:N");
+    f("precision", precision, "fp32 | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA)");
     f("threads", threads, "intra-op threads (0 = all cores), >= 0");
     f("log_every", log_every, "progress line and distill_log.csv row every N steps, >= 1");
     f("quiet", quiet, "no progress lines on stderr");
@@ -165,6 +169,8 @@ struct DistillResult {
   int threads = 0;                 ///< intra-op threads used
   int64_t parameters = 0;          ///< trainable parameters of the student
   int64_t images = 0;              ///< training images used
+  std::string precision = "fp32";  ///< precision used
+  int64_t skipped_steps = 0;       ///< fp16: steps skipped for inf/NaN gradients, across resumes
   /// One line: status, steps, loss, time.
   std::string brief() const;
 };

@@ -91,4 +91,11 @@ torch::Tensor keyed_ints(uint64_t key, int64_t n, int64_t lo, int64_t hi, torch:
   return torch::tensor(v, torch::kLong).to(device);
 }
 
+std::string precision_label(const std::string& device, const std::string& precision, int64_t skipped_steps) {
+  std::string label = device;
+  if (precision != "fp32") label += ", " + precision;
+  if (skipped_steps > 0) label += str_cat(", ", skipped_steps, " step", skipped_steps == 1 ? "" : "s", " skipped");
+  return label;
+}
+
 }  // namespace ipbench

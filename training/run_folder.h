@@ -37,6 +37,9 @@ T read_scalar(torch::serialize::InputArchive& archive, const char* key) {
 std::string run_brief(const char* status, int64_t start_step, int64_t last_step, double loss_ema, double seconds,
                       double total_seconds, const std::string& device, int threads);
 
+/// The device part of run_brief: "cuda:0", "cuda:0, bf16", "cuda:0, fp16, 3 steps skipped".
+std::string precision_label(const std::string& device, const std::string& precision, int64_t skipped_steps);
+
 /// Seconds since `t`.
 double elapsed_since(Clock::time_point t);
 /// "1h05m", "3m20s", "42s".

@@ -50,6 +50,7 @@ void save_train_state(const std::string& path, const TrainState& state) {
   archive.write("step", torch::tensor(state.step, torch::kLong));
   archive.write("loss_ema", torch::tensor(state.loss_ema, torch::kDouble));
   archive.write("seconds", torch::tensor(state.seconds, torch::kDouble));
+  state.scaler.save(archive);
   save_archive_atomic(archive, path, "training state");
 }
 
@@ -69,6 +70,7 @@ void load_train_state(const std::string& path, TrainState& state, const torch::o
     state.step = read_scalar<int64_t>(archive, "step");
     state.loss_ema = read_scalar<double>(archive, "loss_ema");
     state.seconds = read_scalar<double>(archive, "seconds");
+    state.scaler.load(archive);
   } catch (const std::exception& e) {
     throw Error(str_cat(path, ": cannot resume from this training state (corrupt, or written for another ",
                         "architecture): ", torch_message(e)));

@@ -5,6 +5,7 @@
 //   model, ema        the trained network and its EMA (nested module archives)
 //   optimizer         AdamW's state (moments and step counts per parameter, param groups)
 //   step              steps completed (int64), loss_ema (float64), seconds (float64)
+//   loss_scale, loss_scale_growth, loss_scale_skipped   the fp16 loss scaler (LossScaler::save)
 // save_train_state writes "<path>.tmp-<pid>" and renames it over `path`, so a good checkpoint is
 // never replaced by a partial one. load_train_state throws Error naming the file when it is missing,
 // unreadable or does not match the model (a different architecture).
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "models/unet.h"
+#include "training/mixed_precision.h"
 
 namespace ipbench {
 
@@ -25,6 +27,7 @@ struct TrainState {
   int64_t step = 0;       ///< steps completed
   double loss_ema = 0;    ///< EMA of the loss (meaningless while step = 0)
   double seconds = 0;     ///< training wall time accumulated across resumes, up to `step`
+  LossScaler scaler;      ///< fp16 loss scale (disabled otherwise)
 };
 
 /// A fresh state on `device`: UNet(options, init_seed), EMA = an exact copy, AdamW over the model's

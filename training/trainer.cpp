@@ -14,6 +14,7 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "models/schedule.h"
+#include "training/mixed_precision.h"
 #include "training/sample_grid.h"
 #include "training/train_state.h"
 #include "training/run_folder.h"
@@ -42,6 +43,7 @@ void TrainOptions::validate() const {
   check_option(sample_steps >= 1, o, "sample_steps", sample_steps, "sample_steps >= 1");
   check_option(seed >= 0, o, "seed", seed, "seed >= 0");
   check_option(!device.empty(), o, "device", device, "device is auto, cpu, cuda or cuda:N");
+  parse_precision(precision, "TrainOptions::precision");
   check_option(threads >= 0, o, "threads", threads, "threads >= 0 (0 = all cores)");
   check_option(log_every >= 1, o, "log_every", log_every, "log_every >= 1");
 }
@@ -55,7 +57,8 @@ const char* to_string(TrainStatus s) {
 }
 
 std::string TrainResult::brief() const {
-  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds, device, threads);
+  return run_brief(to_string(status), start_step, last_step, loss_ema, seconds, total_seconds,
+                   precision_label(device, precision, skipped_steps), threads);
 }
 
 namespace {
@@ -116,6 +119,7 @@ struct Run {
   fs::path dir;
   std::string command_line;
   torch::Device device = torch::kCPU;
+  Precision precision = Precision::kFloat32;
   torch::Tensor images;                  // [N, C, H, W] on device
   torch::Tensor sqrt_abar, sqrt_1m_abar;  // [T] float32 on device
   TrainState state;
@@ -168,14 +172,24 @@ double train_step(Run& r, int64_t s) {
   const Batch batch = make_batch(r, s);
   r.state.model->train();
   r.state.optimizer->zero_grad();
-  const torch::Tensor loss = (r.state.model->forward(batch.x_t, batch.t) - batch.eps).square().mean();
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(r.precision, r.device.type());
+    // The network's output may be bf16/fp16; eps is float32, so the difference and the mean are float32.
+    loss = (r.state.model->forward(batch.x_t, batch.t) - batch.eps).square().mean();
+  }
   const double value = loss.item<double>();
   if (!std::isfinite(value)) return value;
-  loss.backward();
-  if (r.o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(r.state.model->parameters(), r.o.grad_clip);
-  for (auto& group : r.state.optimizer->param_groups()) group.options().set_lr(lr_at(r.o, s));
-  r.state.optimizer->step();
-  update_ema(r.state.ema, r.state.model, r.o.ema_decay);
+  r.state.scaler.scale(loss).backward();
+  const auto parameters = r.state.model->parameters();
+  const bool finite_grads = r.state.scaler.unscale(parameters);
+  if (finite_grads) {
+    if (r.o.grad_clip > 0) torch::nn::utils::clip_grad_norm_(parameters, r.o.grad_clip);
+    for (auto& group : r.state.optimizer->param_groups()) group.options().set_lr(lr_at(r.o, s));
+    r.state.optimizer->step();
+    update_ema(r.state.ema, r.state.model, r.o.ema_decay);
+  }
+  r.state.scaler.update(finite_grads);
   return value;
 }
 
@@ -205,6 +219,8 @@ std::map<std::string, std::string> provenance(const Run& r) {
           {"loss", option_value(r.state.loss_ema)},
           {"seconds", option_value(r.state.seconds)},
           {"device", r.device.str()},
+          {"precision", to_string(r.precision)},
+          {"skipped_steps", std::to_string(r.state.scaler.skipped_steps())},
           {"threads", std::to_string(r.result.threads)},
           {"command", r.command_line},
           {"data", r.o.data},
@@ -264,6 +280,7 @@ void setup_run(Run& r, bool resume) {
   r.adam = adam_options(r.o);
   r.state = make_train_state(r.unet, derive_key(static_cast<uint64_t>(r.o.seed), hash_string("train.init")), r.adam,
                              r.device);
+  r.state.scaler = LossScaler(r.precision == Precision::kFloat16);
   if (resume) load_train_state((r.dir / "train_state.pt").string(), r.state, r.adam, r.device);
   fs::create_directories(r.dir);
   prepare_log(r.dir / "train_log.csv", kLogHeader, r.state.step, resume);
@@ -284,12 +301,16 @@ TrainResult train_unet(const TrainOptions& options, const UNetOptions& unet, con
   r.result.threads = configure_threads(static_cast<int>(options.threads));
   r.device = resolve_device(options.device);
   r.result.device = r.device.str();
+  r.precision = parse_precision(options.precision, "TrainOptions::precision");
+  check_precision_device(r.precision, r.device, "TrainOptions::precision");
+  r.result.precision = to_string(r.precision);
   setup_run(r, resume);
   r.result.parameters = r.state.model->parameter_count();
   r.result.images = r.images.size(0);
   r.result.start_step = r.state.step;
   run_loop(r);
   r.result.last_step = r.state.step;
+  r.result.skipped_steps = r.state.scaler.skipped_steps();
   r.result.loss_ema = r.state.step > 0 ? r.state.loss_ema : std::nan("");
   r.result.seconds = elapsed_since(t0);
   return r.result;

@@ -7,7 +7,8 @@
 //   eps  ~ N(0, I) [B, C, H, W]                            key (seed, "train.eps", s)
 //   x_t  = sqrt(abar_t) x0 + sqrt(1 - abar_t) eps   (linear VpSchedule of DiffusionOptions)
 //   loss = mean((net(x_t, t) - eps)^2)
-// then AdamW with a linear LR warmup lr_s = lr * min(1, (s + 1) / warmup_steps), gradient clipping
+// (the forward pass under autocast for precision = bf16 / fp16, with dynamic loss scaling for fp16:
+// training/mixed_precision.h), then AdamW with a linear LR warmup lr_s = lr * min(1, (s + 1) / warmup_steps), gradient clipping
 // to global L2 norm grad_clip, and an EMA of the weights ema = d ema + (1 - d) w (buffers copied).
 // The network is initialized by UNetImpl(options, derive_key(seed, "train.init")); the EMA starts
 // as a copy. No draw uses a global RNG, so on the CPU (same thread count) a run resumed from a
@@ -74,6 +75,8 @@ struct TrainOptions {
   int64_t seed = 0;
   /// auto | cpu | cuda | cuda:N.
   std::string device = "auto";
+  /// fp32 | bf16 | fp16 (training/mixed_precision.h; fp16 needs CUDA).
+  std::string precision = "fp32";
   /// Intra-op threads (0 = all cores).
   int64_t threads = 0;
   /// Progress line on stderr and a train_log.csv row every log_every steps.
@@ -101,6 +104,7 @@ struct TrainOptions {
     f("sample_steps", sample_steps, "respaced DDPM steps for samples, 1..T");
     f("seed", seed, "root of every random key, >= 0");
     f("device", device, "auto | cpu | cuda | cuda:N");
+    f("precision", precision, "fp32 | bf16 (autocast) | fp16 (autocast + loss scaling, CUDA)");
     f("threads", threads, "intra-op threads (0 = all cores), >= 0");
     f("log_every", log_every, "progress line and train_log.csv row every N steps, >= 1");
     f("quiet", quiet, "no progress lines on stderr");
@@ -129,6 +133,8 @@ struct TrainResult {
   int threads = 0;                 ///< intra-op threads used
   int64_t parameters = 0;          ///< trainable parameters of the UNet
   int64_t images = 0;              ///< training images used
+  std::string precision = "fp32";  ///< precision used
+  int64_t skipped_steps = 0;       ///< fp16: steps skipped for inf/NaN gradients, across resumes
   /// One line: status, steps, loss, time.
   std::string brief() const;
 };

@@ -28,7 +28,7 @@ namespace {
 double train_seconds(const TrainOptions& base, int64_t steps, const UNetOptions& unet, const fs::path& dir) {
   TrainOptions o = base;
   o.steps = steps;
-  fs::remove_all(dir);
+  remove_tree(dir.string());
   const TrainResult r = train_unet(o, unet, DiffusionOptions{}, dir.string(), false, "bench_train_precision");
   if (r.status != TrainStatus::kCompleted) std::fprintf(stderr, "warning: %s\n", r.brief().c_str());
   return r.seconds;
@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
       std::printf("%-10s %12.3f %10.3f\n", o.precision.c_str(), ms, ms / fp32_ms);
       std::fflush(stdout);
     }
-    fs::remove_all(root);
+    remove_tree(root.string());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "bench_train_precision: %s\n", e.what());
     return 2;

@@ -56,8 +56,4 @@ function(ipbench_add_executable name)
   ipbench_common_options(${name}_obj)
   add_executable(${name} $<TARGET_OBJECTS:${name}_obj>)
   target_link_libraries(${name} PRIVATE ${name}_obj)
-  # libstdc++ first among the shared libraries: PyTorch's pip LibTorch (2.5 and later) exports the
-  # std::filesystem functions of a statically linked libstdc++ (pytorch/pytorch#133437), and when
-  # libtorch.so came first std::filesystem::remove_all resolved there and crashed. Harmless elsewhere.
-  target_link_options(${name} BEFORE PRIVATE "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
 endfunction()

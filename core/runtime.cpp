@@ -1,5 +1,9 @@
 #include "core/runtime.h"
 
+#include <ftw.h>
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <thread>
 
 #include "core/error.h"
@@ -51,6 +55,17 @@ std::string context_line() {
   return str_cat("ipbench ", IPBENCH_VERSION, " (git ", IPBENCH_GIT_REVISION, ", ", IPBENCH_BUILD_TYPE,
                  " build) | LibTorch ", TORCH_VERSION, " | threads ", at::get_num_threads(),
                  " | CUDA ", torch::cuda::is_available() ? "available" : "not available");
+}
+
+namespace {
+int remove_entry(const char* path, const struct stat*, int, struct FTW*) { return std::remove(path) == 0 ? 0 : -1; }
+}  // namespace
+
+bool remove_tree(const std::string& path) noexcept {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return true;  // nothing there
+  // Depth first (children before their folder), without following symbolic links.
+  return ::nftw(path.c_str(), remove_entry, 32, FTW_DEPTH | FTW_PHYS) == 0;
 }
 
 }  // namespace ipbench

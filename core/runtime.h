@@ -20,4 +20,10 @@ std::string context_line();
 /// True for a Release/RelWithDebInfo build (the CLI warns on Debug builds).
 bool optimized_build();
 
+/// Removes `path` and everything under it (symbolic links themselves, not their targets); true when
+/// nothing is left. Uses POSIX nftw, not std::filesystem::remove_all: PyTorch's pip LibTorch exports the
+/// std::filesystem functions of its own statically linked libstdc++ (pytorch/pytorch#133437), and
+/// remove_all resolved there crashes programs built against it.
+bool remove_tree(const std::string& path) noexcept;
+
 }  // namespace ipbench

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "core/runtime.h"
+
 namespace ipbench::testing {
 
 struct TempDir {
@@ -14,13 +16,10 @@ struct TempDir {
     static int counter = 0;
     path = std::filesystem::temp_directory_path() /
            ("ipbench_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
+    remove_tree(path.string());
     std::filesystem::create_directories(path);
   }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+  ~TempDir() { remove_tree(path.string()); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
   /// The path of `name` inside the directory.

@@ -1,10 +1,16 @@
 // Tests for core/: configuration parsing and key accounting, options, keyed random numbers.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "core/config.h"
 #include "core/error.h"
 #include "core/options.h"
 #include "core/rng.h"
+#include "core/runtime.h"
 
 using namespace ipbench;
 
@@ -124,4 +130,21 @@ TEST_CASE("derive_key separates its arguments", "[core][rng]") {
   CHECK(derive_key(1, 2) != derive_key(2, 1));
   CHECK(derive_key(1, 2, 3) != derive_key(1, 3, 2));
   CHECK(hash_string("inpaint") != hash_string("superres"));
+}
+
+TEST_CASE("remove_tree removes a folder tree, not the targets of its links", "[core][runtime]") {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("ipbench_remove_tree_" + std::to_string(::getpid()));
+  const fs::path outside = root.string() + "_outside.txt";
+  fs::create_directories(root / "a" / "b");
+  std::ofstream(root / "a" / "b" / "f.txt") << "x";
+  std::ofstream(root / "g.txt") << "y";
+  std::ofstream(outside) << "keep";
+  fs::create_symlink(outside, root / "a" / "link");
+  CHECK(remove_tree(root.string()));
+  CHECK_FALSE(fs::exists(root));
+  CHECK(fs::is_regular_file(outside));
+  CHECK(remove_tree(root.string()));  // nothing there: nothing to do
+  CHECK(remove_tree(outside.string()));  // a plain file
+  CHECK_FALSE(fs::exists(outside));
 }

@@ -2,7 +2,10 @@
 // architecture (models/unet.h defaults, 1 x 32 x 32, 428,881 parameters) for each precision, as a
 // ratio to fp32 measured in the same run. fp16 is measured on CUDA only (the CPU has no fp16 autocast).
 //
-//   build/bench/bench_train_precision [steps=50] [batch=64] [device=auto]
+//   build/bench/bench_train_precision [steps=50] [batch=64] [device=auto] [base_channels=24]
+//
+// base_channels widens every level of the UNet (24 = the shipped model) to see where lower precision
+// starts to pay.
 //
 // Each precision trains twice from scratch on the first 2,048 Fashion-MNIST training images, for 10 and for 10 + steps steps, and the
 // time per step is the difference of the two wall times over `steps`: setup, data, the final
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   const int64_t steps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 50;
   const int64_t batch = argc > 2 ? std::max(1, std::atoi(argv[2])) : 64;
   const std::string device_name = argc > 3 ? argv[3] : "auto";
+  const int64_t base_channels = argc > 4 ? std::max(8, std::atoi(argv[4])) : UNetOptions{}.base_channels;
   try {
     const torch::Device device = resolve_device(device_name);
     const fs::path root = fs::temp_directory_path() / ("ipbench-bench-train-" + std::to_string(::getpid()));
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
     UNetOptions unet;
     unet.in_channels = unet.out_channels = 1;
     unet.image_size = 32;
+    unet.base_channels = base_channels;
     TrainOptions o;
     o.data = "fashion-mnist:train";
     o.max_images = 2048;
@@ -62,8 +67,10 @@ int main(int argc, char** argv) {
 
     std::vector<Precision> precisions{Precision::kFloat32, Precision::kBFloat16};
     if (device.is_cuda()) precisions.push_back(Precision::kFloat16);
-    std::printf("device %s, threads %d, UNet %s, batch %lld, %lld timed steps (after %d)\n", device.str().c_str(),
-                configure_threads(0), "1x32x32 default (fmnist32-ddpm)", static_cast<long long>(batch),
+    std::printf("device %s, threads %d, UNet 1x32x32 base_channels %lld (%lld parameters), batch %lld, %lld timed "
+                "steps (after %d)\n",
+                device.str().c_str(), configure_threads(0), static_cast<long long>(base_channels),
+                static_cast<long long>(UNet(unet, 0)->parameter_count()), static_cast<long long>(batch),
                 static_cast<long long>(steps), warm);
     std::printf("%-10s %12s %10s\n", "precision", "ms/step", "/fp32");
     double fp32_ms = 0;

@@ -327,7 +327,12 @@ TEST_CASE("unet: the UNet and the unet prior run on the GPU", "[unet][cuda]") {
   const auto t = torch::tensor({3.0, 250.5});
   const auto cpu = net->forward(x, t);
   net->to(torch::kCUDA);
-  CHECK((net->forward(x.cuda(), t).cpu() - cpu).abs().max().item<float>() < 1e-4f);
+  // cuDNN runs float32 convolutions in TF32 on Ampere and later GPUs (10-bit mantissa): the GPU
+  // agrees with the CPU to a few 1e-3 relative, not to float32 rounding.
+  const float diff = (net->forward(x.cuda(), t).cpu() - cpu).abs().max().item<float>();
+  const float scale = cpu.abs().max().item<float>();
+  INFO("max |GPU - CPU| = " << diff << ", max |CPU| = " << scale);
+  CHECK(diff < 5e-3f * (1.0f + scale));
   register_builtin_priors();
   PriorContext ctx;
   ctx.device = torch::kCUDA;

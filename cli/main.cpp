@@ -1,5 +1,6 @@
 // ipbench: the command-line front end. Subcommands map 1:1 to the uses in docs/ARCHITECTURE.md;
-// all logic lives in the libraries. Exit codes: 0 success, 2 user/config error, 1 internal error.
+// all logic lives in the libraries. Exit codes: 0 success, 2 user/config error, 1 internal error,
+// 3 `compare`: the regression gate failed.
 #include <boost/program_options.hpp>
 
 #include <cstdio>
@@ -12,11 +13,13 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/compare.h"
 #include "harness/quality.h"
 #include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "reports/compare_report.h"
 #include "reports/summary_report.h"
 #include "stats/summary.h"
 #include "training/distill.h"
@@ -36,6 +39,8 @@ constexpr const char* kUsage =
     "                     run a benchmark: records.csv, summary.json, summary.md in DIR\n"
     "  summarize DIR      recompute and print the summary of a run from its records\n"
     "  correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions\n"
+    "  compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"
+    "                     regression gate: exit 3 when a metric got significantly worse (docs/compare.md)\n"
     "  quality --config F.ini [--set ...] [--out FILE.md]\n"
     "                     sample-quality evidence for a prior (Frechet and nearest-neighbour distances)\n"
     "  train --config F.ini --out DIR [--set ...] [--resume]\n"
@@ -185,6 +190,54 @@ int cmd_correlate(const std::vector<std::string>& args) {
   std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
             << "\n";
   return 0;
+}
+
+// Exit 0 when the gate passes, 3 when it fails; the run folders are only read.
+int cmd_compare(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench compare");
+  desc.add_options()("help,h", "this help")("baseline", po::value<std::string>()->required(), "baseline run folder")(
+      "candidate", po::value<std::string>()->required(), "candidate run folder")(
+      "margin", po::value<std::vector<std::string>>()->composing(),
+      "metric=value: a worsening smaller than value (metric units) never fails the gate (repeatable)")(
+      "metrics", po::value<std::string>(), "comma-separated metrics to compare (default: every shared metric with a "
+                                           "better direction)")(
+      "confidence", po::value<double>()->default_value(0.95), "confidence level of the intervals")(
+      "out", po::value<std::string>(), "also write the comparison as JSON to this file")(
+      "quiet,q", "print only the gate line");
+  po::positional_options_description pos;
+  pos.add("baseline", 1).add("candidate", 1);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench compare BASELINE CANDIDATE [options]\n"
+              << "exit status: 0 the gate passed, 3 it failed, 2 bad input\n"
+              << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc, &pos);
+  RegressionOptions options;
+  options.confidence = vm["confidence"].as<double>();
+  if (vm.count("metrics")) options.metrics = split_list(vm["metrics"].as<std::string>());
+  if (vm.count("margin"))
+    for (const std::string& m : vm["margin"].as<std::vector<std::string>>()) {
+      const auto eq = m.find('=');
+      require(eq != std::string::npos && eq > 0, "--margin ", m, ": expected metric=value, e.g. --margin psnr=0.1");
+      const std::string metric = trim(m.substr(0, eq)), value = trim(m.substr(eq + 1));
+      try {
+        size_t used = 0;
+        options.margins[metric] = std::stod(value, &used);
+        require(used == value.size(), "");
+      } catch (const std::exception&) {
+        throw Error(str_cat("--margin ", m, ": '", value, "' is not a number"));
+      }
+    }
+  CompareInfo info;
+  info.baseline = vm["baseline"].as<std::string>();
+  info.candidate = vm["candidate"].as<std::string>();
+  const RunComparison c = compare_run_folders(info.baseline, info.candidate, options);
+  info.config_differences = c.config_differences;
+  info.common_random_numbers = c.common_random_numbers;
+  if (vm.count("out")) write_file_atomic(vm["out"].as<std::string>(), compare_json(c.report, info));
+  std::cout << (vm.count("quiet") ? gate_line(c.report) + "\n" : compare_markdown(c.report, info));
+  return c.report.passed() ? 0 : 3;
 }
 
 void print_component(const ComponentInfo& info, const std::string& extra = "") {
@@ -392,6 +445,7 @@ int main(int argc, char** argv) {
     if (cmd == "run") return cmd_run(args);
     if (cmd == "summarize") return cmd_summarize(args);
     if (cmd == "correlate") return cmd_correlate(args);
+    if (cmd == "compare") return cmd_compare(args);
     if (cmd == "list") return cmd_list(args);
     if (cmd == "quality") return cmd_quality(args);
     if (cmd == "dataset") return cmd_dataset(args);

@@ -8,6 +8,9 @@
 
 #include "core/error.h"
 
+#ifdef IPBENCH_GIT_REVISION_HEADER
+#include IPBENCH_GIT_REVISION_HEADER  // IPBENCH_GIT_REVISION, written at build time (core/CMakeLists.txt)
+#endif
 #ifndef IPBENCH_GIT_REVISION
 #define IPBENCH_GIT_REVISION "unknown"
 #endif

@@ -362,4 +362,13 @@ BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOpti
   return summary;
 }
 
+std::map<std::string, UnitValues> cell_unit_values(const std::vector<Record>& records, const std::string& metric) {
+  std::map<std::string, UnitValues> out;
+  for (const CellRecords& cell : split_cells(records)) {
+    const Record& first = records[cell.rows.front()];
+    out[first.cell] = unit_values(records, cell, metric, first.group_size);
+  }
+  return out;
+}
+
 }  // namespace ipbench

@@ -115,4 +115,8 @@ struct BenchmarkSummary {
 /// (see above).
 BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOptions& options);
 
+/// The units of `ci` (group means of complete, finite groups) of `metric` in every cell, by cell name:
+/// what paired comparisons pair. Throws ipbench::Error on inconsistent records, as summarize() does.
+std::map<std::string, UnitValues> cell_unit_values(const std::vector<Record>& records, const std::string& metric);
+
 }  // namespace ipbench

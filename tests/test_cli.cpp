@@ -1,13 +1,18 @@
-// Tests of the ipbench executable: exit codes and messages for bad input, list, dataset import.
+// Tests of the ipbench executable: exit codes and messages for bad input, list, dataset import, and the
+// compare gate.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "datasets/dataset.h"
@@ -110,4 +115,72 @@ TEST_CASE("cli: bad input exits with code 2 and a message naming the problem", "
     CHECK(r.code == 2);
     CHECK_THAT(r.output, Catch::Contains(c.needle));
   }
+}
+
+namespace {
+
+// Copies run folder `from` to `to`, adding `delta` to every value of column `metric` in records.csv.
+void shifted_copy(const fs::path& from, const fs::path& to, const std::string& metric, double delta) {
+  fs::create_directories(to);
+  fs::copy_file(from / "config.resolved.ini", to / "config.resolved.ini");
+  std::ifstream in(from / "records.csv");
+  std::ofstream out(to / "records.csv");
+  std::string line;
+  std::getline(in, line);
+  out << line << "\n";
+  std::vector<std::string> header;
+  std::stringstream hs(line);
+  for (std::string f; std::getline(hs, f, ',');) header.push_back(f);
+  const size_t col = std::find(header.begin(), header.end(), metric) - header.begin();
+  REQUIRE(col < header.size());
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream ls(line);
+    for (std::string f; std::getline(ls, f, ',');) fields.push_back(f);
+    fields[col] = std::to_string(std::stod(fields[col]) + delta);
+    for (size_t i = 0; i < fields.size(); ++i) out << (i ? "," : "") << fields[i];
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+TEST_CASE("cli: compare passes identical runs, exits 3 on a regression, 2 on incomparable runs", "[cli][compare]") {
+  TempDir tmp;
+  const auto data = synthetic_dataset(tmp);
+  const auto cfg = tmp.write("c.ini", small_config(data));
+  const std::string base = (tmp.path / "base").string(), cand = (tmp.path / "cand").string();
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --out " + base).code == 0);
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --set benchmark.threads=1 --out " + cand).code == 0);
+
+  auto same = ipbench_cli("compare " + base + " " + cand + " --out " + (tmp.path / "c.json").string());
+  INFO(same.output);
+  CHECK(same.code == 0);
+  CHECK_THAT(same.output, Catch::Contains("gate: passed") && Catch::Contains("common random numbers: yes") &&
+                              Catch::Contains("[benchmark] threads: 0 -> 1") && Catch::Contains("inpaint/dps/iid"));
+  std::ifstream json(tmp.path / "c.json");
+  const std::string text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("\"passed\": true") && Catch::Contains("\"changes\": ["));
+
+  // Every PSNR 5 dB lower: a regression (exit 3), unless the margin allows it.
+  const std::string worse = (tmp.path / "worse").string();
+  shifted_copy(base, worse, "psnr", -5.0);
+  auto regressed = ipbench_cli("compare " + base + " " + worse);
+  INFO(regressed.output);
+  CHECK(regressed.code == 3);
+  CHECK_THAT(regressed.output, Catch::Contains("gate: FAILED: 1 regressed metric") && Catch::Contains("**regressed**"));
+  CHECK(ipbench_cli("compare " + base + " " + worse + " --margin psnr=6").code == 0);
+  CHECK(ipbench_cli("compare " + base + " " + worse + " --metrics l1 --quiet").code == 0);
+
+  // Another operator setting: different problems, refused.
+  const std::string other = (tmp.path / "other").string();
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --set operator.inpaint.sigma_y=0.2 --out " + other).code == 0);
+  auto refused = ipbench_cli("compare " + base + " " + other);
+  CHECK(refused.code == 2);
+  CHECK_THAT(refused.output, Catch::Contains("[operator.inpaint]") && Catch::Contains("sigma_y"));
+  // Bad input.
+  CHECK_THAT(ipbench_cli("compare " + base + " " + (tmp.path / "none").string()).output,
+             Catch::Contains("config.resolved.ini: missing"));
+  CHECK(ipbench_cli("compare " + base + " " + cand + " --margin psnr").code == 2);
+  CHECK_THAT(ipbench_cli("compare " + base + " " + cand + " --margin psnr=abc").output, Catch::Contains("not a number"));
 }

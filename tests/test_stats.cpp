@@ -12,6 +12,7 @@
 #include "stats/correlation.h"
 #include "stats/distribution_distance.h"
 #include "stats/intervals.h"
+#include "stats/regression.h"
 #include "stats/summary.h"
 
 using namespace ipbench;
@@ -666,4 +667,143 @@ TEST_CASE("stats: coverage of the paired interval under common random numbers", 
   CHECK(covered_population >= 926);
   CHECK(covered_population <= 971);
   CHECK(vr_sum / reps > 5.0);  // Z2 (variance 1) cancels: unpaired ~2.3 vs paired ~0.1-0.2
+}
+
+// ---------------------------------------------------------------------------------------------
+// The regression gate (stats/regression.h)
+
+namespace {
+
+// Two runs of one benchmark: cell "op/s/iid", `items` items x 16 groups, metrics psnr and l1.
+// value = item effect + noise(item, group) (the shared noise draw: common random numbers) + shift +
+// jitter (a little candidate-only noise).
+std::vector<Record> regression_run(double psnr_shift, double l1_shift, double jitter, uint64_t jitter_key,
+                                   int64_t items = 6) {
+  std::vector<Record> out;
+  KeyedGenerator effects(11), noise(12), extra(jitter_key);
+  for (int64_t i = 0; i < items; ++i) {
+    const double effect = 3 * effects.normal();
+    for (int64_t g = 0; g < 16; ++g) {
+      const double z = noise.normal();
+      Record r = make_record("iid", 1, i, g, 0, 25 + effect + z + psnr_shift + jitter * extra.normal(), "psnr");
+      r.metrics["l1"] = 0.05 + 0.01 * (effect - z) + l1_shift + 0.01 * jitter * extra.normal();
+      r.metrics["pixel_mean"] = 0.4 + 0.01 * z;  // an estimand without a direction
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+RegressionOptions gate_options() {
+  RegressionOptions o;
+  o.lower_better = {{"psnr", false}, {"l1", true}};
+  return o;
+}
+
+const MetricChange& change_of(const RegressionReport& r, const std::string& metric) {
+  for (const auto& c : r.changes)
+    if (c.metric == metric) return c;
+  FAIL("no change for " << metric);
+  return r.changes.front();
+}
+
+}  // namespace
+
+TEST_CASE("stats: the regression gate passes an unchanged candidate and names what it compared",
+          "[stats][regression]") {
+  const auto base = regression_run(0, 0, 0, 0), cand = regression_run(0, 0, 0.02, 99);
+  const RegressionReport r = compare_runs(base, cand, gate_options());
+  CHECK(r.passed());
+  CHECK(r.metrics == std::vector<std::string>{"l1", "psnr"});
+  CHECK(r.not_compared == std::vector<std::string>{"pixel_mean"});
+  REQUIRE(r.changes.size() == 2);
+  for (const auto& c : r.changes) {
+    INFO(c.metric);
+    CHECK(c.change == Change::unchanged);
+    CHECK(c.paired.units == 6 * 16);
+    CHECK(c.paired.difference.low < 0);
+    CHECK(c.paired.difference.high > 0);
+  }
+  // Common random numbers: the shared noise cancels in the differences.
+  CHECK(change_of(r, "psnr").paired.variance_reduction > 100);
+}
+
+TEST_CASE("stats: the regression gate catches a small worsening under common random numbers; margins and "
+          "improvements", "[stats][regression]") {
+  const auto base = regression_run(0, 0, 0, 0);
+  // PSNR 0.1 dB worse (the noise sd is 1 dB: invisible to two independent 96-sample intervals).
+  RegressionReport r = compare_runs(base, regression_run(-0.1, 0, 0.02, 5), gate_options());
+  CHECK_FALSE(r.passed());
+  CHECK(r.regressions() == 1);
+  const MetricChange& psnr = change_of(r, "psnr");
+  CHECK(psnr.change == Change::regressed);
+  CHECK_THAT(psnr.paired.difference.mean, WithinAbs(-0.1, 0.01));
+  CHECK(psnr.paired.difference.high < 0);
+  CHECK(change_of(r, "l1").change == Change::unchanged);
+  // A margin wider than the worsening lets it pass; a narrower one does not.
+  RegressionOptions o = gate_options();
+  o.margins["psnr"] = 0.2;
+  CHECK(compare_runs(base, regression_run(-0.1, 0, 0.02, 5), o).passed());
+  o.margins["psnr"] = 0.05;
+  CHECK_FALSE(compare_runs(base, regression_run(-0.1, 0, 0.02, 5), o).passed());
+  // Better on both metrics: improved, and the gate passes.
+  r = compare_runs(base, regression_run(0.1, -0.002, 0.02, 6), gate_options());
+  CHECK(r.passed());
+  CHECK(change_of(r, "psnr").change == Change::improved);
+  CHECK(change_of(r, "l1").change == Change::improved);
+  // L1 worse (lower is better): regressed.
+  r = compare_runs(base, regression_run(0, 0.002, 0.02, 7), gate_options());
+  CHECK(change_of(r, "l1").change == Change::regressed);
+}
+
+TEST_CASE("stats: the regression gate fails on new failed samples and missing cells", "[stats][regression]") {
+  const auto base = regression_run(0, 0, 0, 0);
+  auto cand = regression_run(0, 0, 0.02, 8);
+  cand[3].metrics["psnr"] = std::nan("");
+  cand[3].status = "non_finite";
+  RegressionReport r = compare_runs(base, cand, gate_options());
+  CHECK_FALSE(r.passed());
+  CHECK(r.regressions() == 0);
+  CHECK(r.new_failures() == 1);
+  REQUIRE(r.failures.size() == 1);
+  CHECK(r.failures[0].baseline == 0);
+  CHECK(r.failures[0].candidate == 1);
+  CHECK(change_of(r, "psnr").paired.units == 6 * 16 - 1);  // the failed unit is left out of the pairing
+
+  // A baseline cell missing from the candidate fails; a new candidate cell is only listed.
+  const auto relabeled = [](std::vector<Record> records, const std::string& solver) {
+    for (Record& x : records) {
+      x.solver = solver;
+      x.cell = "op/" + solver + "/iid";
+    }
+    return records;
+  };
+  auto base2 = base, cand2 = regression_run(0, 0, 0.02, 9);
+  for (const Record& x : relabeled(base, "s2")) base2.push_back(x);
+  for (const Record& x : relabeled(cand2, "s3")) cand2.push_back(x);
+  r = compare_runs(base2, cand2, gate_options());
+  CHECK(r.missing_in_candidate == std::vector<std::string>{"op/s2/iid"});
+  CHECK(r.new_in_candidate == std::vector<std::string>{"op/s3/iid"});
+  CHECK_FALSE(r.passed());
+}
+
+TEST_CASE("stats: the regression gate refuses what it cannot compare", "[stats][regression]") {
+  const auto base = regression_run(0, 0, 0, 0), cand = regression_run(0, 0, 0.02, 10);
+  RegressionOptions o = gate_options();
+  o.metrics = {"pixel_mean"};
+  CHECK_THROWS_WITH(compare_runs(base, cand, o), Catch::Contains("pixel_mean") && Catch::Contains("direction"));
+  o.metrics = {"ssim"};
+  CHECK_THROWS_WITH(compare_runs(base, cand, o), Catch::Contains("ssim") && Catch::Contains("baseline"));
+  o = gate_options();
+  o.margins["psnr"] = -1;
+  CHECK_THROWS_WITH(compare_runs(base, cand, o), Catch::Contains("margin psnr = -1"));
+  o = gate_options();
+  o.margins["pixel_mean"] = 0.1;
+  CHECK_THROWS_WITH(compare_runs(base, cand, o), Catch::Contains("not a compared metric"));
+  o = gate_options();
+  o.confidence = 1;
+  CHECK_THROWS_WITH(compare_runs(base, cand, o), Catch::Contains("confidence"));
+  auto other = cand;
+  for (Record& x : other) x.cell = "other/s/iid", x.op = "other";
+  CHECK_THROWS_WITH(compare_runs(base, other, gate_options()), Catch::Contains("no cell in common"));
 }

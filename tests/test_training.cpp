@@ -9,10 +9,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
-#include <sstream>
 #include <numeric>
+#include <sstream>
 #include <vector>
 
 #include "core/config.h"
@@ -436,24 +437,21 @@ TEST_CASE("training: LossScaler scales, unscales exactly, skips overflow, grows 
   CHECK(scaler.unscale({torch::zeros({3}, torch::requires_grad())}));
 
   // save / load round trip; an archive without a scaler (fp32 / bf16 state) keeps the current values.
-  torch::serialize::OutputArchive out;
-  scaler.save(out);
-  std::stringstream buffer;
-  out.save_to(buffer);
-  torch::serialize::InputArchive in;
-  in.load_from(buffer);
-  LossScaler restored(true, so);
-  restored.load(in);
+  const auto reload = [&](const std::function<void(torch::serialize::OutputArchive&)>& write) {
+    torch::serialize::OutputArchive out;
+    write(out);
+    std::stringstream buffer;
+    out.save_to(buffer);
+    torch::serialize::InputArchive in;
+    in.load_from(buffer);
+    LossScaler loaded(true, so);
+    loaded.load(in);
+    return loaded;
+  };
+  const LossScaler restored = reload([&](torch::serialize::OutputArchive& a) { scaler.save(a); });
   CHECK(restored.current_scale() == 512);
   CHECK(restored.skipped_steps() == 2);
-  torch::serialize::OutputArchive empty_out;
-  empty_out.write("step", torch::tensor(int64_t{3}));
-  std::stringstream empty_buffer;
-  empty_out.save_to(empty_buffer);
-  torch::serialize::InputArchive empty_in;
-  empty_in.load_from(empty_buffer);
-  LossScaler fresh(true, so);
-  fresh.load(empty_in);
+  const LossScaler fresh = reload([](torch::serialize::OutputArchive& a) { a.write("step", torch::tensor(int64_t{3})); });
   CHECK(fresh.current_scale() == 1024);
 
   // Disabled (fp32, bf16): identity and never a skipped step.

@@ -138,6 +138,24 @@ TrainOptions tiny_options(const std::string& data, int64_t steps) {
   return o;
 }
 
+// tiny_options for 60 steps at a learning rate that learns the toy data quickly.
+TrainOptions learning_options(const std::string& data) {
+  TrainOptions o = tiny_options(data, 60);
+  o.warmup_steps = 5;
+  o.lr = 2e-3;
+  return o;
+}
+
+// A 60-step run learned: the mean loss of the last 10 steps is below 0.7 x that of the first 10.
+void check_learned(const TrainResult& r) {
+  REQUIRE(r.status == TrainStatus::kCompleted);
+  REQUIRE(r.losses.size() == 60);
+  const double first = std::accumulate(r.losses.begin(), r.losses.begin() + 10, 0.0) / 10;
+  const double last = std::accumulate(r.losses.end() - 10, r.losses.end(), 0.0) / 10;
+  INFO("mean loss of steps 1-10: " << first << ", of steps 51-60: " << last << "; " << r.brief());
+  CHECK(last < 0.7 * first);
+}
+
 bool same_weights(const UNet& a, const UNet& b) {
   const auto pa = a->named_parameters(), pb = b->named_parameters();
   if (pa.size() != pb.size()) return false;
@@ -244,16 +262,9 @@ TEST_CASE("training: configs/train-fmnist.ini is a valid training config", "[tra
 TEST_CASE("training: the loss decreases on a simple dataset", "[training]") {
   TempDir dir;
   const std::string data = write_toy_dataset(dir);
-  TrainOptions o = tiny_options(data, 60);
-  o.warmup_steps = 5;
-  o.lr = 2e-3;
-  const TrainResult r = train_unet(o, tiny_unet(), DiffusionOptions{}, dir.file("run"), false, "test");
-  REQUIRE(r.status == TrainStatus::kCompleted);
-  REQUIRE(r.losses.size() == 60);
-  const double first = std::accumulate(r.losses.begin(), r.losses.begin() + 10, 0.0) / 10;
-  const double last = std::accumulate(r.losses.end() - 10, r.losses.end(), 0.0) / 10;
-  INFO("mean loss of steps 1-10: " << first << ", of steps 51-60: " << last);
-  CHECK(last < 0.7 * first);
+  const TrainResult r = train_unet(learning_options(data), tiny_unet(), DiffusionOptions{}, dir.file("run"), false,
+                                   "test");
+  check_learned(r);
   CHECK(r.start_step == 0);
   CHECK(r.last_step == 60);
   CHECK(r.images == 16);
@@ -465,14 +476,11 @@ TEST_CASE("training: LossScaler scales, unscales exactly, skips overflow, grows 
 TEST_CASE("training: bf16 autocast training on the CPU learns and tracks fp32", "[training][precision]") {
   TempDir dir;
   const std::string data = write_toy_dataset(dir);
-  TrainOptions o = tiny_options(data, 60);
-  o.warmup_steps = 5;
-  o.lr = 2e-3;
+  TrainOptions o = learning_options(data);
   const TrainResult fp32 = train_unet(o, tiny_unet(), DiffusionOptions{}, dir.file("fp32"), false, "test");
   o.precision = "bf16";
   const TrainResult bf16 = train_unet(o, tiny_unet(), DiffusionOptions{}, dir.file("bf16"), false, "test");
-  REQUIRE(bf16.status == TrainStatus::kCompleted);
-  REQUIRE(bf16.losses.size() == 60);
+  check_learned(bf16);
   // Same init and batches: the early losses differ by bf16 rounding only (and do differ, so autocast
   // was really on; step 1's are equal because the output convolution starts at zero).
   bool differ = false;
@@ -482,10 +490,6 @@ TEST_CASE("training: bf16 autocast training on the CPU learns and tracks fp32", 
     differ = differ || bf16.losses[s] != fp32.losses[s];
   }
   CHECK(differ);
-  const double first = std::accumulate(bf16.losses.begin(), bf16.losses.begin() + 10, 0.0) / 10;
-  const double last = std::accumulate(bf16.losses.end() - 10, bf16.losses.end(), 0.0) / 10;
-  INFO("bf16 mean loss of steps 1-10: " << first << ", of steps 51-60: " << last);
-  CHECK(last < 0.7 * first);
   CHECK(bf16.precision == "bf16");
   CHECK_THAT(bf16.brief(), Catch::Contains("cpu, bf16"));
   const UNetCheckpoint c = load_unet_checkpoint(dir.file("bf16"));
@@ -510,17 +514,11 @@ TEST_CASE("training: bf16 and fp16 on CUDA learn, and fp16 resumes its loss scal
   const std::string data = write_toy_dataset(dir);
   for (const char* precision : {"bf16", "fp16"}) {
     INFO("precision " << precision);
-    TrainOptions o = tiny_options(data, 60);
-    o.warmup_steps = 5;
-    o.lr = 2e-3;
+    TrainOptions o = learning_options(data);
     o.device = "cuda";
     o.precision = precision;
     const TrainResult r = train_unet(o, tiny_unet(), DiffusionOptions{}, dir.file(precision), false, "test");
-    REQUIRE(r.status == TrainStatus::kCompleted);
-    const double first = std::accumulate(r.losses.begin(), r.losses.begin() + 10, 0.0) / 10;
-    const double last = std::accumulate(r.losses.end() - 10, r.losses.end(), 0.0) / 10;
-    INFO("mean loss of steps 1-10: " << first << ", of steps 51-60: " << last << "; " << r.brief());
-    CHECK(last < 0.7 * first);
+    check_learned(r);
     CHECK(r.skipped_steps < 10);
   }
   // fp16 resume: the loss scaler's state travels in train_state.pt.

@@ -14,6 +14,7 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "harness/compare.h"
+#include "harness/merge.h"
 #include "harness/quality.h"
 #include "harness/reconstructions.h"
 #include "harness/records.h"
@@ -35,8 +36,10 @@ constexpr const char* kUsage =
     "usage: ipbench <command> [options]\n"
     "\n"
     "commands:\n"
-    "  run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--quiet]\n"
+    "  run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n] [--quiet]\n"
     "                     run a benchmark: records.csv, summary.json, summary.md in DIR\n"
+    "  merge --out DIR SHARD_DIR...\n"
+    "                     join the folders of `run --shard i/n` into one run (docs/scaling.md)\n"
     "  summarize DIR      recompute and print the summary of a run from its records\n"
     "  correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions\n"
     "  compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"
@@ -75,15 +78,7 @@ Config load_config(const po::variables_map& vm) {
   return config;
 }
 
-void write_file_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    require(static_cast<bool>(out), "cannot write '", tmp.string(), "'");
-    out << text;
-  }
-  fs::rename(tmp, path);
-}
+void write_file_atomic(const fs::path& path, const std::string& text) { write_text_atomic(path.string(), text); }
 
 // Summarizes records and writes summary.json / summary.md into dir; prints the table.
 void report(const std::vector<Record>& records, const BenchmarkOptions& bench, const fs::path& dir, RunInfo info) {
@@ -109,6 +104,7 @@ int cmd_run(const std::vector<std::string>& args) {
       "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
       "out,o", po::value<std::string>(), "output folder (default runs/<benchmark.name>)")(
       "resume", po::bool_switch(), "continue an interrupted run in the output folder")(
+      "shard", po::value<std::string>(), "i/n: run only shard i (0-based) of n; join the shards with `ipbench merge`")(
       "quiet,q", po::bool_switch(), "no progress line");
   if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << desc;
@@ -125,6 +121,7 @@ int cmd_run(const std::vector<std::string>& args) {
   ro.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.benchmark.name;
   ro.resume = vm["resume"].as<bool>();
   ro.progress = !vm["quiet"].as<bool>();
+  if (vm.count("shard")) ro.shard = Shard::parse(vm["shard"].as<std::string>());
 
   RunInfo info;
   info.name = spec.benchmark.name;
@@ -134,7 +131,8 @@ int cmd_run(const std::vector<std::string>& args) {
   info.seed = spec.benchmark.seed;
   std::cout << info.context << "\n"
             << "device " << info.device << " | dtype " << info.dtype << " | seed " << info.seed << " | config "
-            << config.origin() << " -> " << ro.out_dir << "\n";
+            << config.origin() << " -> " << ro.out_dir
+            << (ro.shard.count > 1 ? " | shard " + ro.shard.str() : std::string()) << "\n";
   std::cout << spec.operators.size() << " operator(s) x " << spec.solvers.size() << " solver(s) x "
             << spec.designs.size() << " design(s), " << spec.benchmark.items << " items x "
             << spec.benchmark.samples_per_item << " samples" << std::endl;
@@ -189,6 +187,36 @@ int cmd_correlate(const std::vector<std::string>& args) {
   write_file_atomic(dir / "correlations.json", "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
   std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
             << "\n";
+  return 0;
+}
+
+// The shards' folders are only read.
+int cmd_merge(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench merge");
+  desc.add_options()("help,h", "this help")("out,o", po::value<std::string>()->required(), "merged run folder")(
+      "shards", po::value<std::vector<std::string>>()->required(), "the shard run folders")(
+      "allow-partial", po::bool_switch(), "merge even when shards or samples are missing");
+  po::positional_options_description pos;
+  pos.add("shards", -1);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench merge --out DIR SHARD_DIR...\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc, &pos);
+  const fs::path dir = vm["out"].as<std::string>();
+  const MergeOutcome merged =
+      merge_runs(vm["shards"].as<std::vector<std::string>>(), dir.string(), vm["allow-partial"].as<bool>());
+  std::cout << "merged " << merged.shards << " of " << merged.shard_count << " shards: " << merged.records.size()
+            << " records\n";
+  Config config = Config::from_file((dir / "config.resolved.ini").string());
+  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+  RunInfo info;
+  info.name = bench.name;
+  info.context = context_line() + " (merged from shards)";
+  info.device = bench.device;
+  info.dtype = bench.dtype;
+  info.seed = bench.seed;
+  report(merged.records, bench, dir, info);
   return 0;
 }
 
@@ -446,6 +474,7 @@ int main(int argc, char** argv) {
     if (cmd == "summarize") return cmd_summarize(args);
     if (cmd == "correlate") return cmd_correlate(args);
     if (cmd == "compare") return cmd_compare(args);
+    if (cmd == "merge") return cmd_merge(args);
     if (cmd == "list") return cmd_list(args);
     if (cmd == "quality") return cmd_quality(args);
     if (cmd == "dataset") return cmd_dataset(args);

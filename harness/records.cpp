@@ -131,4 +131,17 @@ std::vector<Record> read_records(const std::string& path) {
   return records;
 }
 
+void write_text_atomic(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    require(static_cast<bool>(out), "cannot write '", tmp, "'");
+    out << text;
+    require(static_cast<bool>(out.flush()), "cannot write '", tmp, "' (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  require(!ec, "cannot rename '", tmp, "' to '", path, "': ", ec.message());
+}
+
 }  // namespace ipbench

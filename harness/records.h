@@ -25,6 +25,9 @@ class RecordWriter {
   std::ofstream out_;
 };
 
+/// Writes `text` to `path` atomically (a temporary file, then rename); Error naming the file on failure.
+void write_text_atomic(const std::string& path, const std::string& text);
+
 /// Reads a records.csv written by RecordWriter; throws Error naming the file and line on bad input.
 /// A truncated last line (a run killed mid-write) is ignored with a warning on stderr.
 std::vector<Record> read_records(const std::string& path);

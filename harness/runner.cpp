@@ -36,16 +36,6 @@ struct Context {
   std::vector<int64_t> image_shape;
 };
 
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp);
-    require(static_cast<bool>(out), "cannot write '", tmp.string(), "'");
-    out << text;
-  }
-  fs::rename(tmp, path);
-}
-
 // One operator instance and measurement per (operator, item); shape errors surface here, before solving.
 std::vector<std::vector<ItemProblem>> build_problems(const Spec& spec, const Context& ctx) {
   std::vector<std::vector<ItemProblem>> problems;
@@ -162,7 +152,8 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   // The run directory: refuse to mix runs; resume only the same resolved configuration.
   const fs::path dir(options.out_dir);
   fs::create_directories(dir);
-  const fs::path records_path = dir / "records.csv", resolved_path = dir / "config.resolved.ini";
+  const fs::path records_path = dir / "records.csv", resolved_path = dir / "config.resolved.ini",
+                 shard_path = dir / "shard";
   const std::string resolved = config.to_ini();
   std::vector<Record> previous;
   if (fs::exists(records_path)) {
@@ -173,9 +164,14 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
     old << in.rdbuf();
     require(old.str() == resolved, "cannot --resume '", dir.string(),
             "': its config.resolved.ini differs from this configuration");
+    std::string old_shard = "0/1";
+    if (fs::exists(shard_path)) std::getline(std::ifstream(shard_path), old_shard);
+    require(old_shard == options.shard.str(), "cannot --resume '", dir.string(), "': it holds shard ", old_shard,
+            ", not ", options.shard.str());
     previous = read_records(records_path.string());
   }
-  write_text_atomic(resolved_path, resolved);
+  write_text_atomic(resolved_path.string(), resolved);
+  if (options.shard.count > 1) write_text_atomic(shard_path.string(), options.shard.str() + "\n");
   RecordWriter writer(records_path.string(), spec.metrics);
   const auto done = completed_units(previous);
 
@@ -183,9 +179,12 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   outcome.records = previous;
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t cells = static_cast<int64_t>(spec.operators.size() * spec.solvers.size() * spec.designs.size());
-  Progress progress("run", cells * bench.items * bench.samples_per_item, options.progress);
+  int64_t owned_units = 0;
+  for (int64_t u = 0; u < cells * bench.items; ++u) owned_units += options.shard.owns(u);
+  Progress progress("run", owned_units * bench.samples_per_item, options.progress);
   progress.advance(static_cast<int64_t>(previous.size()));
 
+  int64_t unit = -1;  // (cell, item) units in plan order, for sharding
   for (size_t o = 0; o < spec.operators.size(); ++o) {
     for (size_t si = 0; si < spec.solvers.size(); ++si) {
       const auto& solver_spec = spec.solvers[si];
@@ -202,6 +201,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
         base.cell = base.op + "/" + base.solver + "/" + base.design;
         base.group_size = K;
         for (size_t i = 0; i < ctx.item_index.size(); ++i) {
+          if (!options.shard.owns(++unit)) continue;
           base.item = ctx.item_index[i];
           const auto& problem = problems[o][i];
           const uint64_t stream_key =
@@ -240,5 +240,25 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
 }
+
+Shard Shard::parse(const std::string& text) {
+  const auto slash = text.find('/');
+  Shard s;
+  try {
+    require(slash != std::string::npos, "");
+    size_t used_i = 0, used_n = 0;
+    const std::string a = text.substr(0, slash), b = text.substr(slash + 1);
+    s.index = std::stoll(a, &used_i);
+    s.count = std::stoll(b, &used_n);
+    require(used_i == a.size() && used_n == b.size(), "");
+  } catch (const std::exception&) {
+    throw Error(str_cat("--shard ", text, ": expected i/n with whole numbers, e.g. --shard 0/4"));
+  }
+  require(s.count >= 1 && s.index >= 0 && s.index < s.count, "--shard ", text,
+          ": violated 0 <= i < n (shards are numbered from 0)");
+  return s;
+}
+
+std::string Shard::str() const { return str_cat(index, "/", count); }
 
 }  // namespace ipbench

@@ -13,6 +13,12 @@
 //                                         keys each draw by (group, draw index)
 // so every solver and design sees the same measurement of an item, solvers share their noise
 // (common random numbers, for paired comparisons), and records do not depend on batch size.
+//
+// Sharding (`ipbench run --shard i/n`): the plan's (cell, item) units, numbered in plan order
+// (operators, then solvers, then designs, then items), go round-robin to n shards, and shard i runs
+// the units u with u mod n = i. The keys above do not depend on the shard, so the shards' records
+// together are the records of an unsharded run; `ipbench merge` joins them (harness/merge.h). A
+// sharded run folder holds a `shard` file ("i/n"); --resume requires the same shard.
 #include <string>
 #include <vector>
 
@@ -22,10 +28,22 @@
 
 namespace ipbench {
 
+/// Shard i of n (0 <= i < n); n = 1 is the whole plan.
+struct Shard {
+  int64_t index = 0;
+  int64_t count = 1;
+  /// Parses "i/n" (0-based i, e.g. SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT); Error naming the value.
+  static Shard parse(const std::string& text);
+  std::string str() const;  ///< "i/n"
+  /// Whether plan unit u (plan order, see above) belongs to this shard.
+  bool owns(int64_t unit) const { return unit % count == index; }
+};
+
 struct RunOptions {
   std::string out_dir;       ///< where config.resolved.ini and records.csv go
   bool resume = false;       ///< continue a run in out_dir (same resolved config) instead of refusing
   bool progress = true;      ///< progress line on stderr
+  Shard shard;               ///< the part of the plan this invocation runs
 };
 
 struct RunOutcome {

@@ -184,3 +184,24 @@ TEST_CASE("cli: compare passes identical runs, exits 3 on a regression, 2 on inc
   CHECK(ipbench_cli("compare " + base + " " + cand + " --margin psnr").code == 2);
   CHECK_THAT(ipbench_cli("compare " + base + " " + cand + " --margin psnr=abc").output, Catch::Contains("not a number"));
 }
+
+TEST_CASE("cli: run --shard and merge", "[cli][shard]") {
+  TempDir tmp;
+  const auto cfg = tmp.write("c.ini", small_config(synthetic_dataset(tmp)));
+  const std::string s0 = (tmp.path / "s0").string(), s1 = (tmp.path / "s1").string();
+  auto first = ipbench_cli("run --quiet --config " + cfg + " --shard 0/2 --out " + s0);
+  INFO(first.output);
+  CHECK(first.code == 0);
+  CHECK_THAT(first.output, Catch::Contains("| shard 0/2"));
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --shard 1/2 --out " + s1).code == 0);
+  auto merged = ipbench_cli("merge --out " + (tmp.path / "all").string() + " " + s0 + " " + s1);
+  INFO(merged.output);
+  CHECK(merged.code == 0);
+  CHECK_THAT(merged.output, Catch::Contains("merged 2 of 2 shards: 4 records"));
+  for (const char* f : {"records.csv", "summary.json", "summary.md", "config.resolved.ini"})
+    CHECK(fs::exists(tmp.path / "all" / f));
+  CHECK(ipbench_cli("merge --out " + (tmp.path / "x").string() + " " + s0).code == 2);
+  auto bad = ipbench_cli("run --quiet --config " + cfg + " --shard 2/2 --out " + (tmp.path / "b").string());
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("0 <= i < n"));
+}

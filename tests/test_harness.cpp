@@ -3,9 +3,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "core/rng.h"
 #include "datasets/dataset.h"
+#include "harness/merge.h"
 #include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "harness/runner.h"
@@ -245,4 +249,111 @@ TEST_CASE("harness: stored reconstructions give exact PN correlations for a line
   CHECK(corr[0].standard.mean > -0.9);
   // A run without stored reconstructions has none.
   CHECK_FALSE(has_reconstructions((tmp.path / "none").string()));
+}
+
+namespace {
+
+RunOutcome run_shard(const std::string& config_text, const fs::path& out, const std::string& shard, bool resume = false) {
+  const Config cfg = Config::from_string(config_text, "t.ini");
+  RunOptions ro;
+  ro.out_dir = out.string();
+  ro.progress = false;
+  ro.resume = resume;
+  ro.shard = Shard::parse(shard);
+  return run_benchmark(cfg, parse_spec(cfg), ro);
+}
+
+// Every field but the wall time.
+void require_same_records(const std::vector<Record>& a, const std::vector<Record>& b) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO("record " << i << ": " << a[i].cell << " item " << a[i].item << " group " << a[i].group);
+    CHECK(a[i].cell == b[i].cell);
+    CHECK(a[i].item == b[i].item);
+    CHECK(a[i].group == b[i].group);
+    CHECK(a[i].member == b[i].member);
+    CHECK(a[i].nfe == b[i].nfe);
+    CHECK(a[i].status == b[i].status);
+    CHECK(a[i].metrics == b[i].metrics);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("harness: sharded runs merge into exactly the records of the unsharded run", "[harness][shard]") {
+  TempDir tmp;
+  const std::string config = base_config(write_synthetic_dataset(tmp.path));
+  const auto full = run(Config::from_string(config, "t.ini"), tmp.path / "full");
+  std::vector<std::string> shards;
+  size_t total = 0;
+  for (int i = 0; i < 3; ++i) {
+    const fs::path dir = tmp.path / ("shard" + std::to_string(i));
+    const auto part = run_shard(config, dir, std::to_string(i) + "/3");
+    // 4 cells x 2 items = 8 units, round-robin: shard 0 gets units 0, 3, 6; 1 gets 1, 4, 7; 2 gets 2, 5.
+    CHECK(part.records.size() == (i < 2 ? 3u : 2u) * 4);
+    std::ifstream shard_file(dir / "shard");
+    std::string text;
+    std::getline(shard_file, text);
+    CHECK(text == std::to_string(i) + "/3");
+    total += part.records.size();
+    shards.push_back(dir.string());
+  }
+  CHECK(total == full.records.size());
+  // Given in any order.
+  std::swap(shards[0], shards[2]);
+  const MergeOutcome merged = merge_runs(shards, (tmp.path / "merged").string());
+  CHECK(merged.shards == 3);
+  CHECK(merged.shard_count == 3);
+  require_same_records(merged.records, full.records);
+  require_same_records(read_records((tmp.path / "merged" / "records.csv").string()), full.records);
+  std::ifstream a(tmp.path / "full" / "config.resolved.ini"), b(tmp.path / "merged" / "config.resolved.ini");
+  std::stringstream sa, sb;
+  sa << a.rdbuf();
+  sb << b.rdbuf();
+  CHECK(sa.str() == sb.str());
+  // A shard resumes only as the same shard.
+  CHECK_THROWS_WITH(run_shard(config, tmp.path / "shard1", "2/3", true), Catch::Contains("holds shard 1/3"));
+  CHECK(run_shard(config, tmp.path / "shard1", "1/3", true).solved_samples == 0);
+}
+
+TEST_CASE("harness: merge refuses mismatched, duplicate, missing and unfinished shards", "[harness][shard][errors]") {
+  TempDir tmp;
+  const std::string config = base_config(write_synthetic_dataset(tmp.path));
+  const std::string s0 = (tmp.path / "s0").string(), s1 = (tmp.path / "s1").string();
+  run_shard(config, s0, "0/2");
+  run_shard(config, s1, "1/2");
+  const std::string out = (tmp.path / "m").string();
+  CHECK_THROWS_WITH(merge_runs({s0}, out), Catch::Contains("1/2 missing"));
+  CHECK_THROWS_WITH(merge_runs({s0, s0}, out), Catch::Contains("given twice"));
+  CHECK_THROWS_WITH(merge_runs({s0, (tmp.path / "full").string()}, out), Catch::Contains("not a folder"));
+  // Another configuration.
+  const std::string other = (tmp.path / "other").string();
+  std::string changed = config;
+  changed.replace(changed.find("zeta = 0.5"), 10, "zeta = 0.4");
+  run_shard(changed, other, "1/2");
+  CHECK_THROWS_WITH(merge_runs({s0, other}, out), Catch::Contains("differs"));
+  // Another split.
+  const std::string third = (tmp.path / "third").string();
+  run_shard(config, third, "1/3");
+  CHECK_THROWS_WITH(merge_runs({s0, third}, out), Catch::Contains("the same way"));
+  // An unfinished shard: drop its last record.
+  const std::string cut = (tmp.path / "cut").string();
+  fs::create_directories(cut);
+  for (const char* f : {"config.resolved.ini", "shard"}) fs::copy_file(fs::path(s1) / f, fs::path(cut) / f);
+  {
+    std::ifstream in(fs::path(s1) / "records.csv");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::ofstream o(fs::path(cut) / "records.csv");
+    for (size_t i = 0; i + 1 < lines.size(); ++i) o << lines[i] << "\n";
+  }
+  CHECK_THROWS_WITH(merge_runs({s0, cut}, out), Catch::Contains("did not finish"));
+  CHECK(merge_runs({s0, cut}, out, true).records.size() == 31);
+  // The output folder now holds a run.
+  CHECK_THROWS_WITH(merge_runs({s0, s1}, out), Catch::Contains("already holds a run"));
+  // Shard specs.
+  CHECK_THROWS_WITH(Shard::parse("2/2"), Catch::Contains("0 <= i < n"));
+  CHECK_THROWS_WITH(Shard::parse("a/2"), Catch::Contains("expected i/n"));
+  CHECK_THROWS_WITH(Shard::parse("1"), Catch::Contains("expected i/n"));
+  CHECK(Shard::parse("3/8").str() == "3/8");
 }

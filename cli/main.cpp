@@ -144,6 +144,20 @@ int cmd_run(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Summarizes the records of the run folder `dir` (its config.resolved.ini gives the settings); `how`
+// says where the records came from in the context line.
+void report_stored_run(const fs::path& dir, const std::vector<Record>& records, const std::string& how) {
+  Config config = Config::from_file((dir / "config.resolved.ini").string());
+  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+  RunInfo info;
+  info.name = bench.name;
+  info.context = context_line() + " (" + how + ")";
+  info.device = bench.device;
+  info.dtype = bench.dtype;
+  info.seed = bench.seed;
+  report(records, bench, dir, info);
+}
+
 int cmd_summarize(const std::vector<std::string>& args) {
   po::options_description desc("ipbench summarize");
   desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder");
@@ -155,15 +169,7 @@ int cmd_summarize(const std::vector<std::string>& args) {
   }
   auto vm = parse(args, desc, &pos);
   const fs::path dir = vm["dir"].as<std::string>();
-  Config config = Config::from_file((dir / "config.resolved.ini").string());
-  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
-  RunInfo info;
-  info.name = bench.name;
-  info.context = context_line() + " (summarized from records)";
-  info.device = bench.device;
-  info.dtype = bench.dtype;
-  info.seed = bench.seed;
-  report(read_records((dir / "records.csv").string()), bench, dir, info);
+  report_stored_run(dir, read_records((dir / "records.csv").string()), "summarized from records");
   return 0;
 }
 
@@ -208,15 +214,7 @@ int cmd_merge(const std::vector<std::string>& args) {
       merge_runs(vm["shards"].as<std::vector<std::string>>(), dir.string(), vm["allow-partial"].as<bool>());
   std::cout << "merged " << merged.shards << " of " << merged.shard_count << " shards: " << merged.records.size()
             << " records\n";
-  Config config = Config::from_file((dir / "config.resolved.ini").string());
-  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
-  RunInfo info;
-  info.name = bench.name;
-  info.context = context_line() + " (merged from shards)";
-  info.device = bench.device;
-  info.dtype = bench.dtype;
-  info.seed = bench.seed;
-  report(merged.records, bench, dir, info);
+  report_stored_run(dir, merged.records, "merged from shards");
   return 0;
 }
 

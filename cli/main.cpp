@@ -18,6 +18,7 @@
 #include "harness/quality.h"
 #include "harness/reconstructions.h"
 #include "harness/records.h"
+#include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "reports/compare_report.h"
@@ -41,6 +42,8 @@ constexpr const char* kUsage =
     "  merge --out DIR SHARD_DIR...\n"
     "                     join the folders of `run --shard i/n` into one run (docs/scaling.md)\n"
     "  summarize DIR      recompute and print the summary of a run from its records\n"
+    "  report RUN_DIR... [--out DIR] [--metric psnr]\n"
+    "                     leaderboard of one or more runs: Markdown, CSV, JSON, self-contained HTML\n"
     "  correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions\n"
     "  compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"
     "                     regression gate: exit 3 when a metric got significantly worse (docs/compare.md)\n"
@@ -193,6 +196,39 @@ int cmd_correlate(const std::vector<std::string>& args) {
   write_file_atomic(dir / "correlations.json", "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
   std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
             << "\n";
+  return 0;
+}
+
+// Writes only the leaderboard files.
+int cmd_report(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench report");
+  ReportOptions defaults;
+  desc.add_options()("help,h", "this help")("runs", po::value<std::vector<std::string>>()->required(),
+                                            "run folders")(
+      "out,o", po::value<std::string>(), "output folder (default: the run folder when there is one run)")(
+      "metric,m", po::value<std::string>()->default_value(defaults.primary), "ranking metric (l1, psnr, ssim, residual)")(
+      "images", po::value<int64_t>()->default_value(defaults.images_per_cell),
+      "reconstructions shown per cell in the HTML page when the runs stored them (0 = none)")(
+      "title", po::value<std::string>()->default_value(defaults.title), "title of the Markdown and HTML pages")(
+      "design", po::value<std::string>(), "comma-separated designs to include (default: all)");
+  po::positional_options_description pos;
+  pos.add("runs", -1);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench report RUN_DIR... [--out DIR] [--metric psnr]\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc, &pos);
+  const auto runs = vm["runs"].as<std::vector<std::string>>();
+  require(vm.count("out") || runs.size() == 1, "report: --out is required with ", runs.size(),
+          " run folders (with one, the leaderboard goes into it)");
+  ReportOptions options;
+  options.primary = vm["metric"].as<std::string>();
+  options.images_per_cell = vm["images"].as<int64_t>();
+  require(options.images_per_cell >= 0, "report: --images ", options.images_per_cell, ": must be >= 0");
+  options.title = vm["title"].as<std::string>();
+  if (vm.count("design")) options.designs = split_list(vm["design"].as<std::string>());
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>() : runs.front();
+  for (const std::string& f : write_report(runs, out, options)) std::cout << "wrote " << f << "\n";
   return 0;
 }
 
@@ -473,6 +509,7 @@ int main(int argc, char** argv) {
     if (cmd == "correlate") return cmd_correlate(args);
     if (cmd == "compare") return cmd_compare(args);
     if (cmd == "merge") return cmd_merge(args);
+    if (cmd == "report") return cmd_report(args);
     if (cmd == "list") return cmd_list(args);
     if (cmd == "quality") return cmd_quality(args);
     if (cmd == "dataset") return cmd_dataset(args);

@@ -82,14 +82,29 @@ void write_bytes_atomic(const std::string& path, const std::vector<uint8_t>& byt
 
 }  // namespace
 
-void write_png(const std::string& path, const torch::Tensor& image) {
-  require(image.defined(), path, ": write_png needs an image tensor (got an undefined one)");
-  require(image.scalar_type() == torch::kByte, path, ": write_png needs a uint8 image, got ", image.scalar_type());
+namespace {
+
+// Error naming `what` (the file, or "png_bytes") unless `image` is a PNG-able uint8 [H, W] or [H, W, 3].
+void check_png_image(const std::string& what, const torch::Tensor& image) {
+  require(image.defined(), what, ": write_png needs an image tensor (got an undefined one)");
+  require(image.scalar_type() == torch::kByte, what, ": write_png needs a uint8 image, got ", image.scalar_type());
   const bool gray = image.dim() == 2, rgb = image.dim() == 3 && image.size(2) == 3;
-  require(gray || rgb, path, ": write_png needs [H, W] (gray) or [H, W, 3] (RGB), got ", image.sizes());
+  require(gray || rgb, what, ": write_png needs [H, W] (gray) or [H, W, 3] (RGB), got ", image.sizes());
   require(image.size(0) >= 1 && image.size(1) >= 1 && image.size(0) <= 0x7fffffff && image.size(1) <= 0x7fffffff,
-          path, ": write_png needs 1 <= H, W < 2^31, got ", image.sizes());
+          what, ": write_png needs 1 <= H, W < 2^31, got ", image.sizes());
+}
+
+}  // namespace
+
+void write_png(const std::string& path, const torch::Tensor& image) {
+  check_png_image(path, image);
   write_bytes_atomic(path, encode_png(image.to(torch::kCPU)));
+}
+
+std::string png_bytes(const torch::Tensor& image) {
+  check_png_image("png_bytes", image);
+  const std::vector<uint8_t> bytes = encode_png(image.to(torch::kCPU));
+  return std::string(bytes.begin(), bytes.end());
 }
 
 torch::Tensor image_grid(const torch::Tensor& images, int64_t nrow, int64_t padding) {

@@ -17,6 +17,9 @@ namespace ipbench {
 /// (naming the file).
 void write_png(const std::string& path, const torch::Tensor& image);
 
+/// The same PNG file as write_png, in memory (for embedding, e.g. as a data URI). Same checks.
+std::string png_bytes(const torch::Tensor& image);
+
 /// Tiles images [N, C, H, W] (C = 1 or 3, floating, values in [-1, 1]; clamped, NaN -> 0) into one
 /// uint8 image: `nrow` images per row (torchvision's make_grid convention), ceil(N / nrow) rows,
 /// `padding` pixels of white (255) around and between the tiles. A pixel v maps to

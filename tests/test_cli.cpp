@@ -205,3 +205,30 @@ TEST_CASE("cli: run --shard and merge", "[cli][shard]") {
   CHECK(bad.code == 2);
   CHECK_THAT(bad.output, Catch::Contains("0 <= i < n"));
 }
+
+TEST_CASE("cli: report writes a leaderboard with embedded reconstructions", "[cli][report]") {
+  TempDir tmp;
+  const auto cfg = tmp.write("c.ini", small_config(synthetic_dataset(tmp)) + "");
+  const std::string run = (tmp.path / "run").string();
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --set benchmark.save_reconstructions=true --out " + run).code ==
+          0);
+  auto r = ipbench_cli("report " + run);
+  INFO(r.output);
+  CHECK(r.code == 0);
+  for (const char* f : {"leaderboard.md", "leaderboard.csv", "leaderboard.json", "leaderboard.html"})
+    CHECK(fs::exists(tmp.path / "run" / f));
+  std::ifstream in(tmp.path / "run" / "leaderboard.html");
+  const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK_THAT(html, Catch::Contains("data:image/png;base64,iVBORw0KGgo") && Catch::Contains("<svg") &&
+                       Catch::Contains("ground truth then reconstructions"));
+  auto one_design = ipbench_cli("report " + run + " --design iid --metric l1 --out " + (tmp.path / "iid").string());
+  CHECK(one_design.code == 0);
+  std::ifstream md(tmp.path / "iid" / "leaderboard.md");
+  const std::string text((std::istreambuf_iterator<char>(md)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("Ranked by **l1** (lower is better)") && !Catch::Contains("antithetic"));
+  // Bad input.
+  CHECK_THAT(ipbench_cli("report " + run + " --metric pixel_mean").output, Catch::Contains("no better direction"));
+  CHECK_THAT(ipbench_cli("report " + run + " " + run).output, Catch::Contains("--out is required"));
+  CHECK_THAT(ipbench_cli("report " + run + " --design rqmc").output, Catch::Contains("no cell of design"));
+  CHECK(ipbench_cli("report " + (tmp.path / "none").string()).code == 2);
+}

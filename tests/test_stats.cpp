@@ -12,6 +12,7 @@
 #include "stats/correlation.h"
 #include "stats/distribution_distance.h"
 #include "stats/intervals.h"
+#include "stats/leaderboard.h"
 #include "stats/regression.h"
 #include "stats/summary.h"
 
@@ -806,4 +807,75 @@ TEST_CASE("stats: the regression gate refuses what it cannot compare", "[stats][
   auto other = cand;
   for (Record& x : other) x.cell = "other/s/iid", x.op = "other";
   CHECK_THROWS_WITH(compare_runs(base, other, gate_options()), Catch::Contains("no cell in common"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leaderboards (stats/leaderboard.h)
+
+TEST_CASE("stats: welch_difference by hand", "[stats][leaderboard]") {
+  Interval a, b;
+  a.mean = 10, a.se = 0.3, a.df = 9;
+  b.mean = 9, b.se = 0.4, b.df = 14;
+  const Interval d = welch_difference(a, b, 0.95);
+  CHECK_THAT(d.mean, WithinAbs(1.0, 1e-12));
+  CHECK_THAT(d.se, WithinAbs(0.5, 1e-12));
+  const double df = 0.25 * 0.25 / (0.09 * 0.09 / 9 + 0.16 * 0.16 / 14);
+  CHECK_THAT(d.df, WithinRel(df, 1e-12));
+  CHECK_THAT(d.high - d.mean, WithinRel(student_t_quantile(0.975, df) * 0.5, 1e-12));
+  b.se = kNaN;
+  CHECK(std::isnan(welch_difference(a, b).low));
+}
+
+namespace {
+
+// One run: solvers with PSNR offsets on shared noise (op "op", design "iid", 4 items x 8 groups).
+std::vector<Record> board_run(const std::vector<std::pair<std::string, double>>& solvers, uint64_t noise_key) {
+  std::vector<Record> out;
+  for (const auto& [solver, offset] : solvers) {
+    KeyedGenerator noise(noise_key);
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t g = 0; g < 8; ++g) {
+        Record r = make_record("iid", 1, i, g, 0, 20 + i + noise.normal() + offset, "psnr");
+        r.solver = solver;
+        r.cell = "op/" + solver + "/iid";
+        out.push_back(r);
+      }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("stats: the leaderboard ranks per operator and compares with the leader", "[stats][leaderboard]") {
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}};
+  // Within one run (shared noise): b is 0.01 dB below a on every sample, so the paired interval is
+  // (numerically) degenerate at -0.01 and b is behind; c is 2 dB below.
+  const auto one = summarize(board_run({{"c", -2}, {"a", 0}, {"b", -0.01}}, 5), so);
+  // Another run: d 0.1 dB below a on the same noise, but across runs the comparison is Welch
+  // (unpaired), whose interval is far wider than 0.1 dB: tied.
+  const auto two = summarize(board_run({{"d", -0.1}}, 5), so);
+  const Leaderboard board = build_leaderboard({{"one", one}, {"two", two}}, "psnr", false);
+  REQUIRE(board.operators.size() == 1);
+  const auto& e = board.operators[0].entries;
+  REQUIRE(e.size() == 4);
+  CHECK(e[0].cell.solver == "a");
+  CHECK(e[0].standing == "leader");
+  CHECK(e[0].rank == 1);
+  CHECK(e[1].cell.solver == "b");
+  CHECK(e[1].paired);
+  CHECK_THAT(e[1].vs_leader.mean, WithinAbs(-0.01, 1e-9));
+  CHECK(e[1].standing == "behind");
+  CHECK(e[2].run == "two");
+  CHECK_FALSE(e[2].paired);
+  CHECK(e[2].standing == "tied");
+  CHECK(e[2].vs_leader.low < 0);
+  CHECK(e[2].vs_leader.high > 0);
+  CHECK(e[3].cell.solver == "c");
+  CHECK(e[3].standing == "behind");
+  CHECK(e[3].rank == 4);
+  // Lower is better reverses the order.
+  const Leaderboard low = build_leaderboard({{"one", one}}, "psnr", true);
+  CHECK(low.operators[0].entries.front().cell.solver == "c");
+  CHECK_THROWS_WITH(build_leaderboard({{"one", one}}, "ssim", false), Catch::Contains("ssim"));
 }

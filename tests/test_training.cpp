@@ -182,6 +182,10 @@ TEST_CASE("training: write_png writes a valid gray and RGB PNG", "[training][png
   write_png(dir.file("rgb.png"), rgb);
   check_png(dir.file("rgb.png"), rgb);
   for (const auto& e : fs::directory_iterator(dir.path)) CHECK(e.path().extension() == ".png");  // no temp files
+  // png_bytes is the same file in memory.
+  const std::vector<uint8_t> file = read_bytes(dir.file("rgb.png"));
+  CHECK(png_bytes(rgb) == std::string(file.begin(), file.end()));
+  CHECK_THROWS_WITH(png_bytes(torch::zeros({2, 2})), Catch::Contains("uint8"));
 }
 
 TEST_CASE("training: write_png refuses wrong dtypes and shapes", "[training][png][errors]") {

@@ -1,0 +1,147 @@
+// Run folders -> leaderboard files (harness/report.h).
+#include "harness/report.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/options.h"
+#include "core/runtime.h"
+#include "datasets/dataset.h"
+#include "datasets/png.h"
+#include "harness/records.h"
+#include "harness/spec.h"
+#include "metrics/metric.h"
+#include "reports/leaderboard_report.h"
+
+namespace ipbench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct LoadedRun {
+  std::string name;
+  fs::path dir;
+  BenchmarkOptions bench;
+  DatasetOptions dataset;
+  BenchmarkSummary summary;
+};
+
+LoadedRun load_run(const fs::path& dir) {
+  LoadedRun run;
+  run.dir = dir;
+  run.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
+  for (const char* f : {"records.csv", "config.resolved.ini"})
+    require(fs::is_regular_file(dir / f), (dir / f).string(), ": missing (is '", dir.string(),
+            "' a run folder written by `ipbench run`?)");
+  const Config config = Config::from_file((dir / "config.resolved.ini").string());
+  run.bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+  run.dataset = read_options<DatasetOptions>(config.section("dataset"));
+  SummaryOptions so;
+  so.confidence = run.bench.confidence;
+  so.baseline_design = run.bench.baseline_design;
+  so.metrics = run.bench.metrics;
+  register_builtin_metrics();
+  for (const auto& n : metric_registry().names())
+    if (metric_registry().get(n).directional) so.lower_better[n] = metric_registry().get(n).lower_better;
+  run.summary = summarize(read_records((dir / "records.csv").string()), so);
+  return run;
+}
+
+// The stored reconstructions of the cell's first item ([n, C, H, W], at most n), or undefined.
+torch::Tensor first_reconstructions(const LoadedRun& run, const CellSummary& cell, int64_t item, int64_t n) {
+  const fs::path folder = run.dir / "reconstructions" / cell.op / cell.solver / cell.design;
+  const fs::path file = folder / ("item" + std::to_string(item) + "_s0.h5");
+  if (!fs::is_regular_file(file)) return {};
+  const Dataset batch = read_dataset(file.string());
+  return batch.images.narrow(0, 0, std::min<int64_t>(n, batch.images.size(0)));
+}
+
+std::vector<ReportImage> cell_images(const std::vector<LoadedRun>& runs, const Leaderboard& board, int64_t n) {
+  std::vector<ReportImage> images;
+  if (n <= 0) return images;
+  std::map<std::string, const LoadedRun*> by_name;
+  for (const LoadedRun& r : runs) by_name[r.name] = &r;
+  for (const OperatorBoard& ob : board.operators)
+    for (const LeaderboardEntry& e : ob.entries) {
+      const LoadedRun& run = *by_name.at(e.run);
+      const int64_t item = run.dataset.first;  // the run's first item
+      const torch::Tensor x = first_reconstructions(run, e.cell, item, n);
+      if (!x.defined()) continue;
+      std::string caption = str_cat(e.rank, ". ", e.cell.solver, " / ", e.cell.design, ": item ", item);
+      torch::Tensor tiles = x;
+      try {
+        const Dataset truth = load_dataset_source(run.dataset.source, run.dataset.pad_to, item, 1);
+        if (truth.images.sizes().slice(1) == x.sizes().slice(1)) {
+          tiles = torch::cat({truth.images.to(x.dtype()), x});
+          caption += ", ground truth then";
+        }
+      } catch (const Error&) {
+        caption += " (ground truth unavailable)";
+      }
+      caption += str_cat(" reconstructions 0-", x.size(0) - 1);
+      images.push_back({ob.op, caption, png_bytes(image_grid(tiles, tiles.size(0), 2))});
+    }
+  return images;
+}
+
+}  // namespace
+
+std::vector<std::string> write_report(const std::vector<std::string>& run_dirs, const std::string& out_dir,
+                                      const ReportOptions& options) {
+  require(!run_dirs.empty(), "report: no run folder given");
+  register_builtin_metrics();
+  require(metric_registry().contains(options.primary), "report: --metric ", options.primary,
+          ": not a metric (ipbench list shows them)");
+  const MetricEntry& primary = metric_registry().get(options.primary);
+  require(primary.directional, "report: --metric ", options.primary,
+          ": an image statistic has no better direction to rank by (use l1, psnr, ssim or residual)");
+  std::vector<LoadedRun> runs;
+  for (const auto& d : run_dirs) runs.push_back(load_run(d));
+  std::map<std::string, int> names;
+  for (const LoadedRun& r : runs) {
+    require(++names[r.name] == 1, "report: two run folders are named '", r.name, "'; rename one");
+    require(r.bench.confidence == runs.front().bench.confidence, "report: ", r.dir.string(), " uses confidence ",
+            r.bench.confidence, ", ", runs.front().dir.string(), " uses ", runs.front().bench.confidence,
+            ": a leaderboard needs one confidence level");
+  }
+  std::vector<std::pair<std::string, BenchmarkSummary>> summaries;
+  for (const LoadedRun& r : runs) {
+    BenchmarkSummary s = r.summary;
+    if (!options.designs.empty())
+      s.cells.erase(std::remove_if(s.cells.begin(), s.cells.end(),
+                                   [&](const CellSummary& c) {
+                                     return std::find(options.designs.begin(), options.designs.end(), c.design) ==
+                                            options.designs.end();
+                                   }),
+                    s.cells.end());
+    summaries.emplace_back(r.name, std::move(s));
+  }
+  size_t cells = 0;
+  for (const auto& s : summaries) cells += s.second.cells.size();
+  require(cells > 0, "report: no cell of design(s) ", option_value(options.designs), " in the runs");
+  const Leaderboard board = build_leaderboard(summaries, options.primary, primary.lower_better);
+
+  ReportInfo info;
+  info.title = options.title;
+  for (const LoadedRun& r : runs) info.runs.push_back(r.dir.string());
+  info.context = context_line();
+  const fs::path dir(out_dir);
+  fs::create_directories(dir);
+  const std::vector<std::pair<std::string, std::string>> files{
+      {"leaderboard.md", leaderboard_markdown(board, info)},
+      {"leaderboard.csv", leaderboard_csv(board)},
+      {"leaderboard.json", leaderboard_json(board, info)},
+      {"leaderboard.html", leaderboard_html(board, info, cell_images(runs, board, options.images_per_cell))}};
+  std::vector<std::string> written;
+  for (const auto& [name, text] : files) {
+    write_text_atomic((dir / name).string(), text);
+    written.push_back((dir / name).string());
+  }
+  return written;
+}
+
+}  // namespace ipbench

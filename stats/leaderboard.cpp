@@ -1,0 +1,131 @@
+// Ranking cells per operator and comparing each with the leader (stats/leaderboard.h).
+#include "stats/leaderboard.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/options.h"
+
+namespace ipbench {
+
+Interval welch_difference(const Interval& a, const Interval& b, double confidence) {
+  Interval d;
+  d.mean = a.mean - b.mean;
+  d.units = a.units + b.units;
+  const double va = a.se * a.se, vb = b.se * b.se;
+  if (!std::isfinite(va) || !std::isfinite(vb) || !(a.df > 0) || !(b.df > 0)) return d;
+  d.se = std::sqrt(va + vb);
+  if (va + vb == 0) {
+    d.low = d.high = d.mean;
+    d.df = a.df + b.df;
+    return d;
+  }
+  d.df = (va + vb) * (va + vb) / (va * va / a.df + vb * vb / b.df);
+  const double half = student_t_quantile(0.5 * (1 + confidence), d.df) * d.se;
+  d.low = d.mean - half;
+  d.high = d.mean + half;
+  return d;
+}
+
+const MetricSummary* find_metric(const CellSummary& cell, const std::string& name) {
+  for (const MetricSummary& m : cell.metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
+
+namespace {
+
+double primary_mean(const LeaderboardEntry& e, const std::string& primary) {
+  const MetricSummary* m = find_metric(e.cell, primary);
+  return m ? m->ci.mean : kNaN;
+}
+
+// The run's paired comparison of the entry's and the leader's solvers on the primary metric, oriented
+// as entry - leader; nullptr when the run holds none.
+const PairedComparison* paired_of(const BenchmarkSummary& s, const CellSummary& e, const CellSummary& leader,
+                                  const std::string& primary, bool& flip) {
+  for (const PairedComparison& c : s.comparisons) {
+    if (c.op != e.op || c.design != e.design || c.metric != primary) continue;
+    if (c.solver_a == e.solver && c.solver_b == leader.solver) {
+      flip = false;
+      return &c;
+    }
+    if (c.solver_a == leader.solver && c.solver_b == e.solver) {
+      flip = true;
+      return &c;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Leaderboard build_leaderboard(const std::vector<std::pair<std::string, BenchmarkSummary>>& runs,
+                              const std::string& primary, bool lower_better) {
+  Leaderboard board;
+  board.primary = primary;
+  board.lower_better = lower_better;
+  board.confidence = runs.empty() ? 0.95 : runs.front().second.confidence;
+  std::map<std::string, size_t> op_index;
+  std::map<std::string, const BenchmarkSummary*> owner;  // run name -> its summary (valid during this call)
+  bool any = false;
+  for (const auto& [name, summary] : runs) {
+    require(owner.emplace(name, &summary).second, "leaderboard: two runs are named '", name, "'");
+    for (const CellSummary& c : summary.cells) {
+      for (const MetricSummary& m : c.metrics)
+        if (std::find(board.metrics.begin(), board.metrics.end(), m.name) == board.metrics.end())
+          board.metrics.push_back(m.name);
+      any = any || find_metric(c, primary) != nullptr;
+      auto it = op_index.find(c.op);
+      if (it == op_index.end()) {
+        it = op_index.emplace(c.op, board.operators.size()).first;
+        board.operators.push_back({c.op, {}});
+      }
+      LeaderboardEntry e;
+      e.run = name;
+      e.cell = c;
+      board.operators[it->second].entries.push_back(e);
+    }
+  }
+  require(any, "report: no cell holds the metric '", primary, "' (metrics: ", option_value(board.metrics), ")");
+  for (OperatorBoard& ob : board.operators) {
+    std::stable_sort(ob.entries.begin(), ob.entries.end(), [&](const LeaderboardEntry& a, const LeaderboardEntry& b) {
+      const double x = primary_mean(a, primary), y = primary_mean(b, primary);
+      if (!std::isfinite(x)) return false;
+      if (!std::isfinite(y)) return true;
+      return lower_better ? x < y : x > y;
+    });
+    const LeaderboardEntry& leader = ob.entries.front();
+    for (size_t r = 0; r < ob.entries.size(); ++r) {
+      LeaderboardEntry& e = ob.entries[r];
+      e.rank = static_cast<int>(r) + 1;
+      if (r == 0) {
+        e.standing = "leader";
+        continue;
+      }
+      bool flip = false;
+      const PairedComparison* p = e.run == leader.run
+                                      ? paired_of(*owner.at(e.run), e.cell, leader.cell, primary, flip)
+                                      : nullptr;
+      if (p) {
+        e.paired = true;
+        e.vs_leader = p->paired.difference;
+        if (flip) {
+          e.vs_leader.mean = -e.vs_leader.mean;
+          std::swap(e.vs_leader.low, e.vs_leader.high);
+          e.vs_leader.low = -e.vs_leader.low;
+          e.vs_leader.high = -e.vs_leader.high;
+        }
+      } else {
+        const MetricSummary *me = find_metric(e.cell, primary), *ml = find_metric(leader.cell, primary);
+        if (me && ml) e.vs_leader = welch_difference(me->ci, ml->ci, board.confidence);
+      }
+      const bool worse = lower_better ? e.vs_leader.low > 0 : e.vs_leader.high < 0;
+      e.standing = worse ? "behind" : "tied";
+    }
+  }
+  return board;
+}
+
+}  // namespace ipbench

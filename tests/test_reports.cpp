@@ -1,0 +1,79 @@
+// Tests for reports/: the leaderboard renderings (Markdown, CSV, JSON, HTML) and base64.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "reports/format.h"
+#include "reports/leaderboard_report.h"
+#include "stats/leaderboard.h"
+#include "stats/summary.h"
+
+using namespace ipbench;
+
+namespace {
+
+std::vector<Record> records_of(const std::string& solver, double offset) {
+  std::vector<Record> out;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t g = 0; g < 4; ++g) {
+      Record r;
+      r.op = "inpaint";
+      r.solver = solver;
+      r.design = "iid";
+      r.cell = "inpaint/" + solver + "/iid";
+      r.item = i;
+      r.group = g;
+      r.metrics["psnr"] = 20 + offset + 0.1 * g + i;
+      r.metrics["l1"] = 0.1 - 0.01 * offset + 0.001 * g;
+      r.nfe = 50;
+      out.push_back(r);
+    }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("reports: base64 matches RFC 4648's test vectors", "[reports]") {
+  CHECK(base64("") == "");
+  CHECK(base64("f") == "Zg==");
+  CHECK(base64("fo") == "Zm8=");
+  CHECK(base64("foo") == "Zm9v");
+  CHECK(base64("foob") == "Zm9vYg==");
+  CHECK(base64("fooba") == "Zm9vYmE=");
+  CHECK(base64("foobar") == "Zm9vYmFy");
+  CHECK(base64(std::string("\xff\x00\x10", 3)) == "/wAQ");
+}
+
+TEST_CASE("reports: the leaderboard renders ranks, intervals and standings in every format", "[reports]") {
+  std::vector<Record> records = records_of("dps", 0);
+  for (const Record& r : records_of("a<b", 1)) records.push_back(r);  // a label that needs escaping
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const BenchmarkSummary summary = summarize(records, so);
+  const Leaderboard board = build_leaderboard({{"run1", summary}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  info.context = "ipbench test";
+
+  const std::string md = leaderboard_markdown(board, info);
+  CHECK_THAT(md, Catch::Contains("## inpaint") && Catch::Contains("| 1 | a<b | iid |") &&
+                     Catch::Contains("| 2 | dps | iid |") && Catch::Contains("behind") &&
+                     Catch::Contains("(paired)") && Catch::Contains("higher is better"));
+
+  const std::string csv = leaderboard_csv(board);
+  CHECK(csv.rfind("operator,rank,solver,design,run,standing,vs_leader,", 0) == 0);
+  CHECK_THAT(csv, Catch::Contains("inpaint,1,a<b,iid,run1,leader,") && Catch::Contains("inpaint,2,dps,iid,run1,behind,-1,"));
+
+  const std::string json = leaderboard_json(board, info);
+  CHECK_THAT(json, Catch::Contains("\"format\": \"ipbench-leaderboard/1\"") &&
+                       Catch::Contains("\"standing\": \"leader\"") && Catch::Contains("\"paired\": true"));
+
+  const std::vector<ReportImage> images{{"inpaint", "1. a<b / iid", std::string("\x89PNG", 4)}};
+  const std::string html = leaderboard_html(board, info, images);
+  CHECK(html.rfind("<!doctype html>", 0) == 0);
+  CHECK_THAT(html, Catch::Contains("<svg") && Catch::Contains("a&lt;b") && Catch::Contains("<table>") &&
+                       Catch::Contains("data:image/png;base64," + base64(std::string("\x89PNG", 4))) &&
+                       Catch::Contains("ipbench test"));
+  CHECK_THAT(html, !Catch::Contains("a<b"));  // escaped everywhere
+}

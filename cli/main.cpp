@@ -56,6 +56,8 @@ constexpr const char* kUsage =
     "  list               every registered prior, operator, solver, noise design and metric\n"
     "  dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
     "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
+    "  dataset import png --dir DIR --out F.h5 [--channels 1|3] [--resize N]\n"
+    "                     write a folder of PNG images (or class subfolders) as an ipbench HDF5 dataset\n"
     "\n"
     "`ipbench <command> --help` describes a command's options.\n";
 
@@ -340,24 +342,38 @@ int cmd_list(const std::vector<std::string>&) {
 }
 
 int cmd_dataset(const std::vector<std::string>& args) {
-  po::options_description desc("ipbench dataset import fashion-mnist");
-  desc.add_options()("help,h", "this help")("split", po::value<std::string>()->required(), "train or test")(
-      "out,o", po::value<std::string>()->required(), "output HDF5 file")(
-      "pad-to", po::value<int64_t>()->default_value(0), "pad images to N x N with background -1 (0 = 28x28)")(
-      "dir", po::value<std::string>()->default_value(kFashionMnistDir), "folder of the IDX .gz files");
-  if (args.size() < 2 || args[0] != "import" || args[1] != "fashion-mnist") {
-    std::cout << "usage: ipbench dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n" << desc;
-    return args.empty() ? 2 : (args[0] == "--help" || args[0] == "-h" ? 0 : 2);
+  const char* usage =
+      "usage: ipbench dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
+      "       ipbench dataset import png --dir DIR --out F.h5 [--channels 1|3] [--resize N]\n";
+  if (args.size() < 2 || args[0] != "import" || (args[1] != "fashion-mnist" && args[1] != "png")) {
+    std::cout << usage;
+    return !args.empty() && (args[0] == "--help" || args[0] == "-h") ? 0 : 2;
   }
-  auto vm = parse(std::vector<std::string>(args.begin() + 2, args.end()), desc);
-  if (vm.count("help")) {
+  const bool png = args[1] == "png";
+  po::options_description desc(png ? "ipbench dataset import png" : "ipbench dataset import fashion-mnist");
+  desc.add_options()("help,h", "this help")("out,o", po::value<std::string>()->required(), "output HDF5 file");
+  if (png) {
+    desc.add_options()("dir", po::value<std::string>()->required(),
+                       "folder of .png files, or of class subfolders of .png files (labels = sorted index)")(
+        "channels", po::value<int64_t>()->default_value(0), "1 (gray), 3 (RGB), 0 = 3 if any image has color")(
+        "resize", po::value<int64_t>()->default_value(0), "scale every image to N x N (0 = keep; sizes must agree)");
+  } else {
+    desc.add_options()("split", po::value<std::string>()->required(), "train or test")(
+        "pad-to", po::value<int64_t>()->default_value(0), "pad images to N x N with background -1 (0 = 28x28)")(
+        "dir", po::value<std::string>()->default_value(kFashionMnistDir), "folder of the IDX .gz files");
+  }
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << desc;
     return 0;
   }
-  Dataset d = import_fashion_mnist(vm["split"].as<std::string>(), vm["pad-to"].as<int64_t>(), vm["dir"].as<std::string>());
+  auto vm = parse(std::vector<std::string>(args.begin() + 2, args.end()), desc);
+  const Dataset d = png ? import_png_folder(vm["dir"].as<std::string>(), vm["channels"].as<int64_t>(),
+                                            vm["resize"].as<int64_t>())
+                        : import_fashion_mnist(vm["split"].as<std::string>(), vm["pad-to"].as<int64_t>(),
+                                               vm["dir"].as<std::string>());
   write_dataset(vm["out"].as<std::string>(), d);
-  std::cout << "wrote " << vm["out"].as<std::string>() << ": " << d.images.sizes() << " float32 in [-1, 1], split "
-            << d.attributes.split << "\n";
+  std::cout << "wrote " << vm["out"].as<std::string>() << ": " << d.images.sizes() << " float32 in [-1, 1]"
+            << (d.labels.defined() ? ", with labels" : "") << " (" << d.attributes.source << ")\n";
   return 0;
 }
 

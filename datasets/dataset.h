@@ -50,6 +50,16 @@ constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 /// size, label outside 0..9, or image/label counts that differ), naming the file.
 Dataset import_fashion_mnist(const std::string& split, int64_t pad_to = 0, const std::string& dir = kFashionMnistDir);
 
+/// Reads a folder of PNG files (sorted by name, no labels), or, when it holds none, its subfolders of
+/// PNG files as classes (torchvision's ImageFolder layout: subfolders sorted by name, label = index,
+/// recorded in the source attribute). Pixels p in [0, 255] map to p / 127.5 - 1; alpha is dropped.
+/// channels: 1 (RGB -> BT.601 luma), 3 (gray replicated) or 0 (3 when any image has color, else 1).
+/// resize > 0 scales every image to resize x resize (area averaging when shrinking, bilinear when
+/// enlarging; the aspect ratio is not kept); 0 requires every image to have the first one's size.
+/// Throws Error naming the folder or file: no PNG found, an undecodable file (datasets/png.h), a size
+/// mismatch, or bad options.
+Dataset import_png_folder(const std::string& dir, int64_t channels = 0, int64_t resize = 0);
+
 /// Loads a source: an HDF5 path or "fashion-mnist:<split>", items [first, first + count) (count < 0:
 /// to the end). pad_to applies to importers; for an HDF5 file it must be 0 or equal the file's H and W
 /// (Error otherwise: files are never resized).

@@ -1,5 +1,6 @@
 #pragma once
-// PNG output: 8-bit grayscale or RGB images and a grid of [-1, 1] images (sample sheets).
+// PNG output (8-bit grayscale or RGB images, a grid of [-1, 1] images for sample sheets) and input (a
+// decoder for `ipbench dataset import png`).
 //
 // write_png writes a plain PNG (signature, IHDR, one zlib-compressed IDAT with filter type 0 on
 // every row, IEND; CRC32 of each chunk from zlib), non-interlaced, bit depth 8, color type 0 (gray)
@@ -19,6 +20,15 @@ void write_png(const std::string& path, const torch::Tensor& image);
 
 /// The same PNG file as write_png, in memory (for embedding, e.g. as a data URI). Same checks.
 std::string png_bytes(const torch::Tensor& image);
+
+/// Decodes PNG bytes into uint8 [H, W] (gray, 1/2/4/8/16-bit, optional alpha) or [H, W, 3] (RGB,
+/// RGBA, palette): 16-bit samples keep their high byte, sub-byte gray scales to 0..255, alpha is
+/// dropped. Non-interlaced only. Throws Error naming `what` (the file) for a bad signature, truncated
+/// or CRC-corrupt chunks, data that does not inflate to the image, an unknown filter, or an
+/// interlaced image.
+torch::Tensor decode_png(const std::string& bytes, const std::string& what);
+/// decode_png of a file; Error naming the file when it cannot be read.
+torch::Tensor read_png(const std::string& path);
 
 /// Tiles images [N, C, H, W] (C = 1 or 3, floating, values in [-1, 1]; clamped, NaN -> 0) into one
 /// uint8 image: `nrow` images per row (torchvision's make_grid convention), ceil(N / nrow) rows,

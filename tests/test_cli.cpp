@@ -16,6 +16,7 @@
 
 #include "core/rng.h"
 #include "datasets/dataset.h"
+#include "datasets/png.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -231,4 +232,22 @@ TEST_CASE("cli: report writes a leaderboard with embedded reconstructions", "[cl
   CHECK_THAT(ipbench_cli("report " + run + " " + run).output, Catch::Contains("--out is required"));
   CHECK_THAT(ipbench_cli("report " + run + " --design rqmc").output, Catch::Contains("no cell of design"));
   CHECK(ipbench_cli("report " + (tmp.path / "none").string()).code == 2);
+}
+
+TEST_CASE("cli: dataset import png writes a dataset that loads", "[cli][png]") {
+  TempDir tmp;
+  fs::create_directories(tmp.path / "imgs");
+  for (int i = 0; i < 3; ++i)
+    write_png((tmp.path / "imgs" / ("im" + std::to_string(i) + ".png")).string(),
+              torch::full({6, 6, 3}, 40 * i, torch::kByte));
+  const std::string out = (tmp.path / "d.h5").string();
+  auto r = ipbench_cli("dataset import png --dir " + (tmp.path / "imgs").string() + " --out " + out + " --resize 4");
+  INFO(r.output);
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains("[3, 3, 4, 4]"));
+  CHECK(read_dataset(out).images.sizes() == torch::IntArrayRef({3, 3, 4, 4}));
+  auto bad = ipbench_cli("dataset import png --dir " + (tmp.path / "nope").string() + " --out " + out);
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("not a folder"));
+  CHECK(ipbench_cli("dataset import jpeg --dir x --out y").code == 2);
 }

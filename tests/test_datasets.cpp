@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "datasets/dataset.h"
+#include "datasets/png.h"
 #include "error_message.h"
 #include "temp_dir.h"
 
@@ -411,4 +412,152 @@ TEST_CASE("datasets: fashion-mnist train split: 60000 balanced images", "[datase
   const Dataset d = import_fashion_mnist("train", 32);
   CHECK(d.images.sizes() == torch::IntArrayRef({60000, 1, 32, 32}));
   CHECK(torch::equal(torch::bincount(d.labels), torch::full({10}, 6000, torch::kLong)));
+}
+
+// ---------------------------------------------------------------------------------------------
+// PNG decoding and the PNG folder importer
+
+namespace {
+
+void put32(std::string& out, uint32_t v) {
+  for (int s = 24; s >= 0; s -= 8) out += static_cast<char>((v >> s) & 0xff);
+}
+
+void chunk(std::string& out, const std::string& type, const std::string& data) {
+  put32(out, static_cast<uint32_t>(data.size()));
+  const std::string body = type + data;
+  out += body;
+  put32(out, static_cast<uint32_t>(crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(body.data()),
+                                         static_cast<uInt>(body.size()))));
+}
+
+// A PNG written independently of the library's encoder: `rows` are the unfiltered scanline bytes; row
+// y uses filter type y % 5 (None, Sub, Up, Average, Paeth), computed here from the PNG spec.
+std::string handmade_png(uint32_t w, uint32_t h, int depth, int color, const std::vector<std::vector<uint8_t>>& rows,
+                         size_t bpp, const std::string& plte = "", int interlace = 0) {
+  std::string raw;
+  for (size_t y = 0; y < rows.size(); ++y) {
+    const int f = static_cast<int>(y % 5);
+    raw += static_cast<char>(f);
+    for (size_t x = 0; x < rows[y].size(); ++x) {
+      const int a = x >= bpp ? rows[y][x - bpp] : 0, b = y ? rows[y - 1][x] : 0,
+                c = (y && x >= bpp) ? rows[y - 1][x - bpp] : 0;
+      const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
+      const int pred = f == 0 ? 0 : f == 1 ? a : f == 2 ? b : f == 3 ? (a + b) / 2 : (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+      raw += static_cast<char>((rows[y][x] - pred) & 0xff);
+    }
+  }
+  uLongf len = compressBound(raw.size());
+  std::string z(len, '\0');
+  compress2(reinterpret_cast<Bytef*>(&z[0]), &len, reinterpret_cast<const Bytef*>(raw.data()), raw.size(), 9);
+  z.resize(len);
+  std::string png("\x89PNG\r\n\x1a\n", 8), ihdr;
+  put32(ihdr, w);
+  put32(ihdr, h);
+  ihdr += static_cast<char>(depth);
+  ihdr += static_cast<char>(color);
+  ihdr += std::string(2, '\0');
+  ihdr += static_cast<char>(interlace);
+  chunk(png, "IHDR", ihdr);
+  if (!plte.empty()) chunk(png, "PLTE", plte);
+  chunk(png, "IDAT", z);
+  chunk(png, "IEND", "");
+  return png;
+}
+
+}  // namespace
+
+TEST_CASE("datasets: decode_png undoes every filter and reads each color type and bit depth", "[datasets][png]") {
+  // RGBA 8-bit, 5 rows (all five filters): alpha dropped.
+  std::vector<std::vector<uint8_t>> rows;
+  torch::Tensor rgb = torch::empty({5, 4, 3}, torch::kByte);
+  for (int y = 0; y < 5; ++y) {
+    rows.emplace_back();
+    for (int x = 0; x < 4; ++x)
+      for (int k = 0; k < 4; ++k) {
+        const uint8_t v = static_cast<uint8_t>((37 * y + 91 * x + 53 * k + y * x * k) % 256);
+        rows.back().push_back(v);
+        if (k < 3) rgb[y][x][k] = v;
+      }
+  }
+  CHECK(torch::equal(decode_png(handmade_png(4, 5, 8, 6, rows, 4), "rgba"), rgb));
+  // Gray 16-bit: the high byte of each sample.
+  rows.clear();
+  torch::Tensor gray = torch::empty({5, 3}, torch::kByte);
+  for (int y = 0; y < 5; ++y) {
+    rows.emplace_back();
+    for (int x = 0; x < 3; ++x) {
+      const uint16_t v = static_cast<uint16_t>(4099 * y + 13001 * x + 7);
+      rows.back().push_back(v >> 8);
+      rows.back().push_back(v & 0xff);
+      gray[y][x] = static_cast<uint8_t>(v >> 8);
+    }
+  }
+  CHECK(torch::equal(decode_png(handmade_png(3, 5, 16, 0, rows, 2), "gray16"), gray));
+  // 2-bit palette, one row of 5 pixels packed into 2 bytes: indices 0 1 2 3 1.
+  const std::string plte("\x00\x00\x00\xff\x00\x00\x00\xff\x00\x00\x00\xff", 12);
+  const torch::Tensor pal = decode_png(handmade_png(5, 1, 2, 3, {{0x1b, 0x40}}, 1, plte), "palette");
+  REQUIRE(pal.sizes() == torch::IntArrayRef({1, 5, 3}));
+  CHECK(pal[0][3][2].item<int>() == 255);
+  CHECK(pal[0][4][0].item<int>() == 255);
+  CHECK(pal[0][0].sum().item<int>() == 0);
+  // 1-bit gray scales to 0 / 255.
+  const torch::Tensor bits = decode_png(handmade_png(3, 1, 1, 0, {{0xa0}}, 1), "1bit");
+  CHECK(torch::equal(bits, torch::tensor({{255, 0, 255}}, torch::kByte)));
+  // The library's own encoder round-trips through the decoder.
+  const torch::Tensor img = (torch::arange(6 * 7 * 3) * 7).remainder(256).to(torch::kByte).reshape({6, 7, 3});
+  CHECK(torch::equal(decode_png(png_bytes(img), "ours"), img));
+  CHECK(torch::equal(decode_png(png_bytes(img.select(2, 1).contiguous()), "ours"), img.select(2, 1)));
+}
+
+TEST_CASE("datasets: decode_png refuses broken and unsupported files, naming them", "[datasets][png][errors]") {
+  const std::string good = handmade_png(2, 2, 8, 0, {{1, 2}, {3, 4}}, 1);
+  CHECK_THAT(error_message([&] { decode_png("GIF89a....", "x.png"); }), Catch::Contains("x.png: not a PNG"));
+  std::string bad_crc = good;
+  bad_crc[bad_crc.size() - 20] ^= 0x55;
+  CHECK_THAT(error_message([&] { decode_png(bad_crc, "c.png"); }), Catch::Contains("c.png") && Catch::Contains("CRC"));
+  CHECK_THAT(error_message([&] { decode_png(good.substr(0, 30), "t.png"); }), Catch::Contains("truncated"));
+  CHECK_THAT(error_message([&] { decode_png(handmade_png(2, 2, 8, 0, {{1, 2}, {3, 4}}, 1, "", 1), "i.png"); }),
+             Catch::Contains("interlaced"));
+  CHECK_THAT(error_message([] { read_png("/nonexistent/n.png"); }), Catch::Contains("n.png: cannot be opened"));
+}
+
+TEST_CASE("datasets: import_png_folder reads flat folders and class subfolders", "[datasets][png]") {
+  TempDir dir;
+  const fs::path flat = dir.path / "flat";
+  fs::create_directories(flat);
+  const torch::Tensor a = torch::full({4, 4}, 0, torch::kByte), b = torch::full({4, 4}, 255, torch::kByte);
+  write_png((flat / "b.png").string(), b);
+  write_png((flat / "a.png").string(), a);
+  std::ofstream(flat / "notes.txt") << "ignored";
+  Dataset d = import_png_folder(flat.string());
+  REQUIRE(d.images.sizes() == torch::IntArrayRef({2, 1, 4, 4}));
+  CHECK(d.images[0].max().item<float>() == -1.0f);  // sorted by name: a first
+  CHECK(d.images[1].min().item<float>() == 1.0f);
+  CHECK_FALSE(d.labels.defined());
+  // Class subfolders: labels by sorted folder name; one RGB image makes the set RGB.
+  const fs::path classes = dir.path / "classes";
+  fs::create_directories(classes / "cat");
+  fs::create_directories(classes / "ant");
+  write_png((classes / "cat" / "1.png").string(), a);
+  write_png((classes / "ant" / "1.png").string(), torch::full({4, 4, 3}, 51, torch::kByte));
+  write_png((classes / "ant" / "2.png").string(), b);
+  d = import_png_folder(classes.string());
+  REQUIRE(d.images.sizes() == torch::IntArrayRef({3, 3, 4, 4}));
+  CHECK(torch::equal(d.labels, torch::tensor({0, 0, 1}, torch::kLong)));
+  CHECK_THAT(d.images[0][0][0][0].item<float>(), Catch::Matchers::WithinAbs(51 / 127.5 - 1, 1e-6));
+  CHECK_THAT(d.attributes.source, Catch::Contains("0 = ant") && Catch::Contains("1 = cat"));
+  // channels = 1: BT.601 luma of RGB; resize: area averaging to 2x2.
+  d = import_png_folder(classes.string(), 1, 2);
+  REQUIRE(d.images.sizes() == torch::IntArrayRef({3, 1, 2, 2}));
+  CHECK_THAT(d.images[0][0][0][0].item<float>(), Catch::Matchers::WithinAbs(51 / 127.5 - 1, 1e-5));
+  // Errors: mismatched sizes (without --resize), no PNG, bad options.
+  write_png((flat / "c.png").string(), torch::zeros({5, 4}, torch::kByte));
+  CHECK_THAT(error_message([&] { import_png_folder(flat.string()); }),
+             Catch::Contains("c.png: 5x4 pixels") && Catch::Contains("--resize"));
+  CHECK(import_png_folder(flat.string(), 0, 4).images.size(0) == 3);
+  fs::create_directories(dir.path / "empty");
+  CHECK_THAT(error_message([&] { import_png_folder((dir.path / "empty").string()); }), Catch::Contains("no .png"));
+  CHECK_THAT(error_message([&] { import_png_folder(flat.string(), 2); }), Catch::Contains("channels = 2"));
+  CHECK_THAT(error_message([&] { import_png_folder((dir.path / "none").string()); }), Catch::Contains("not a folder"));
 }

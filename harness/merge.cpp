@@ -86,7 +86,7 @@ MergeOutcome merge_runs(const std::vector<std::string>& shard_dirs, const std::s
   }
 
   const Config config = Config::from_string(first.resolved, (first.dir / "config.resolved.ini").string());
-  const Spec spec = parse_spec(config);
+  const Spec spec = parse_spec(config, false);
   const auto rank = cell_ranks(spec);
 
   MergeOutcome out;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "core/config.h"
 #include "core/error.h"
@@ -12,6 +13,7 @@
 #include "datasets/dataset.h"
 #include "datasets/png.h"
 #include "harness/records.h"
+#include "harness/runner.h"
 #include "harness/spec.h"
 #include "metrics/metric.h"
 #include "reports/leaderboard_report.h"
@@ -27,6 +29,7 @@ struct LoadedRun {
   fs::path dir;
   BenchmarkOptions bench;
   DatasetOptions dataset;
+  std::string resolved;  ///< config.resolved.ini
   BenchmarkSummary summary;
 };
 
@@ -38,6 +41,7 @@ LoadedRun load_run(const fs::path& dir) {
     require(fs::is_regular_file(dir / f), (dir / f).string(), ": missing (is '", dir.string(),
             "' a run folder written by `ipbench run`?)");
   const Config config = Config::from_file((dir / "config.resolved.ini").string());
+  run.resolved = config.to_ini();
   run.bench = read_options<BenchmarkOptions>(config.section("benchmark"));
   run.dataset = read_options<DatasetOptions>(config.section("dataset"));
   SummaryOptions so;
@@ -60,12 +64,64 @@ torch::Tensor first_reconstructions(const LoadedRun& run, const CellSummary& cel
   return batch.images.narrow(0, 0, std::min<int64_t>(n, batch.images.size(0)));
 }
 
+// The run's first item and what its operator `op` measured of it, rebuilt from the run's keys
+// (harness/runner.h), as images [2, C, H, W]: the ground truth, then y when it has the image's shape,
+// else A^T y for a linear operator (a back-projection); undefined when neither can be shown or the
+// dataset is gone.
+torch::Tensor measurement_preview(const LoadedRun& run, const std::string& op, std::string& what) {
+  try {
+    const Dataset truth = load_dataset_source(run.dataset.source, run.dataset.pad_to, run.dataset.first, 1);
+    const Config config = Config::from_string(run.resolved, (run.dir / "config.resolved.ini").string());
+    const Spec spec = parse_spec(config, false);
+    for (const OperatorSpec& o : spec.operators) {
+      if (o.label != op) continue;
+      const torch::Tensor x = truth.images.to(torch::kFloat);
+      const ItemProblem p = make_item_problem(o, x, run.dataset.first, static_cast<uint64_t>(run.bench.seed));
+      torch::Tensor shown;
+      torch::NoGradGuard no_grad;
+      const bool image_like = !p.y.is_complex() && p.y.dim() == 4 && p.y.size(1) == x.size(1);
+      if (image_like && p.y.sizes() == x.sizes()) {
+        shown = p.y;
+        what = "measurement y";
+      } else if (image_like && p.y.size(2) <= x.size(2) && p.y.size(3) <= x.size(3)) {
+        namespace F = torch::nn::functional;
+        shown = F::interpolate(p.y.to(torch::kFloat), F::InterpolateFuncOptions()
+                                                          .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                                                          .mode(torch::kNearest));
+        what = str_cat("measurement y (", p.y.size(2), "x", p.y.size(3), ", enlarged)");
+      } else if (p.op->linear()) {
+        shown = p.op->adjoint(p.y);
+        if (shown.is_complex() || shown.sizes() != x.sizes()) return {};
+        const double lo = shown.min().item<double>(), hi = shown.max().item<double>();
+        shown = hi > lo ? (shown - lo) * (2.0 / (hi - lo)) - 1.0 : torch::zeros_like(shown);
+        what = "A^T y, min-max scaled (back-projection of the measurement)";
+      } else {
+        return {};
+      }
+      return torch::cat({x, shown.to(torch::kFloat).clamp(-1, 1)});
+    }
+  } catch (const Error&) {
+  }
+  return {};
+}
+
 std::vector<ReportImage> cell_images(const std::vector<LoadedRun>& runs, const Leaderboard& board, int64_t n) {
   std::vector<ReportImage> images;
   if (n <= 0) return images;
   std::map<std::string, const LoadedRun*> by_name;
   for (const LoadedRun& r : runs) by_name[r.name] = &r;
-  for (const OperatorBoard& ob : board.operators)
+  for (const OperatorBoard& ob : board.operators) {
+    std::set<std::string> previewed;
+    for (const LeaderboardEntry& e : ob.entries) {
+      if (!previewed.insert(e.run).second) continue;
+      std::string what;
+      const torch::Tensor pair = measurement_preview(*by_name.at(e.run), ob.op, what);
+      if (pair.defined())
+        images.push_back({ob.op,
+                          str_cat(runs.size() > 1 ? e.run + ": " : "", "item ", by_name.at(e.run)->dataset.first,
+                                  ", ground truth and ", what),
+                          png_bytes(image_grid(pair, 2, 2))});
+    }
     for (const LeaderboardEntry& e : ob.entries) {
       const LoadedRun& run = *by_name.at(e.run);
       const int64_t item = run.dataset.first;  // the run's first item
@@ -85,6 +141,7 @@ std::vector<ReportImage> cell_images(const std::vector<LoadedRun>& runs, const L
       caption += str_cat(" reconstructions 0-", x.size(0) - 1);
       images.push_back({ob.op, caption, png_bytes(image_grid(tiles, tiles.size(0), 2))});
     }
+  }
   return images;
 }
 

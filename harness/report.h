@@ -5,9 +5,10 @@
 //
 // Each folder must hold records.csv and config.resolved.ini; its statistics are recomputed from the
 // records with the folder's own [benchmark] confidence and baseline design (the runs must agree on the
-// confidence). When a run stored its reconstructions, the HTML page shows, per cell, the ground truth
-// of the cell's first item (read from the run's [dataset] when it is still there) followed by its first
-// reconstructions.
+// confidence). When a run stored its reconstructions, the HTML page shows, per operator, the ground
+// truth of the run's first item beside its measurement (rebuilt from the run's keys: y itself when it
+// has the image's shape, A^T y for other linear operators), and per cell that ground truth followed by
+// the cell's first reconstructions (the ground truth when the run's [dataset] is still there).
 #include <string>
 #include <vector>
 

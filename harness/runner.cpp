@@ -22,11 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct ItemProblem {
-  std::unique_ptr<Operator> op;
-  torch::Tensor y;  // [1, m...]
-};
-
 struct Context {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat;
@@ -39,23 +34,10 @@ struct Context {
 // One operator instance and measurement per (operator, item); shape errors surface here, before solving.
 std::vector<std::vector<ItemProblem>> build_problems(const Spec& spec, const Context& ctx) {
   std::vector<std::vector<ItemProblem>> problems;
-  torch::NoGradGuard no_grad;
   for (const auto& op : spec.operators) {
     std::vector<ItemProblem> per_item;
-    for (size_t i = 0; i < ctx.item_index.size(); ++i) {
-      const uint64_t item = static_cast<uint64_t>(ctx.item_index[i]);
-      OperatorContext oc{ctx.image_shape, derive_key(ctx.seed, hash_string("problem"), hash_string(op.label), item),
-                         ctx.device, ctx.dtype};
-      std::unique_ptr<Operator> instance;
-      try {
-        instance = op.build(oc);
-      } catch (const Error& e) {
-        throw Error(str_cat("config [operator.", op.label, "]: ", e.what()));
-      }
-      auto x = ctx.images.slice(0, i, i + 1);
-      auto y = instance->measure(x, derive_key(ctx.seed, hash_string("measurement"), hash_string(op.label), item));
-      per_item.push_back({std::move(instance), y});
-    }
+    for (size_t i = 0; i < ctx.item_index.size(); ++i)
+      per_item.push_back(make_item_problem(op, ctx.images.slice(0, i, i + 1), ctx.item_index[i], ctx.seed));
     problems.push_back(std::move(per_item));
   }
   return problems;
@@ -239,6 +221,22 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   progress.finish();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
+}
+
+ItemProblem make_item_problem(const OperatorSpec& op, const torch::Tensor& x, int64_t item, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  const auto key_item = static_cast<uint64_t>(item);
+  OperatorContext oc{{x.size(1), x.size(2), x.size(3)},
+                     derive_key(seed, hash_string("problem"), hash_string(op.label), key_item), x.device(),
+                     x.scalar_type()};
+  ItemProblem p;
+  try {
+    p.op = op.build(oc);
+  } catch (const Error& e) {
+    throw Error(str_cat("config [operator.", op.label, "]: ", e.what()));
+  }
+  p.y = p.op->measure(x, derive_key(seed, hash_string("measurement"), hash_string(op.label), key_item));
+  return p;
 }
 
 Shard Shard::parse(const std::string& text) {

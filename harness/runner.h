@@ -52,6 +52,17 @@ struct RunOutcome {
   int64_t solved_samples = 0;   ///< samples solved by this invocation
 };
 
+/// One operator instance and its measurement of one item: what run_benchmark solves.
+struct ItemProblem {
+  std::unique_ptr<Operator> op;
+  torch::Tensor y;  ///< [1, m...]
+};
+
+/// Builds `op` for dataset item `item` (problem key) and measures x [1, C, H, W] with it (measurement
+/// key): the keys of the header above, so the result equals the run's. Error naming the operator's
+/// section when it cannot be built for this image shape.
+ItemProblem make_item_problem(const OperatorSpec& op, const torch::Tensor& x, int64_t item, uint64_t seed);
+
 /// Loads the data and the prior, checks that every config key was read, writes the resolved config,
 /// then runs every cell. Throws Error for user errors (before anything is solved when possible).
 RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOptions& options);

@@ -114,7 +114,7 @@ std::unique_ptr<Solver> make_solver(const Config& config, const SolverEntry& ent
 
 }  // namespace
 
-Spec parse_spec(const Config& config) {
+Spec parse_spec(const Config& config, bool notes) {
   register_builtins();
   Spec spec;
   spec.benchmark = read_options<BenchmarkOptions>(config.section("benchmark"));
@@ -169,7 +169,8 @@ Spec parse_spec(const Config& config) {
     const bool component = name.rfind("operator.", 0) == 0 || name.rfind("solver.", 0) == 0 ||
                            name.rfind("noise.", 0) == 0;
     if (component && !config.find_section(name)->requested()) {
-      std::fprintf(stderr, "note: [%s] is not selected by [benchmark]; its settings are not used\n", name.c_str());
+      if (notes)
+        std::fprintf(stderr, "note: [%s] is not selected by [benchmark]; its settings are not used\n", name.c_str());
       config.ignore_section(name);
     }
   }

@@ -108,7 +108,9 @@ struct Spec {
 /// Parses and validates everything that needs no data: options, registry names, solver/operator
 /// compatibility, sample counts against each design's K. Registers the built-in components.
 /// Throws Error naming the section, key and rule. The prior's keys are read by build_prior().
-Spec parse_spec(const Config& config);
+/// `notes`: print a note on stderr for each configured but unselected component (run time); false
+/// when re-reading a stored run's resolved config (merge, report), where the user has seen them.
+Spec parse_spec(const Config& config, bool notes = true);
 
 /// Registers every built-in component (priors, operators, designs, solvers, metrics).
 void register_builtins();

@@ -221,7 +221,8 @@ TEST_CASE("cli: report writes a leaderboard with embedded reconstructions", "[cl
   std::ifstream in(tmp.path / "run" / "leaderboard.html");
   const std::string html((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK_THAT(html, Catch::Contains("data:image/png;base64,iVBORw0KGgo") && Catch::Contains("<svg") &&
-                       Catch::Contains("ground truth then reconstructions"));
+                       Catch::Contains("ground truth then reconstructions") &&
+                       Catch::Contains("ground truth and measurement y"));
   auto one_design = ipbench_cli("report " + run + " --design iid --metric l1 --out " + (tmp.path / "iid").string());
   CHECK(one_design.code == 0);
   std::ifstream md(tmp.path / "iid" / "leaderboard.md");

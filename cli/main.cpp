@@ -83,22 +83,14 @@ Config load_config(const po::variables_map& vm) {
   return config;
 }
 
-void write_file_atomic(const fs::path& path, const std::string& text) { write_text_atomic(path.string(), text); }
-
 // Summarizes records and writes summary.json / summary.md into dir; prints the table.
 void report(const std::vector<Record>& records, const BenchmarkOptions& bench, const fs::path& dir, RunInfo info) {
-  SummaryOptions so;
-  so.confidence = bench.confidence;
-  so.baseline_design = bench.baseline_design;
-  so.metrics = bench.metrics;
-  register_builtins();  // metric directions for the paired solver comparisons
-  for (const auto& n : metric_registry().names())
-    if (metric_registry().get(n).directional) so.lower_better[n] = metric_registry().get(n).lower_better;
+  const SummaryOptions so = summary_options(bench);
   BenchmarkSummary summary = summarize(records, so);
   if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
   info.records = static_cast<int64_t>(records.size());
-  write_file_atomic(dir / "summary.json", summary_json(summary, info));
-  write_file_atomic(dir / "summary.md", summary_markdown(summary, info));
+  write_text_atomic((dir / "summary.json").string(), summary_json(summary, info));
+  write_text_atomic((dir / "summary.md").string(), summary_markdown(summary, info));
   std::cout << "\n" << summary_table(summary) << "\nwrote " << (dir / "records.csv").string() << ", "
             << (dir / "summary.json").string() << ", " << (dir / "summary.md").string() << "\n";
 }
@@ -195,7 +187,7 @@ int cmd_correlate(const std::vector<std::string>& args) {
   require(has_reconstructions(dir.string()), "run folder '", dir.string(),
           "' has no stored reconstructions (reconstructions/): run it with [benchmark] save_reconstructions = true");
   const auto correlations = correlate_run(dir.string(), read_records((dir / "records.csv").string()), bench.confidence);
-  write_file_atomic(dir / "correlations.json", "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
+  write_text_atomic((dir / "correlations.json").string(), "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
   std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
             << "\n";
   return 0;
@@ -299,7 +291,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   const RunComparison c = compare_run_folders(info.baseline, info.candidate, options);
   info.config_differences = c.config_differences;
   info.common_random_numbers = c.common_random_numbers;
-  if (vm.count("out")) write_file_atomic(vm["out"].as<std::string>(), compare_json(c.report, info));
+  if (vm.count("out")) write_text_atomic(vm["out"].as<std::string>(), compare_json(c.report, info));
   std::cout << (vm.count("quiet") ? gate_line(c.report) + "\n" : compare_markdown(c.report, info));
   return c.report.passed() ? 0 : 3;
 }
@@ -406,8 +398,8 @@ int cmd_quality(const std::vector<std::string>& args) {
   std::cout << report.context << "\n" << report.markdown();
   if (vm.count("out")) {
     const fs::path out = vm["out"].as<std::string>();
-    write_file_atomic(out, report.markdown());
-    write_file_atomic(fs::path(out).replace_extension(".json"), report.json());
+    write_text_atomic(out, report.markdown());
+    write_text_atomic(fs::path(out).replace_extension(".json").string(), report.json());
   }
   return 0;
 }

@@ -1,7 +1,6 @@
 // Two run folders through the regression gate (harness/compare.h).
 #include "harness/compare.h"
 
-#include <filesystem>
 #include <map>
 
 #include "core/config.h"
@@ -12,8 +11,6 @@
 namespace ipbench {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 using Entries = std::map<std::string, std::string>;
 
@@ -57,19 +54,9 @@ std::vector<std::string> section_union(const Config& a, const Config& b) {
   return names;
 }
 
-Config resolved_config(const fs::path& dir) {
-  const fs::path path = dir / "config.resolved.ini";
-  require(fs::is_regular_file(path), path.string(), ": missing (is '", dir.string(),
-          "' a run folder written by `ipbench run`?)");
-  return Config::from_file(path.string());
-}
+Config resolved_config(const std::string& dir) { return Config::from_file(run_file(dir, "config.resolved.ini")); }
 
-std::vector<Record> run_records(const fs::path& dir) {
-  const fs::path path = dir / "records.csv";
-  require(fs::is_regular_file(path), path.string(), ": missing (is '", dir.string(),
-          "' a run folder written by `ipbench run`?)");
-  return read_records(path.string());
-}
+std::vector<Record> run_records(const std::string& dir) { return read_records(run_file(dir, "records.csv")); }
 
 }  // namespace
 
@@ -102,11 +89,7 @@ RunComparison compare_run_folders(const std::string& baseline_dir, const std::st
     if (role == Role::noise) out.common_random_numbers = false;
     for (const std::string& d : diff) out.config_differences.push_back(str_cat("[", section, "] ", d));
   }
-  if (options.lower_better.empty()) {
-    register_builtin_metrics();
-    for (const auto& n : metric_registry().names())
-      if (metric_registry().get(n).directional) options.lower_better[n] = metric_registry().get(n).lower_better;
-  }
+  if (options.lower_better.empty()) options.lower_better = metric_directions();
   out.report = compare_runs(run_records(baseline_dir), run_records(candidate_dir), options);
   return out;
 }

@@ -144,4 +144,11 @@ void write_text_atomic(const std::string& path, const std::string& text) {
   require(!ec, "cannot rename '", tmp, "' to '", path, "': ", ec.message());
 }
 
+std::string run_file(const std::string& dir, const std::string& name) {
+  const std::filesystem::path path = std::filesystem::path(dir) / name;
+  require(std::filesystem::is_regular_file(path), path.string(), ": missing (is '", dir,
+          "' a run folder written by `ipbench run`?)");
+  return path.string();
+}
+
 }  // namespace ipbench

@@ -25,6 +25,10 @@ class RecordWriter {
   std::ofstream out_;
 };
 
+/// The path of `name` (records.csv, config.resolved.ini, ...) in the run folder `dir`; Error naming it
+/// when it is not a file ("is 'dir' a run folder written by `ipbench run`?").
+std::string run_file(const std::string& dir, const std::string& name);
+
 /// Writes `text` to `path` atomically (a temporary file, then rename); Error naming the file on failure.
 void write_text_atomic(const std::string& path, const std::string& text);
 

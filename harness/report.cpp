@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/config.h"
@@ -37,21 +38,12 @@ LoadedRun load_run(const fs::path& dir) {
   LoadedRun run;
   run.dir = dir;
   run.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
-  for (const char* f : {"records.csv", "config.resolved.ini"})
-    require(fs::is_regular_file(dir / f), (dir / f).string(), ": missing (is '", dir.string(),
-            "' a run folder written by `ipbench run`?)");
-  const Config config = Config::from_file((dir / "config.resolved.ini").string());
+  const std::string records = run_file(dir.string(), "records.csv");
+  const Config config = Config::from_file(run_file(dir.string(), "config.resolved.ini"));
   run.resolved = config.to_ini();
   run.bench = read_options<BenchmarkOptions>(config.section("benchmark"));
   run.dataset = read_options<DatasetOptions>(config.section("dataset"));
-  SummaryOptions so;
-  so.confidence = run.bench.confidence;
-  so.baseline_design = run.bench.baseline_design;
-  so.metrics = run.bench.metrics;
-  register_builtin_metrics();
-  for (const auto& n : metric_registry().names())
-    if (metric_registry().get(n).directional) so.lower_better[n] = metric_registry().get(n).lower_better;
-  run.summary = summarize(read_records((dir / "records.csv").string()), so);
+  run.summary = summarize(read_records(records), summary_options(run.bench));
   return run;
 }
 
@@ -64,63 +56,94 @@ torch::Tensor first_reconstructions(const LoadedRun& run, const CellSummary& cel
   return batch.images.narrow(0, 0, std::min<int64_t>(n, batch.images.size(0)));
 }
 
-// The run's first item and what its operator `op` measured of it, rebuilt from the run's keys
-// (harness/runner.h), as images [2, C, H, W]: the ground truth, then y when it has the image's shape,
-// else A^T y for a linear operator (a back-projection); undefined when neither can be shown or the
-// dataset is gone.
-torch::Tensor measurement_preview(const LoadedRun& run, const std::string& op, std::string& what) {
+// The run's first item [1, C, H, W] float32, read once per run; undefined when its dataset is gone.
+torch::Tensor first_item(const LoadedRun& run) {
   try {
-    const Dataset truth = load_dataset_source(run.dataset.source, run.dataset.pad_to, run.dataset.first, 1);
-    const Config config = Config::from_string(run.resolved, (run.dir / "config.resolved.ini").string());
-    const Spec spec = parse_spec(config, false);
-    for (const OperatorSpec& o : spec.operators) {
-      if (o.label != op) continue;
-      const torch::Tensor x = truth.images.to(torch::kFloat);
-      const ItemProblem p = make_item_problem(o, x, run.dataset.first, static_cast<uint64_t>(run.bench.seed));
-      torch::Tensor shown;
-      torch::NoGradGuard no_grad;
-      const bool image_like = !p.y.is_complex() && p.y.dim() == 4 && p.y.size(1) == x.size(1);
-      if (image_like && p.y.sizes() == x.sizes()) {
-        shown = p.y;
-        what = "measurement y";
-      } else if (image_like && p.y.size(2) <= x.size(2) && p.y.size(3) <= x.size(3)) {
-        namespace F = torch::nn::functional;
-        shown = F::interpolate(p.y.to(torch::kFloat), F::InterpolateFuncOptions()
-                                                          .size(std::vector<int64_t>{x.size(2), x.size(3)})
-                                                          .mode(torch::kNearest));
-        what = str_cat("measurement y (", p.y.size(2), "x", p.y.size(3), ", enlarged)");
-      } else if (p.op->linear()) {
-        shown = p.op->adjoint(p.y);
-        if (shown.is_complex() || shown.sizes() != x.sizes()) return {};
-        const double lo = shown.min().item<double>(), hi = shown.max().item<double>();
-        shown = hi > lo ? (shown - lo) * (2.0 / (hi - lo)) - 1.0 : torch::zeros_like(shown);
-        what = "A^T y, min-max scaled (back-projection of the measurement)";
-      } else {
-        return {};
-      }
-      return torch::cat({x, shown.to(torch::kFloat).clamp(-1, 1)});
-    }
+    return load_dataset_source(run.dataset.source, run.dataset.pad_to, run.dataset.first, 1).images.to(torch::kFloat);
   } catch (const Error&) {
+    return {};
   }
-  return {};
+}
+
+struct Preview {
+  torch::Tensor images;  ///< [2, C, H, W]: the ground truth, then the measurement as an image
+  std::string what;
+};
+
+// Ground truth x [1, C, H, W] beside what operator `op` measured of it (the run's keys:
+// harness/runner.h): y when it has the image's shape, y enlarged when it is a smaller image, else a
+// min-max scaled A^T y for a linear operator; nullopt when none of these can be shown.
+std::optional<Preview> measurement_preview(const LoadedRun& run, const OperatorSpec& op, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const ItemProblem p = make_item_problem(op, x, run.dataset.first, static_cast<uint64_t>(run.bench.seed));
+  const bool image_like = !p.y.is_complex() && p.y.dim() == 4 && p.y.size(1) == x.size(1);
+  Preview out;
+  torch::Tensor shown;
+  if (image_like && p.y.sizes() == x.sizes()) {
+    shown = p.y;
+    out.what = "measurement y";
+  } else if (image_like && p.y.size(2) <= x.size(2) && p.y.size(3) <= x.size(3)) {
+    namespace F = torch::nn::functional;
+    shown = F::interpolate(p.y.to(torch::kFloat), F::InterpolateFuncOptions()
+                                                      .size(std::vector<int64_t>{x.size(2), x.size(3)})
+                                                      .mode(torch::kNearest));
+    out.what = str_cat("measurement y (", p.y.size(2), "x", p.y.size(3), ", enlarged)");
+  } else if (p.op->linear()) {
+    shown = p.op->adjoint(p.y);
+    if (shown.is_complex() || shown.sizes() != x.sizes()) return std::nullopt;
+    const double lo = shown.min().item<double>(), hi = shown.max().item<double>();
+    shown = hi > lo ? (shown - lo) * (2.0 / (hi - lo)) - 1.0 : torch::zeros_like(shown);
+    out.what = "A^T y, min-max scaled (back-projection of the measurement)";
+  } else {
+    return std::nullopt;
+  }
+  out.images = torch::cat({x, shown.to(torch::kFloat).clamp(-1, 1)});
+  return out;
+}
+
+// Operator label -> its preview, for every operator of the run (one parse of its config).
+std::map<std::string, Preview> measurement_previews(const LoadedRun& run, const torch::Tensor& x) {
+  std::map<std::string, Preview> out;
+  if (!x.defined()) return out;
+  std::optional<Config> config;
+  std::optional<Spec> spec;
+  try {
+    config.emplace(Config::from_string(run.resolved, (run.dir / "config.resolved.ini").string()));
+    spec.emplace(parse_spec(*config, false));
+  } catch (const Error&) {
+    return out;  // a config this build cannot parse: no previews
+  }
+  for (const OperatorSpec& op : spec->operators) {
+    try {
+      if (auto p = measurement_preview(run, op, x)) out[op.label] = std::move(*p);
+    } catch (const Error&) {
+      // an operator that cannot be rebuilt here (e.g. a moved TorchScript file): no preview for it
+    }
+  }
+  return out;
 }
 
 std::vector<ReportImage> cell_images(const std::vector<LoadedRun>& runs, const Leaderboard& board, int64_t n) {
   std::vector<ReportImage> images;
   if (n <= 0) return images;
   std::map<std::string, const LoadedRun*> by_name;
-  for (const LoadedRun& r : runs) by_name[r.name] = &r;
+  std::map<std::string, torch::Tensor> truth;                       // run name -> first item
+  std::map<std::string, std::map<std::string, Preview>> previews;  // run name -> operator -> preview
+  for (const LoadedRun& r : runs) {
+    by_name[r.name] = &r;
+    truth[r.name] = first_item(r);
+    previews[r.name] = measurement_previews(r, truth[r.name]);
+  }
   for (const OperatorBoard& ob : board.operators) {
     std::set<std::string> previewed;
     for (const LeaderboardEntry& e : ob.entries) {
-      if (!previewed.insert(e.run).second) continue;
-      std::string what;
-      const torch::Tensor pair = measurement_preview(*by_name.at(e.run), ob.op, what);
-      if (pair.defined())
-        images.push_back({ob.op,
-                          str_cat(runs.size() > 1 ? e.run + ": " : "", "item ", by_name.at(e.run)->dataset.first,
-                                  ", ground truth and ", what),
-                          png_bytes(image_grid(pair, 2, 2))});
+      const auto& run_previews = previews.at(e.run);
+      const auto it = run_previews.find(ob.op);
+      if (it == run_previews.end() || !previewed.insert(e.run).second) continue;
+      images.push_back({ob.op,
+                        str_cat(runs.size() > 1 ? e.run + ": " : "", "item ", by_name.at(e.run)->dataset.first,
+                                ", ground truth and ", it->second.what),
+                        png_bytes(image_grid(it->second.images, 2, 2))});
     }
     for (const LeaderboardEntry& e : ob.entries) {
       const LoadedRun& run = *by_name.at(e.run);
@@ -129,14 +152,12 @@ std::vector<ReportImage> cell_images(const std::vector<LoadedRun>& runs, const L
       if (!x.defined()) continue;
       std::string caption = str_cat(e.rank, ". ", e.cell.solver, " / ", e.cell.design, ": item ", item);
       torch::Tensor tiles = x;
-      try {
-        const Dataset truth = load_dataset_source(run.dataset.source, run.dataset.pad_to, item, 1);
-        if (truth.images.sizes().slice(1) == x.sizes().slice(1)) {
-          tiles = torch::cat({truth.images.to(x.dtype()), x});
-          caption += ", ground truth then";
-        }
-      } catch (const Error&) {
+      const torch::Tensor& gt = truth.at(e.run);
+      if (!gt.defined()) {
         caption += " (ground truth unavailable)";
+      } else if (gt.sizes().slice(1) == x.sizes().slice(1)) {
+        tiles = torch::cat({gt.to(x.dtype()), x});
+        caption += ", ground truth then";
       }
       caption += str_cat(" reconstructions 0-", x.size(0) - 1);
       images.push_back({ob.op, caption, png_bytes(image_grid(tiles, tiles.size(0), 2))});

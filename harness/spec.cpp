@@ -182,4 +182,13 @@ Spec parse_spec(const Config& config, bool notes) {
   return spec;
 }
 
+SummaryOptions summary_options(const BenchmarkOptions& bench) {
+  SummaryOptions so;
+  so.confidence = bench.confidence;
+  so.baseline_design = bench.baseline_design;
+  so.metrics = bench.metrics;
+  so.lower_better = metric_directions();
+  return so;
+}
+
 }  // namespace ipbench

@@ -21,6 +21,7 @@
 #include "noise/design.h"
 #include "operators/operator.h"
 #include "solvers/solver.h"
+#include "stats/summary.h"
 
 namespace ipbench {
 
@@ -111,6 +112,9 @@ struct Spec {
 /// `notes`: print a note on stderr for each configured but unselected component (run time); false
 /// when re-reading a stored run's resolved config (merge, report), where the user has seen them.
 Spec parse_spec(const Config& config, bool notes = true);
+
+/// The statistics settings of a run: confidence, baseline design, metric order, metric directions.
+SummaryOptions summary_options(const BenchmarkOptions& bench);
 
 /// Registers every built-in component (priors, operators, designs, solvers, metrics).
 void register_builtins();

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "core/registry.h"
@@ -32,5 +33,8 @@ Registry<MetricEntry>& metric_registry();
 /// Registers l1, psnr, ssim, residual and the image statistics pixel_mean, brightness, contrast,
 /// centroid (idempotent).
 void register_builtin_metrics();
+/// Metric name -> lower is better, for every registered metric with a direction (registers the
+/// built-ins first); what stats/ needs for verdicts, since it does not depend on metrics/.
+std::map<std::string, bool> metric_directions();
 
 }  // namespace ipbench

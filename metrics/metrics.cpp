@@ -190,4 +190,12 @@ void register_builtin_metrics() {
       false);
 }
 
+std::map<std::string, bool> metric_directions() {
+  register_builtin_metrics();
+  std::map<std::string, bool> out;
+  for (const auto& n : metric_registry().names())
+    if (metric_registry().get(n).directional) out[n] = metric_registry().get(n).lower_better;
+  return out;
+}
+
 }  // namespace ipbench

@@ -98,4 +98,16 @@ RatioInterval variance_ratio_interval(double ratio, double df1, double df2, doub
   return out;
 }
 
+Interval satterthwaite_interval(double mean, double sum_c, double sum_c2_over_df, double n, double fallback_df,
+                                double confidence) {
+  Interval out;
+  out.mean = mean;
+  out.se = std::sqrt(sum_c) / n;
+  out.df = sum_c2_over_df > 0.0 ? sum_c * sum_c / sum_c2_over_df : fallback_df;
+  const double half = student_t_quantile(0.5 * (1.0 + confidence), out.df) * out.se;
+  out.low = out.mean - half;
+  out.high = out.mean + half;
+  return out;
+}
+
 }  // namespace ipbench

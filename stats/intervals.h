@@ -39,6 +39,13 @@ struct Interval {
 /// se = 0 and low = high = mean.
 Interval t_interval(const std::vector<double>& units, double confidence = 0.95);
 
+/// Student-t interval for an estimator `mean` whose variance is sum_k c_k / n^2, with c_k >= 0 each
+/// estimated on df_k degrees of freedom: se = sqrt(sum_c) / n and the Welch-Satterthwaite
+/// df = sum_c^2 / sum_c2_over_df (sum_c2_over_df = sum_k c_k^2 / df_k), or fallback_df when every c_k
+/// is 0 (the ratio is 0/0; the interval is then the point `mean` whatever df is). `units` stays 0.
+Interval satterthwaite_interval(double mean, double sum_c, double sum_c2_over_df, double n, double fallback_df,
+                                double confidence);
+
 struct RatioInterval {
   double value = kNaN;
   double low = kNaN;

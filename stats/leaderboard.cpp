@@ -10,21 +10,12 @@
 namespace ipbench {
 
 Interval welch_difference(const Interval& a, const Interval& b, double confidence) {
+  const double va = a.se * a.se, vb = b.se * b.se;
   Interval d;
+  if (std::isfinite(va) && std::isfinite(vb) && a.df > 0 && b.df > 0)
+    d = satterthwaite_interval(a.mean - b.mean, va + vb, va * va / a.df + vb * vb / b.df, 1.0, a.df + b.df, confidence);
   d.mean = a.mean - b.mean;
   d.units = a.units + b.units;
-  const double va = a.se * a.se, vb = b.se * b.se;
-  if (!std::isfinite(va) || !std::isfinite(vb) || !(a.df > 0) || !(b.df > 0)) return d;
-  d.se = std::sqrt(va + vb);
-  if (va + vb == 0) {
-    d.low = d.high = d.mean;
-    d.df = a.df + b.df;
-    return d;
-  }
-  d.df = (va + vb) * (va + vb) / (va * va / a.df + vb * vb / b.df);
-  const double half = student_t_quantile(0.5 * (1 + confidence), d.df) * d.se;
-  d.low = d.mean - half;
-  d.high = d.mean + half;
   return d;
 }
 

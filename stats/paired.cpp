@@ -70,15 +70,8 @@ PairedDifference paired_difference(const UnitValues& a, const UnitValues& b, dou
   const double n_items = static_cast<double>(out.items);
   out.mean_a = mean(means_a);
   out.mean_b = mean(means_b);
-  Interval& d = out.difference;
-  d.units = out.units;
-  d.mean = mean(means_d);
-  d.se = std::sqrt(sum_c) / n_items;
-  // Every item's differences constant: the Satterthwaite ratio is 0/0, the interval a point anyway.
-  d.df = sum_c2 > 0.0 ? sum_c * sum_c / sum_c2 : df_sum;
-  const double half = student_t_quantile(0.5 * (1.0 + confidence), d.df) * d.se;
-  d.low = d.mean - half;
-  d.high = d.mean + half;
+  out.difference = satterthwaite_interval(mean(means_d), sum_c, sum_c2, n_items, df_sum, confidence);
+  out.difference.units = out.units;
   const double r = s_aa > 0.0 && s_bb > 0.0 ? s_ab / std::sqrt(s_aa * s_bb) : kNaN;
   // Centering each item at its own means costs one pair per item beyond the first.
   out.correlation = fisher_z_interval(r, static_cast<double>(out.units) - (n_items - 1.0), confidence);

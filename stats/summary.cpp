@@ -133,9 +133,9 @@ ItemStats item_stats(const ItemGroups& item, int64_t k, double confidence) {
 
 /// `ci`: mean of the item means given the items, Welch-Satterthwaite degrees of freedom.
 Interval fixed_items_interval(const std::vector<ItemStats>& items, double confidence) {
-  Interval out;
   std::vector<double> means;
   double sum_a = 0.0, sum_a2 = 0.0, df_sum = 0.0;
+  int64_t units = 0;
   for (const ItemStats& s : items) {
     if (s.units < 2) continue;
     const double a = s.var_units / static_cast<double>(s.units);
@@ -143,17 +143,11 @@ Interval fixed_items_interval(const std::vector<ItemStats>& items, double confid
     sum_a += a;
     sum_a2 += a * a / static_cast<double>(s.units - 1);
     df_sum += static_cast<double>(s.units - 1);
-    out.units += s.units;
+    units += s.units;
   }
-  if (means.empty()) return out;
-  const double n_items = static_cast<double>(means.size());
-  out.mean = mean(means);
-  out.se = std::sqrt(sum_a) / n_items;
-  // All variances zero: the Satterthwaite ratio is 0/0; the interval is degenerate whatever df is.
-  out.df = sum_a2 > 0.0 ? sum_a * sum_a / sum_a2 : df_sum;
-  const double half = student_t_quantile(0.5 * (1.0 + confidence), out.df) * out.se;
-  out.low = out.mean - half;
-  out.high = out.mean + half;
+  if (means.empty()) return Interval{};
+  Interval out = satterthwaite_interval(mean(means), sum_a, sum_a2, static_cast<double>(means.size()), df_sum, confidence);
+  out.units = units;
   return out;
 }
 

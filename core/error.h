@@ -32,4 +32,11 @@ void require(bool cond, const Args&... args) {
   if (!cond) throw Error(str_cat(args...));
 }
 
+/// An exception's message without LibTorch's C++ backtrace ("Exception raised from ..."); TorchScript
+/// tracebacks, which say where in the script, are kept.
+inline std::string exception_message(const std::exception& e) {
+  const std::string what = e.what();
+  return what.substr(0, what.find("Exception raised from"));
+}
+
 }  // namespace ipbench

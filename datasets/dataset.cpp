@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace ipbench {
@@ -205,18 +206,16 @@ Dataset read_dataset(const std::string& path, int64_t first, int64_t count) {
 void write_dataset(const std::string& path, const Dataset& dataset) {
   H5::Exception::dontPrint();
   const auto [images, labels] = storable(dataset, path);
-  const std::string tmp = str_cat(path, ".tmp-", getpid());
-  try {
-    write_hdf5(tmp, images, labels, dataset.attributes);  // the file is closed when this returns
-  } catch (const H5::Exception& e) {
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": dataset cannot be written (temporary file ", tmp, "): ", e.getDetailMsg()));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": dataset cannot be written: renaming ", tmp, " failed: ", std::strerror(err)));
-  }
+  write_file_atomic(
+      path,
+      [&](const std::string& tmp) {
+        try {
+          write_hdf5(tmp, images, labels, dataset.attributes);  // the file is closed when this returns
+        } catch (const H5::Exception& e) {
+          throw Error(e.getDetailMsg());
+        }
+      },
+      "dataset");
 }
 
 Dataset load_dataset_source(const std::string& source, int64_t pad_to, int64_t first, int64_t count) {

@@ -1,7 +1,6 @@
 // PNG writer and image grids (see png.h). The encoder is the minimal valid PNG: one IDAT, filter 0.
 #include "datasets/png.h"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace ipbench {
@@ -64,24 +64,6 @@ std::vector<uint8_t> encode_png(const torch::Tensor& image) {
   return out;
 }
 
-void write_bytes_atomic(const std::string& path, const std::vector<uint8_t>& bytes) {
-  const std::string tmp = str_cat(path, ".tmp-", getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) {
-      std::remove(tmp.c_str());
-      throw Error(str_cat(path, ": cannot write PNG (temporary file ", tmp, ")"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write PNG: renaming ", tmp, " failed: ", std::strerror(err)));
-  }
-}
-
 }  // namespace
 
 namespace {
@@ -100,7 +82,8 @@ void check_png_image(const std::string& what, const torch::Tensor& image) {
 
 void write_png(const std::string& path, const torch::Tensor& image) {
   check_png_image(path, image);
-  write_bytes_atomic(path, encode_png(image.to(torch::kCPU)));
+  const std::vector<uint8_t> bytes = encode_png(image.to(torch::kCPU));
+  write_file_atomic(path, std::string(bytes.begin(), bytes.end()), "PNG");
 }
 
 std::string png_bytes(const torch::Tensor& image) {

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 
@@ -131,18 +132,7 @@ std::vector<Record> read_records(const std::string& path) {
   return records;
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    require(static_cast<bool>(out), "cannot write '", tmp, "'");
-    out << text;
-    require(static_cast<bool>(out.flush()), "cannot write '", tmp, "' (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  require(!ec, "cannot rename '", tmp, "' to '", path, "': ", ec.message());
-}
+void write_text_atomic(const std::string& path, const std::string& text) { write_file_atomic(path, text); }
 
 std::string run_file(const std::string& dir, const std::string& name) {
   const std::filesystem::path path = std::filesystem::path(dir) / name;

@@ -2,18 +2,14 @@
 #include "models/consistency.h"
 #include "models/vp_eps_denoiser.h"
 
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <type_traits>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "models/prior_util.h"
@@ -26,47 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kPrediction = "consistency";
-
-// A LibTorch message without its C++ backtrace.
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
-
-// Renames tmp over path; on failure removes tmp and throws Error naming path.
-void commit_file(const std::string& tmp, const std::string& path) {
-  if (std::rename(tmp.c_str(), path.c_str()) == 0) return;
-  const int err = errno;
-  std::remove(tmp.c_str());
-  throw Error(str_cat(path, ": cannot write (renaming ", tmp, " failed: ", std::strerror(err), ")"));
-}
-
-std::string temp_name(const std::string& path) { return str_cat(path, ".tmp-", getpid()); }
-
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = temp_name(path);
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(str_cat(path, ": cannot write (temporary file ", tmp, ")"));
-    }
-  }
-  commit_file(tmp, path);
-}
-
-void save_module_atomic(const std::string& path, UNet net) {
-  const std::string tmp = temp_name(path);
-  try {
-    torch::save(net, tmp);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the weights (temporary file ", tmp, "): ", torch_message(e)));
-  }
-  commit_file(tmp, path);
-}
 
 // A provenance value on one line: INI values end at a newline and comments start at ';' or '#'.
 std::string ini_value(std::string v) {
@@ -229,8 +184,10 @@ void save_consistency_model(const std::string& dir, UNet net, const ConsistencyO
   fs::create_directories(dir, ec);
   require(!ec && fs::is_directory(dir), dir, ": cannot create the model folder", ec ? ": " + ec.message() : "");
   // Weights first: a model.ini is never newer than the model.pt it describes.
-  save_module_atomic((fs::path(dir) / "model.pt").string(), net);
-  write_text_atomic((fs::path(dir) / "model.ini").string(), model_ini(net->options(), options, training));
+  write_file_atomic((fs::path(dir) / "model.pt").string(), [&](const std::string& tmp) { torch::save(net, tmp); },
+                    "weights");
+  write_file_atomic((fs::path(dir) / "model.ini").string(), model_ini(net->options(), options, training),
+                    "model description");
 }
 
 std::shared_ptr<ConsistencyModel> load_consistency_model(const std::string& dir, torch::Device device) {

@@ -8,13 +8,6 @@
 
 namespace ipbench {
 
-namespace {
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
-}  // namespace
-
 void EdmPriorOptions::validate() const {
   const char* o = "EdmPriorOptions";
   check_option(!path.empty(), o, "path", path, "path names a scripted EDM denoiser (required)");
@@ -32,7 +25,7 @@ EdmTorchScriptPrior::EdmTorchScriptPrior(const EdmPriorOptions& options, std::ve
   try {
     module_ = torch::jit::load(options_.path, device);
   } catch (const std::exception& e) {
-    throw Error(str_cat("edm prior '", options_.path, "': cannot load the TorchScript module (", torch_message(e), ")"));
+    throw Error(str_cat("edm prior '", options_.path, "': cannot load the TorchScript module (", exception_message(e), ")"));
   }
   module_.eval();
   for (const auto& p : module_.parameters()) {
@@ -64,7 +57,7 @@ Prediction EdmTorchScriptPrior::predict(const torch::Tensor& x, const torch::Ten
   try {
     out = module_.forward({in.to(opts), cond.to(opts)}).toTensor().to(x.options());
   } catch (const std::exception& e) {
-    throw Error(str_cat("edm prior '", options_.path, "': forward failed: ", torch_message(e)));
+    throw Error(str_cat("edm prior '", options_.path, "': forward failed: ", exception_message(e)));
   }
   require(out.sizes() == x.sizes(), "edm prior '", options_.path, "': forward returned ", shape_str(out.sizes()),
           " for an input of ", shape_str(x.sizes()));

@@ -3,16 +3,12 @@
 
 #include <fstream>
 
+#include "core/error.h"
 #include "models/prior_util.h"
 
 namespace ipbench {
 
 namespace {
-// A LibTorch message without its C++ backtrace (TorchScript tracebacks are kept: they say where).
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
 
 torch::jit::Module load_module(const std::string& path, torch::Device device) {
   require(!path.empty(), "torchscript prior: no model path given (option 'path')");
@@ -24,7 +20,7 @@ torch::jit::Module load_module(const std::string& path, torch::Device device) {
     return m;
   } catch (const std::exception& e) {
     throw Error(str_cat("torchscript prior: cannot load model '", path, "' (not a TorchScript file?): ",
-                        torch_message(e)));
+                        exception_message(e)));
   }
 }
 
@@ -39,7 +35,7 @@ torch::Tensor run_module(torch::jit::Module& m, const std::string& path, const t
     return m.forward({x_vp, t}).toTensor();
   } catch (const std::exception& e) {  // JIT interpreter errors are std::runtime_error, not c10::Error
     throw Error(str_cat("torchscript prior '", path, "': forward(x ", shape_str(x_vp.sizes()), ", t ",
-                        shape_str(t.sizes()), ") failed: ", torch_message(e)));
+                        shape_str(t.sizes()), ") failed: ", exception_message(e)));
   }
 }
 

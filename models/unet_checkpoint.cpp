@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/options.h"
@@ -42,29 +43,6 @@ void write_section(std::ostream& os, const char* name, O options) {
   os << "\n";
 }
 
-void rename_into_place(const std::string& tmp, const std::string& path) {
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  require(!ec, "cannot rename '", tmp, "' to '", path, "': ", ec.message());
-}
-
-void write_text_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    require(out.good(), "cannot write '", tmp, "'");
-  }
-  rename_into_place(tmp, path);
-}
-
-// A LibTorch message without its C++ backtrace.
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
-
 // name -> tensor for every tensor of a torch::save archive (nested modules joined with '.').
 void collect_tensors(torch::serialize::InputArchive& archive, const std::string& prefix,
                      std::map<std::string, torch::Tensor>& out) {
@@ -87,7 +65,7 @@ std::map<std::string, torch::Tensor> read_weights(const std::string& pt) {
     collect_tensors(archive, "", stored);
   } catch (const c10::Error& e) {
     throw Error(str_cat("cannot read UNet weights '", pt, "' (corrupt or not written by torch::save): ",
-                        torch_message(e)));
+                        exception_message(e)));
   }
   return stored;
 }
@@ -148,15 +126,10 @@ void save_unet_checkpoint(const std::string& dir, UNet model, const DiffusionOpt
   fs::create_directories(dir, ec);
   require(!ec, "cannot create the model folder '", dir, "': ", ec.message());
   const fs::path folder(dir);
-  const std::string pt = (folder / "model.pt").string(), tmp = pt + ".tmp";
-  try {
-    torch::save(model, tmp);
-  } catch (const c10::Error& e) {
-    throw Error(str_cat("cannot write UNet weights '", tmp, "': ", torch_message(e)));
-  }
-  rename_into_place(tmp, pt);
+  write_file_atomic((folder / "model.pt").string(), [&](const std::string& tmp) { torch::save(model, tmp); },
+                    "UNet weights");
   // model.ini last: a folder with a model.ini is complete.
-  write_text_atomically((folder / "model.ini").string(), ini.str());
+  write_file_atomic((folder / "model.ini").string(), ini.str(), "model description");
 }
 
 UNetCheckpoint load_unet_checkpoint(const std::string& dir, torch::Device device) {

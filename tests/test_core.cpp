@@ -3,14 +3,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <vector>
 
+#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/options.h"
 #include "core/rng.h"
 #include "core/runtime.h"
+#include "error_message.h"
+#include "temp_dir.h"
 
 using namespace ipbench;
 
@@ -147,4 +153,51 @@ TEST_CASE("remove_tree removes a folder tree, not the targets of its links", "[c
   CHECK(remove_tree(root.string()));  // nothing there: nothing to do
   CHECK(remove_tree(outside.string()));  // a plain file
   CHECK_FALSE(fs::exists(outside));
+}
+
+namespace {
+std::vector<std::string> folder_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_CASE("write_file_atomic replaces a file whole and leaves no temporary file", "[core][atomic_file]") {
+  testing::TempDir tmp;
+  const std::string path = tmp.write("a.txt", "old");
+  write_file_atomic(path, std::string("new\0bytes", 9), "test file");
+  CHECK(file_text(path) == std::string("new\0bytes", 9));
+  write_file_atomic(tmp.file("b.bin"), [](const std::string& t) { std::ofstream(t, std::ios::binary) << "via callback"; });
+  CHECK(file_text(tmp.file("b.bin")) == "via callback");
+  CHECK((folder_names(tmp.path) == std::vector<std::string>{"a.txt", "b.bin"}));
+}
+
+TEST_CASE("write_file_atomic failures name the file, keep the old content and remove the temporary", "[core][atomic_file]") {
+  testing::TempDir tmp;
+  const std::string path = tmp.write("a.txt", "old");
+  const std::string msg = testing::error_message([&] {
+    write_file_atomic(
+        path,
+        [](const std::string& t) {
+          std::ofstream(t) << "partial";
+          throw std::runtime_error("disk full");
+        },
+        "records");
+  });
+  CHECK_THAT(msg, Catch::Contains(path) && Catch::Contains("records") && Catch::Contains("disk full"));
+  CHECK(file_text(path) == "old");
+  CHECK((folder_names(tmp.path) == std::vector<std::string>{"a.txt"}));
+  // A folder that does not exist: the open fails, named.
+  const std::string missing = tmp.file("no/such/folder/x.txt");
+  CHECK_THAT(testing::error_message([&] { write_file_atomic(missing, "x"); }), Catch::Contains(missing));
+  // A folder where the file should be: the rename fails, the temporary is removed.
+  std::filesystem::create_directories(tmp.path / "d" / "inner");
+  CHECK_THAT(testing::error_message([&] { write_file_atomic(tmp.file("d"), "x"); }), Catch::Contains("renaming"));
+  CHECK((folder_names(tmp.path) == std::vector<std::string>{"a.txt", "d"}));
 }

@@ -152,7 +152,7 @@ void load_state(const std::string& path, DistillState& state, const torch::optim
     state.scaler.load(archive);
   } catch (const std::exception& e) {
     throw Error(str_cat(path, ": cannot resume from this distillation state (corrupt, not written by `ipbench ",
-                        "distill`, or for another architecture): ", torch_message(e)));
+                        "distill`, or for another architecture): ", exception_message(e)));
   }
   for (auto& group : state.optimizer->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()) = adam;
   require(state.step >= 0, path, ": corrupt distillation state (step = ", state.step, ")");

@@ -1,35 +1,15 @@
 #include "training/run_folder.h"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/rng.h"
 
 namespace ipbench {
 
-std::string torch_message(const std::exception& e) {
-  const std::string what = e.what();
-  return what.substr(0, what.find("Exception raised from"));
-}
-
 void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what) {
-  const std::string tmp = str_cat(path, ".tmp-", getpid());
-  try {
-    archive.save_to(tmp);
-  } catch (const std::exception& e) {
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the ", what, " (temporary file ", tmp, "): ", torch_message(e)));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    std::remove(tmp.c_str());
-    throw Error(str_cat(path, ": cannot write the ", what, ": renaming ", tmp, " failed: ", std::strerror(err)));
-  }
+  write_file_atomic(path, [&](const std::string& tmp) { archive.save_to(tmp); }, what);
 }
 
 std::string run_brief(const char* status, int64_t start_step, int64_t last_step, double loss_ema, double seconds,
@@ -74,14 +54,9 @@ void prepare_log(const fs::path& path, const std::string& header, int64_t keep_u
     }
   }
   in.close();
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    require(static_cast<bool>(out), tmp.string(), ": cannot write the log");
-    out << header << "\n";
-    for (const auto& r : rows) out << r << "\n";
-  }
-  fs::rename(tmp, path);
+  std::string text = header + "\n";
+  for (const auto& r : rows) text += r + "\n";
+  write_file_atomic(path.string(), text, "log");
 }
 
 torch::Tensor keyed_ints(uint64_t key, int64_t n, int64_t lo, int64_t hi, torch::Device device) {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/options.h"
 
@@ -17,10 +18,7 @@ namespace ipbench {
 
 using Clock = std::chrono::steady_clock;
 
-/// A LibTorch message without its C++ backtrace.
-std::string torch_message(const std::exception& e);
-
-/// Writes `archive` to `path` atomically (a temporary file, then rename); Error naming `path` and `what`
+/// Writes `archive` to `path` atomically (write_file_atomic, core/atomic_file.h); Error naming `path` and `what`
 /// ("training state") when either step fails. A good file at `path` is never replaced by a partial one.
 void save_archive_atomic(torch::serialize::OutputArchive& archive, const std::string& path, const std::string& what);
 

@@ -73,7 +73,7 @@ void load_train_state(const std::string& path, TrainState& state, const torch::o
     state.scaler.load(archive);
   } catch (const std::exception& e) {
     throw Error(str_cat(path, ": cannot resume from this training state (corrupt, or written for another ",
-                        "architecture): ", torch_message(e)));
+                        "architecture): ", exception_message(e)));
   }
   reset_adam_options(*state.optimizer, adam);
   require(state.step >= 0, path, ": corrupt training state (step = ", state.step, ")");

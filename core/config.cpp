@@ -1,7 +1,9 @@
 #include "core/config.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -59,6 +61,11 @@ const ConfigEntry* Section::use(const std::string& key) const {
   return &e;
 }
 
+void Section::not_finite(const std::string& key, const ConfigEntry& e) const {
+  throw Error(str_cat("config ", e.origin, ": [", name_, "] ", key, " = '", e.value,
+                      "': must be finite (inf and nan are not accepted)"));
+}
+
 void Section::bad_value(const std::string& key, const ConfigEntry& e, const char* expected) const {
   throw Error(str_cat("config ", e.origin, ": [", name_, "] ", key, " = '", e.value, "' is not ", expected));
 }
@@ -96,6 +103,7 @@ void Section::read(const std::string& key, double& out) const {
   char* end = nullptr;
   double v = std::strtod(e->value.c_str(), &end);
   if (e->value.empty() || *end != '\0' || errno == ERANGE) bad_value(key, *e, "a number");
+  if (!std::isfinite(v)) not_finite(key, *e);
   out = v;
 }
 
@@ -115,6 +123,7 @@ void Section::read(const std::string& key, std::vector<double>& out) const {
     char* end = nullptr;
     double d = std::strtod(part.c_str(), &end);
     if (*end != '\0') bad_value(key, *e, "a comma-separated list of numbers");
+    if (!std::isfinite(d)) not_finite(key, *e);
     v.push_back(d);
   }
   out = v;
@@ -135,17 +144,29 @@ void Section::read(const std::string& key, std::vector<int64_t>& out) const {
 
 // ---------------------------------------------------------------------------------------------
 Config Config::from_file(const std::string& path) {
-  std::ifstream in(path);
+  std::error_code ec;
+  require(!std::filesystem::is_directory(path, ec), "config file '", path, "' is a directory, not an INI file");
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(str_cat("config file '", path, "' cannot be opened"));
   std::stringstream ss;
   ss << in.rdbuf();
-  return from_string(ss.str(), path);
+  require(!in.bad(), "config file '", path, "' cannot be read");
+  const std::string text = ss.str();
+  require(!trim(strip_bom(text)).empty(), "config file '", path, "' is empty");
+  Config cfg = from_string(text, path);
+  require(!cfg.sections_.empty(), "config file '", path, "' has no [section] (only comments or blank lines)");
+  return cfg;
+}
+
+std::string strip_bom(const std::string& text) {
+  static const std::string bom = "\xEF\xBB\xBF";
+  return text.compare(0, bom.size(), bom) == 0 ? text.substr(bom.size()) : text;
 }
 
 Config Config::from_string(const std::string& text, const std::string& origin) {
   Config cfg;
   cfg.origin_ = origin;
-  std::istringstream is(text);
+  std::istringstream is(strip_bom(text));  // a UTF-8 byte order mark (Windows editors) is not content
   std::string line;
   int lineno = 0;
   Section* current = nullptr;

@@ -37,7 +37,8 @@ class Section {
   void set(const std::string& key, const std::string& value, const std::string& origin);
 
   /// Reads `key` into `out` when present (marking it used); leaves `out` unchanged otherwise.
-  /// Throws Error naming section, key, value, origin and the expected type when the value does not parse.
+  /// Throws Error naming section, key, value, origin and the expected type when the value does not parse;
+  /// numbers must be finite ("inf", "nan" are refused: "must be finite").
   void read(const std::string& key, bool& out) const;
   void read(const std::string& key, int& out) const;
   void read(const std::string& key, int64_t& out) const;
@@ -57,6 +58,7 @@ class Section {
  private:
   const ConfigEntry* use(const std::string& key) const;
   [[noreturn]] void bad_value(const std::string& key, const ConfigEntry& e, const char* expected) const;
+  [[noreturn]] void not_finite(const std::string& key, const ConfigEntry& e) const;
 
   std::string name_;
   std::string origin_;
@@ -67,9 +69,10 @@ class Section {
 
 class Config {
  public:
-  /// Parses an INI file; throws Error (naming the file and line) on I/O or syntax errors.
+  /// Parses an INI file; throws Error (naming the file and line) on I/O or syntax errors, and when
+  /// `path` is a directory, is empty, or has no [section] (nothing would be configured).
   static Config from_file(const std::string& path);
-  /// Parses INI text; `origin` names it in messages.
+  /// Parses INI text; `origin` names it in messages. A leading UTF-8 byte order mark is skipped.
   static Config from_string(const std::string& text, const std::string& origin);
 
   /// Applies one `section.key=value` override (the section is created if needed).
@@ -103,6 +106,8 @@ class Config {
 
 /// Trims ASCII whitespace on both ends.
 std::string trim(const std::string& s);
+/// `text` without a leading UTF-8 byte order mark (EF BB BF), which some editors write.
+std::string strip_bom(const std::string& text);
 /// Splits on `sep`, trimming each part and dropping empty parts.
 std::vector<std::string> split_list(const std::string& s, char sep = ',');
 

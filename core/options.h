@@ -96,11 +96,28 @@ std::vector<OptionDoc> describe_options() {
   return docs;
 }
 
+inline bool option_finite(double v) { return v - v == 0; }  // false for inf and nan
+inline bool option_finite(const std::vector<double>& v) {
+  for (double x : v)
+    if (!option_finite(x)) return false;
+  return true;
+}
+template <class T>
+bool option_finite(const T&) {
+  return true;
+}
+
 /// Building blocks for validate(): messages in the form
-/// "DpsOptions::zeta = -0.1. Violated: zeta > 0".
+/// "DpsOptions::zeta = -0.1. Violated: zeta > 0". A refused non-finite number (set from C++: the
+/// config reader refuses inf and nan itself) is named as such, "DpsOptions::zeta = inf. Violated: zeta
+/// must be finite (zeta > 0)", since a rule like "zeta > 0" reads as if inf satisfied it.
 template <class T>
 void check_option(bool ok, const char* owner, const char* field, const T& value, const char* rule) {
-  if (!ok) throw Error(str_cat(owner, "::", field, " = ", option_value(value), ". Violated: ", rule));
+  if (ok) return;
+  if (!option_finite(value))
+    throw Error(str_cat(owner, "::", field, " = ", option_value(value), ". Violated: ", field, " must be finite (",
+                        rule, ")"));
+  throw Error(str_cat(owner, "::", field, " = ", option_value(value), ". Violated: ", rule));
 }
 
 }  // namespace ipbench

@@ -23,12 +23,34 @@
 
 namespace ipbench {
 
-int configure_threads(int threads) {
+int configure_threads(int threads) { return configure_threads(threads, true); }
+
+int configure_threads(int threads, bool deterministic_kernels) {
   require(threads >= 0, "threads = ", threads, ". Violated: threads >= 0 (0 = all cores)");
   int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   if (n < 1) n = 1;
   at::set_num_threads(n);
+  if (deterministic_kernels) {
+    use_deterministic_kernels();
+  } else {  // LibTorch's defaults
+    at::globalContext().setUserEnabledMkldnn(true);
+    at::globalContext().setDeterministicCuDNN(false);
+  }
   return at::get_num_threads();
+}
+
+void use_deterministic_kernels() {
+  at::globalContext().setUserEnabledMkldnn(false);  // CPU: native convolutions (see runtime.h)
+  at::globalContext().setDeterministicCuDNN(true);  // CUDA: no atomics-based cuDNN algorithms ...
+  at::globalContext().setBenchmarkCuDNN(false);     // ... and no timing-dependent algorithm choice
+}
+
+std::string deterministic_kernels_note(torch::Device device) {
+  if (device.is_cpu())
+    return "CPU: records identical for any thread count and batch size";
+  return "CUDA: records repeat only on the same GPU model, batch size and LibTorch/CUDA versions, and even "
+         "then may differ in the last bits (deterministic cuDNN, but atomic-add kernels such as upsampling "
+         "backward); they are never bitwise equal to CPU records";
 }
 
 torch::Device resolve_device(const std::string& name) {
@@ -56,8 +78,11 @@ bool optimized_build() {
 
 std::string context_line() {
   return str_cat("ipbench ", IPBENCH_VERSION, " (git ", IPBENCH_GIT_REVISION, ", ", IPBENCH_BUILD_TYPE,
-                 " build) | LibTorch ", TORCH_VERSION, " | threads ", at::get_num_threads(),
-                 " | CUDA ", torch::cuda::is_available() ? "available" : "not available");
+                 " build) | LibTorch ", TORCH_VERSION, " | threads ", at::get_num_threads(), " | ",
+                 at::globalContext().userEnabledMkldnn() ? "oneDNN on: CPU records may change with the thread count"
+                                                         : deterministic_kernels_note(torch::kCPU),
+                 " | CUDA ", torch::cuda::is_available() ? "available (CUDA records are not bitwise reproducible)"
+                                                         : "not available");
 }
 
 namespace {

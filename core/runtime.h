@@ -7,14 +7,34 @@
 namespace ipbench {
 
 /// Sets LibTorch's intra-op threads: `threads` > 0 as given, 0 = all hardware threads (Debian's
-/// LibTorch otherwise defaults to one). Returns the number in effect.
+/// LibTorch otherwise defaults to one), and the kernels: use_deterministic_kernels() (a benchmark's
+/// records must not depend on the thread count), or LibTorch's fastest choice (oneDNN on, cuDNN free to
+/// pick any algorithm) with `deterministic_kernels` = false (training, whose weights need not be bitwise
+/// equal across thread counts: docs/training.md). Returns the number of threads in effect.
+int configure_threads(int threads, bool deterministic_kernels);
+/// configure_threads(threads, true).
 int configure_threads(int threads);
+
+/// Makes results independent of the thread count (and the batch size) on CPU, and asks cuDNN for
+/// its deterministic algorithms on CUDA. LibTorch 1.13 runs a CPU float convolution through oneDNN
+/// (mkldnn) or its native im2col + GEMM path, chosen per call from the batch size and the thread
+/// count (a 1x1 kernel on fewer than 16 images goes to oneDNN only with more than one thread; a small
+/// input only with more than one image), and the two round differently: the shipped UNet's records
+/// moved by up to 0.3% between 1 and 2 threads. With oneDNN off every convolution takes the native
+/// path, which computes each image in one thread in a fixed order. Process-wide and idempotent;
+/// configure_threads and build_prior (harness/prior_factory.h) call it. What stays different on CUDA:
+/// deterministic_kernels_note().
+void use_deterministic_kernels();
+
+/// What is and is not bitwise identical on `device`, for the run context and the docs.
+std::string deterministic_kernels_note(torch::Device device);
 
 /// "auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N". Throws Error for an unknown
 /// name or for CUDA on a machine (or LibTorch build) without it.
 torch::Device resolve_device(const std::string& name);
 
-/// One line of context: ipbench version and git revision, LibTorch version, build type, threads.
+/// One line of context: ipbench version and git revision, LibTorch version, build type, threads, what
+/// is bitwise reproducible (deterministic_kernels_note), CUDA.
 std::string context_line();
 
 /// True for a Release/RelWithDebInfo build (the CLI warns on Debug builds).

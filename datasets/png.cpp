@@ -163,8 +163,8 @@ torch::Tensor decode_png(const std::string& bytes, const std::string& what) {
     at += 12 + len;
   }
   require(color >= 0, what, ": corrupt PNG (no IHDR chunk)");
-  require(width >= 1 && height >= 1 && width <= (1u << 16) && height <= (1u << 16), what, ": PNG of ", width, "x",
-          height, " pixels: supported are 1 to 65536 per side");
+  require(width >= 1 && height >= 1 && width <= kPngMaxSide && height <= kPngMaxSide, what, ": PNG of ", width, "x",
+          height, " pixels: supported are 1 to ", kPngMaxSide, " per side");
   require(interlace == 0, what, ": interlaced (Adam7) PNG is not supported; save it non-interlaced");
   int channels = 0;
   switch (color) {
@@ -183,7 +183,15 @@ torch::Tensor decode_png(const std::string& bytes, const std::string& what) {
 
   const size_t bits_per_pixel = size_t(channels) * depth, row_bytes = (size_t(width) * bits_per_pixel + 7) / 8;
   const size_t bpp = std::max<size_t>(1, bits_per_pixel / 8);  // filter byte distance
-  std::vector<uint8_t> raw(size_t(height) * (row_bytes + 1));
+  // Checked before anything is allocated: a tiny file may declare a huge image.
+  const size_t raw_size = size_t(height) * (row_bytes + 1);
+  require(raw_size <= kPngMaxDataBytes, what, ": PNG of ", width, "x", height, " pixels (", channels, " channel(s), ",
+          depth, "-bit) holds ", raw_size, " bytes of image data; the limit is ", kPngMaxDataBytes,
+          " bytes (256 MiB; datasets/png.h)");
+  // deflate expands at most ~1032:1, so less compressed data than raw_size / 1032 cannot be the image.
+  require(raw_size <= idat.size() * 1032 + 1024, what, ": truncated or corrupt PNG (", idat.size(),
+          " bytes of compressed data cannot hold a ", width, "x", height, " image of ", raw_size, " bytes)");
+  std::vector<uint8_t> raw(raw_size);
   uLongf raw_len = raw.size();
   const int rc = uncompress(raw.data(), &raw_len, reinterpret_cast<const Bytef*>(idat.data()), idat.size());
   require(rc == Z_OK && raw_len == raw.size(), what, ": corrupt PNG (image data does not inflate to ", height,

@@ -8,6 +8,7 @@
 // `path` untouched and no temporary file behind.
 #include <torch/torch.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,11 +22,18 @@ void write_png(const std::string& path, const torch::Tensor& image);
 /// The same PNG file as write_png, in memory (for embedding, e.g. as a data URI). Same checks.
 std::string png_bytes(const torch::Tensor& image);
 
+/// Limits of decode_png, checked on the header before anything is allocated (a 150-byte file may
+/// declare 65536 x 65536 pixels): each side at most 65535 pixels, and the decompressed image data
+/// (height rows of 1 + width * channels * bit depth / 8 bytes) at most 2^28 bytes = 256 MiB (an 8-bit
+/// RGBA image of 8192 x 8192; far beyond any benchmark image).
+constexpr uint32_t kPngMaxSide = 65535;
+constexpr size_t kPngMaxDataBytes = size_t(1) << 28;
+
 /// Decodes PNG bytes into uint8 [H, W] (gray, 1/2/4/8/16-bit, optional alpha) or [H, W, 3] (RGB,
 /// RGBA, palette): 16-bit samples keep their high byte, sub-byte gray scales to 0..255, alpha is
 /// dropped. Non-interlaced only. Throws Error naming `what` (the file) for a bad signature, truncated
-/// or CRC-corrupt chunks, data that does not inflate to the image, an unknown filter, or an
-/// interlaced image.
+/// or CRC-corrupt chunks, dimensions beyond the limits above, data that does not inflate to the image,
+/// an unknown filter, or an interlaced image.
 torch::Tensor decode_png(const std::string& bytes, const std::string& what);
 /// decode_png of a file; Error naming the file when it cannot be read.
 torch::Tensor read_png(const std::string& path);

@@ -117,6 +117,9 @@ std::unique_ptr<Solver> make_solver(const Config& config, const SolverEntry& ent
 Spec parse_spec(const Config& config, bool notes) {
   register_builtins();
   Spec spec;
+  require(config.has_section("benchmark"), "config ", config.origin(),
+          ": no [benchmark] section (a benchmark config names its items, operators, solvers and designs there; "
+          "see configs/quickstart.ini)");
   spec.benchmark = read_options<BenchmarkOptions>(config.section("benchmark"));
   spec.dataset = read_options<DatasetOptions>(config.section("dataset"));
   spec.prior_section = &config.section("prior");

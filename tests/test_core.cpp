@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <vector>
 
 #include "core/atomic_file.h"
@@ -81,6 +82,40 @@ TEST_CASE("typed reads reject malformed values", "[core][config]") {
   CHECK_THROWS_WITH(cfg.section("a").read("n", n), Catch::Contains("t.ini:2") && Catch::Contains("integer"));
   CHECK_THROWS_WITH(cfg.section("a").read("f", f), Catch::Contains("number"));
   CHECK_THROWS_WITH(cfg.section("a").read("b", b), Catch::Contains("boolean"));
+}
+
+TEST_CASE("config files: a directory, an empty file or one without sections is refused; a BOM is skipped", "[core][config]") {
+  testing::TempDir tmp;
+  CHECK_THAT(testing::error_message([&] { Config::from_file(tmp.path.string()); }), Catch::Contains("is a directory"));
+  CHECK_THAT(testing::error_message([&] { Config::from_file(tmp.write("e.ini", "")); }),
+             Catch::Contains("e.ini' is empty"));
+  CHECK_THAT(testing::error_message([&] { Config::from_file(tmp.write("w.ini", "\xEF\xBB\xBF \n\n")); }),
+             Catch::Contains("w.ini' is empty"));
+  CHECK_THAT(testing::error_message([&] { Config::from_file(tmp.write("c.ini", "; only a comment\n")); }),
+             Catch::Contains("c.ini' has no [section]"));
+  const Config bom = Config::from_file(tmp.write("b.ini", "\xEF\xBB\xBF[benchmark]\nitems = 2\n"));
+  CHECK(bom.has_section("benchmark"));
+  int64_t items = 0;
+  bom.section("benchmark").read("items", items);
+  CHECK(items == 2);
+}
+
+TEST_CASE("numbers must be finite: the reader and check_option say so", "[core][config][options]") {
+  auto cfg = Config::from_string("[demo]\nzeta = inf\nsteps = 3\n[l]\nv = 1, nan\n[m]\nzeta = -Infinity\n", "t.ini");
+  CHECK_THAT(testing::error_message([&] { read_options<DemoOptions>(cfg.section("demo")); }),
+             Catch::Contains("t.ini:2") && Catch::Contains("zeta = 'inf': must be finite"));
+  std::vector<double> v;
+  CHECK_THAT(testing::error_message([&] { cfg.section("l").read("v", v); }), Catch::Contains("must be finite"));
+  double z = 0;
+  CHECK_THAT(testing::error_message([&] { cfg.section("m").read("zeta", z); }), Catch::Contains("must be finite"));
+  // Set from C++ (no reader in between): the rule names finiteness rather than a bound inf satisfies.
+  DemoOptions o;
+  o.zeta = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THAT(testing::error_message([&] { o.validate(); }),
+             Catch::Contains("DemoOptions::zeta = nan. Violated: zeta must be finite (zeta > 0)"));
+  o.zeta = -1;
+  CHECK_THAT(testing::error_message([&] { o.validate(); }), Catch::Contains("Violated: zeta > 0") &&
+                                                             !Catch::Contains("finite"));
 }
 
 TEST_CASE("read_options fills, validates and resolves defaults", "[core][options]") {

@@ -180,7 +180,9 @@ TEST_CASE("datasets: write_dataset is atomic and leaves no temporary file", "[da
   }
   SECTION("an unwritable destination is an Error and leaves nothing behind") {
     const std::string nowhere = dir.file("missing_dir/x.h5");
-    CHECK(contains(error_message([&] { write_dataset(nowhere, demo_dataset(2)); }), "cannot be written"));
+    const std::string msg = error_message([&] { write_dataset(nowhere, demo_dataset(2)); });
+    CHECK(contains(msg, nowhere));
+    CHECK(contains(msg, "cannot write the dataset"));
     CHECK(entries(dir.path) == std::vector<std::string>{"atomic.h5"});
   }
 }
@@ -520,6 +522,24 @@ TEST_CASE("datasets: decode_png refuses broken and unsupported files, naming the
   CHECK_THAT(error_message([&] { decode_png(handmade_png(2, 2, 8, 0, {{1, 2}, {3, 4}}, 1, "", 1), "i.png"); }),
              Catch::Contains("interlaced"));
   CHECK_THAT(error_message([] { read_png("/nonexistent/n.png"); }), Catch::Contains("n.png: cannot be opened"));
+}
+
+TEST_CASE("datasets: decode_png checks the declared size before allocating", "[datasets][png][errors]") {
+  // A file of ~60 bytes declaring 65536 x 65536 pixels (34 GB as 16-bit RGBA) is refused by its header.
+  const std::string huge = handmade_png(65536, 65536, 16, 6, {}, 8);
+  CHECK(huge.size() < 100);
+  CHECK_THAT(error_message([&] { decode_png(huge, "huge.png"); }),
+             Catch::Contains("huge.png") && Catch::Contains("65536x65536") && Catch::Contains("1 to 65535 per side"));
+  // Within the side limit but beyond 2^28 bytes of image data: 20000 x 20000 8-bit RGB = 1.2 GB.
+  CHECK_THAT(error_message([&] { decode_png(handmade_png(20000, 20000, 8, 2, {}, 3), "big.png"); }),
+             Catch::Contains("big.png") && Catch::Contains("1200020000 bytes") && Catch::Contains("limit is 268435456"));
+  // Within both limits, but far more pixels than the compressed data can hold: refused as truncated.
+  CHECK_THAT(error_message([&] { decode_png(handmade_png(8000, 8000, 8, 0, {}, 1), "lie.png"); }),
+             Catch::Contains("lie.png") && Catch::Contains("truncated or corrupt"));
+  // The largest side is still fine when the data is there.
+  const torch::Tensor wide = decode_png(handmade_png(65535, 1, 8, 0, {std::vector<uint8_t>(65535, 7)}, 1), "wide");
+  CHECK(wide.size(0) == 1);
+  CHECK(wide.size(1) == 65535);
 }
 
 TEST_CASE("datasets: import_png_folder reads flat folders and class subfolders", "[datasets][png]") {

@@ -9,7 +9,6 @@
 #include <sstream>
 #include <type_traits>
 
-#include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "models/prior_util.h"
@@ -22,32 +21,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kPrediction = "consistency";
-
-// A provenance value on one line: INI values end at a newline and comments start at ';' or '#'.
-std::string ini_value(std::string v) {
-  for (char& c : v)
-    if (c == '\n' || c == '\r' || c == ';' || c == '#') c = ' ';
-  return v;
-}
-
-template <class O>
-void write_section(std::ostream& os, const char* name, O options) {
-  os << "[" << name << "]\n";
-  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << option_value(value) << "\n"; });
-  os << "\n";
-}
-
-std::string model_ini(const UNetOptions& unet, const ConsistencyOptions& cm,
-                      const std::map<std::string, std::string>& training) {
-  std::ostringstream os;
-  os << "; ipbench consistency model (models/consistency.h): f = c_skip x + c_out F(c_in x, c_noise)\n\n";
-  write_section(os, "unet", unet);
-  os << "[diffusion]\nprediction = " << kPrediction << "\n\n";
-  write_section(os, "consistency", cm);
-  os << "[training]\n";
-  for (const auto& [key, value] : training) os << key << " = " << ini_value(value) << "\n";
-  return os.str();
-}
 
 // Reads and checks model.ini: Error unless it describes a consistency model with valid options.
 struct ModelIni {
@@ -93,9 +66,7 @@ void ConsistencyOptions::validate() const {
   check_option(sigma_data > 0 && std::isfinite(sigma_data), o, "sigma_data", sigma_data, "sigma_data > 0");
   check_option(parameterization == "edm" || parameterization == "vp_eps", o, "parameterization", parameterization,
                "parameterization is edm or vp_eps");
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(beta_start > 0 && beta_start <= beta_end && beta_end < 1, o, "beta_start", beta_start,
-               "0 < beta_start <= beta_end < 1");
+  vp.validate(o);
 }
 
 void CmPriorOptions::validate() const {
@@ -117,17 +88,6 @@ CmScalings cm_scalings(const torch::Tensor& sigma, const ConsistencyOptions& o) 
   return s;
 }
 
-std::vector<double> karras_sigmas(int64_t n, double sigma_min, double sigma_max, double rho) {
-  TORCH_CHECK(n >= 2 && sigma_min > 0 && sigma_max > sigma_min && rho > 0, "karras_sigmas: invalid arguments n = ", n,
-              ", sigma_min = ", sigma_min, ", sigma_max = ", sigma_max, ", rho = ", rho);
-  const double a = std::pow(sigma_max, 1.0 / rho), b = std::pow(sigma_min, 1.0 / rho);
-  std::vector<double> s(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) s[i] = std::pow(a + static_cast<double>(i) / static_cast<double>(n - 1) * (b - a), rho);
-  s.front() = sigma_max;  // exact ends (pow(pow(s, 1/rho), rho) may differ in the last bit)
-  s.back() = sigma_min;
-  return s;
-}
-
 torch::Tensor consistency_function(UNet& net, const torch::Tensor& x, const torch::Tensor& sigma,
                                    const ConsistencyOptions& options, bool clip_denoised) {
   check_denoiser_input(x, {}, "consistency model");
@@ -138,7 +98,7 @@ torch::Tensor consistency_function(UNet& net, const torch::Tensor& x, const torc
     auto eps = [&net, &p](const torch::Tensor& x_vp, const torch::Tensor& t) {
       return net->forward(x_vp.to(p.device(), p.scalar_type()), t.to(p.device(), p.scalar_type()));
     };
-    const VpEpsDenoiser denoiser(eps, VpSchedule::linear(options.T, options.beta_start, options.beta_end), {},
+    const VpEpsDenoiser denoiser(eps, options.vp.schedule(), {},
                                  "consistency model (vp_eps)", "vp_eps consistency model",
                                  VpEpsDenoiser::LearnedVariance::kNo);
     const torch::Tensor x0 = denoiser.predict(x, s.reshape({-1})).x0;
@@ -180,14 +140,9 @@ void save_consistency_model(const std::string& dir, UNet net, const ConsistencyO
                             const std::map<std::string, std::string>& training) {
   options.validate();
   net->options().validate();
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  require(!ec && fs::is_directory(dir), dir, ": cannot create the model folder", ec ? ": " + ec.message() : "");
-  // Weights first: a model.ini is never newer than the model.pt it describes.
-  write_file_atomic((fs::path(dir) / "model.pt").string(), [&](const std::string& tmp) { torch::save(net, tmp); },
-                    "weights");
-  write_file_atomic((fs::path(dir) / "model.ini").string(), model_ini(net->options(), options, training),
-                    "model description");
+  save_model_folder(dir, net, "ipbench consistency model (models/consistency.h): f = c_skip x + c_out F(c_in x, c_noise)",
+                    {IniSection{"diffusion", {{"prediction", kPrediction}}}, options_section("consistency", options)},
+                    training);
 }
 
 std::shared_ptr<ConsistencyModel> load_consistency_model(const std::string& dir, torch::Device device) {

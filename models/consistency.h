@@ -37,6 +37,7 @@
 
 #include "core/options.h"
 #include "models/denoiser.h"
+#include "models/schedule.h"
 #include "models/unet.h"
 
 namespace ipbench {
@@ -53,10 +54,8 @@ struct ConsistencyOptions {
   /// (F is a VP eps network: f = c_skip x + (1 - c_skip) D_F(x, sigma), D_F its VE denoiser), which
   /// lets a student distilled from a VP eps teacher start as the teacher's own denoiser.
   std::string parameterization = "edm";
-  /// The linear VP schedule of a vp_eps network (as in its teacher's [diffusion]).
-  int64_t T = 1000;
-  double beta_start = 1e-4;
-  double beta_end = 0.02;
+  /// The linear VP schedule of a vp_eps network (as in its teacher's [diffusion]): T, beta_start, beta_end.
+  VpScheduleOptions vp;
 
   template <class F>
   void fields(F&& f) {
@@ -64,9 +63,7 @@ struct ConsistencyOptions {
     f("sigma_max", sigma_max, "largest noise level, > sigma_min");
     f("sigma_data", sigma_data, "data standard deviation of the scalings, > 0");
     f("parameterization", parameterization, "edm | vp_eps (F is a VP eps UNet; f = c_skip x + (1 - c_skip) D_F)");
-    f("T", T, "vp_eps: timesteps of F's linear VP schedule, >= 2");
-    f("beta_start", beta_start, "vp_eps: first beta of F's schedule");
-    f("beta_end", beta_end, "vp_eps: last beta of F's schedule");
+    vp.fields(f);  // vp_eps: F's schedule
   }
   void validate() const;
 };
@@ -76,11 +73,6 @@ struct CmScalings {
   torch::Tensor c_skip, c_out, c_in, c_noise;
 };
 CmScalings cm_scalings(const torch::Tensor& sigma, const ConsistencyOptions& options);
-
-/// Karras et al. (2022) noise levels, decreasing, i = 0..n-1 (specs/solvers.md 0.5):
-/// sigma_i = (smax^(1/rho) + i/(n-1) (smin^(1/rho) - smax^(1/rho)))^rho, so sigma_0 = smax and
-/// sigma_{n-1} = smin. TORCH_CHECK: n >= 2, 0 < smin < smax, rho > 0.
-std::vector<double> karras_sigmas(int64_t n, double sigma_min, double sigma_max, double rho);
 
 /// f(x, sigma) of network `net` (see the header comment). x [B, C, H, W] floating, sigma [B], [1] or 0-dim
 /// (> 0). The network runs on its own device in float32; the result has x's dtype and device and is

@@ -2,9 +2,12 @@
 #include "models/schedule.h"
 
 #include <algorithm>
+#include <c10/util/Exception.h>
+
 #include <cmath>
 
 #include "core/error.h"
+#include "core/options.h"
 
 namespace ipbench {
 
@@ -73,5 +76,43 @@ std::vector<int64_t> VpSchedule::respaced_timesteps(int64_t n) const {
   }
   return out;
 }
+
+void VpScheduleOptions::validate(const char* o) const {
+  check_option(T >= 2, o, "T", T, "T >= 2");
+  check_option(beta_start > 0 && beta_start < 1, o, "beta_start", beta_start, "0 < beta_start < 1");
+  check_option(beta_end >= beta_start && beta_end < 1, o, "beta_end", beta_end, "beta_start <= beta_end < 1");
+}
+
+std::vector<double> karras_sigmas(int64_t n, double sigma_min, double sigma_max, double rho) {
+  TORCH_CHECK(n >= 2 && sigma_min > 0 && sigma_max > sigma_min && rho > 0, "karras_sigmas: invalid arguments n = ", n,
+              ", sigma_min = ", sigma_min, ", sigma_max = ", sigma_max, ", rho = ", rho);
+  const double a = std::pow(sigma_max, 1.0 / rho), b = std::pow(sigma_min, 1.0 / rho);
+  std::vector<double> s(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) s[i] = std::pow(a + static_cast<double>(i) / static_cast<double>(n - 1) * (b - a), rho);
+  s.front() = sigma_max;  // exact ends (pow(pow(s, 1/rho), rho) may differ in the last bit)
+  s.back() = sigma_min;
+  return s;
+}
+
+double karras_time(int64_t k, int64_t steps, double smin, double smax, double rho) {
+  const double a = std::pow(smax, 1.0 / rho), b = std::pow(smin, 1.0 / rho);
+  return std::pow(a + static_cast<double>(k) / static_cast<double>(steps - 1) * (b - a), rho);
+}
+
+void KarrasOptions::validate(const char* o) const {
+  check_option(sigma_min > 0 && std::isfinite(sigma_min), o, "sigma_min", sigma_min, "sigma_min > 0");
+  check_option(sigma_max > sigma_min && std::isfinite(sigma_max), o, "sigma_max", sigma_max, "sigma_max > sigma_min");
+  check_option(rho > 0 && std::isfinite(rho), o, "rho", rho, "rho > 0");
+}
+
+std::vector<double> KarrasOptions::sigmas(int64_t n) const { return karras_sigmas(n, sigma_min, sigma_max, rho); }
+
+std::vector<double> KarrasOptions::sigmas_with_zero(int64_t steps) const {
+  std::vector<double> s = steps >= 2 ? sigmas(steps) : std::vector<double>{sigma_max};
+  s.push_back(0.0);
+  return s;
+}
+
+double KarrasOptions::time(int64_t k, int64_t steps) const { return karras_time(k, steps, sigma_min, sigma_max, rho); }
 
 }  // namespace ipbench

@@ -58,9 +58,7 @@ void TorchScriptPriorOptions::validate() const {
   check_option(!path.empty(), o, "path", path, "path names a scripted model file (required)");
   check_option(learned_variance == "auto" || learned_variance == "true" || learned_variance == "false", o,
                "learned_variance", learned_variance, "learned_variance in {auto, true, false}");
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(beta_start > 0 && beta_start < 1, o, "beta_start", beta_start, "0 < beta_start < 1");
-  check_option(beta_end >= beta_start && beta_end < 1, o, "beta_end", beta_end, "beta_start <= beta_end < 1");
+  vp.validate(o);
   bool shape_ok = image_shape.empty() || image_shape.size() == 3;
   for (int64_t v : image_shape) shape_ok = shape_ok && v > 0;
   check_option(shape_ok, o, "image_shape", image_shape, "image_shape is empty or C,H,W with positive values");
@@ -87,7 +85,7 @@ std::shared_ptr<TorchScriptPrior> TorchScriptPrior::from_options(const TorchScri
                                                                  const PriorContext& ctx) {
   std::vector<int64_t> shape = options.image_shape.empty() ? ctx.image_shape : options.image_shape;
   return std::make_shared<TorchScriptPrior>(options.path,
-                                            VpSchedule::linear(options.T, options.beta_start, options.beta_end),
+                                            options.vp.schedule(),
                                             parse_learned_variance(options.learned_variance), shape, ctx.device);
 }
 

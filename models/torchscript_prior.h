@@ -35,12 +35,8 @@ struct TorchScriptPriorOptions {
   /// Whether the model outputs a learned variance: "auto" (2C output channels = yes, C = no),
   /// "true" (requires 2C) or "false" (eps only; extra variance channels are ignored).
   std::string learned_variance = "auto";
-  /// Number of diffusion timesteps of the model's linear VP schedule (DDPM: 1000).
-  int64_t T = 1000;
-  /// First beta of the linear schedule (DDPM: 1e-4).
-  double beta_start = 1e-4;
-  /// Last beta of the linear schedule (DDPM: 0.02).
-  double beta_end = 0.02;
+  /// The model's linear VP schedule (DDPM: T = 1000, betas 1e-4 .. 0.02).
+  VpScheduleOptions vp;
   /// Image shape C,H,W the model expects; empty = the benchmark's image shape (PriorContext).
   std::vector<int64_t> image_shape = {};
 
@@ -48,9 +44,7 @@ struct TorchScriptPriorOptions {
   void fields(F&& f) {
     f("path", path, "scripted VP eps model (.pt), required");
     f("learned_variance", learned_variance, "variance channels: auto | true | false");
-    f("T", T, "timesteps of the linear VP schedule, >= 2");
-    f("beta_start", beta_start, "first beta, in (0, 1)");
-    f("beta_end", beta_end, "last beta, in [beta_start, 1)");
+    vp.fields(f);
     f("image_shape", image_shape, "image shape C,H,W (empty = benchmark's)");
   }
   void validate() const;

@@ -20,9 +20,7 @@ namespace fs = std::filesystem;
 void DiffusionOptions::validate() const {
   const char* o = "DiffusionOptions";
   check_option(prediction == "eps", o, "prediction", prediction, "prediction = eps");
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(beta_start > 0 && beta_start < 1, o, "beta_start", beta_start, "0 < beta_start < 1");
-  check_option(beta_end >= beta_start && beta_end < 1, o, "beta_end", beta_end, "beta_start <= beta_end < 1");
+  vp.validate(o);
 }
 
 namespace {
@@ -36,11 +34,19 @@ void check_ini_entry(const std::string& section, const std::string& key, const s
           section, "] ", key, " = '", value, "': values may not contain ';', '#', line breaks or surrounding spaces");
 }
 
-template <class O>
-void write_section(std::ostream& os, const char* name, O options) {
-  os << "[" << name << "]\n";
-  options.fields([&](const char* key, auto& value, const char*) { os << key << " = " << option_value(value) << "\n"; });
-  os << "\n";
+// A provenance value on one line: INI values end at a newline and comments start at ';' or '#'.
+std::string provenance_value(std::string v) {
+  for (char& c : v)
+    if (c == '\n' || c == '\r' || c == ';' || c == '#') c = ' ';
+  return trim(v);
+}
+
+void write_section(std::ostream& os, const IniSection& s) {
+  os << "[" << s.name << "]\n";
+  for (const auto& [key, value] : s.entries) {
+    check_ini_entry(s.name, key, value);
+    os << key << " = " << value << "\n";
+  }
 }
 
 // name -> tensor for every tensor of a torch::save archive (nested modules joined with '.').
@@ -114,19 +120,28 @@ void save_unet_checkpoint(const std::string& dir, UNet model, const DiffusionOpt
                           const std::map<std::string, std::string>& training) {
   TORCH_CHECK(!model.is_empty(), "save_unet_checkpoint: empty UNet");
   diffusion.validate();
+  save_model_folder(dir, model, "", {options_section("diffusion", diffusion)}, training);
+}
+
+void save_model_folder(const std::string& dir, UNet net, const std::string& comment,
+                       const std::vector<IniSection>& sections, const std::map<std::string, std::string>& training) {
+  TORCH_CHECK(!net.is_empty(), "save_model_folder: empty UNet");
   std::ostringstream ini;
-  write_section(ini, "unet", model->options());
-  write_section(ini, "diffusion", diffusion);
-  ini << "[training]\n";
-  for (const auto& [key, value] : training) {
-    check_ini_entry("training", key, value);
-    ini << key << " = " << value << "\n";
+  if (!comment.empty()) ini << "; " << comment << "\n\n";
+  write_section(ini, options_section("unet", net->options()));
+  for (const auto& s : sections) {
+    ini << "\n";
+    write_section(ini, s);
   }
+  IniSection provenance{"training", {}};
+  for (const auto& [key, value] : training) provenance.entries.emplace_back(key, provenance_value(value));
+  ini << "\n";
+  write_section(ini, provenance);
   std::error_code ec;
   fs::create_directories(dir, ec);
-  require(!ec, "cannot create the model folder '", dir, "': ", ec.message());
+  require(!ec && fs::is_directory(dir), "cannot create the model folder '", dir, "'", ec ? ": " + ec.message() : "");
   const fs::path folder(dir);
-  write_file_atomic((folder / "model.pt").string(), [&](const std::string& tmp) { torch::save(model, tmp); },
+  write_file_atomic((folder / "model.pt").string(), [&](const std::string& tmp) { torch::save(net, tmp); },
                     "UNet weights");
   // model.ini last: a folder with a model.ini is complete.
   write_file_atomic((folder / "model.ini").string(), ini.str(), "model description");

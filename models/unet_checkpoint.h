@@ -9,7 +9,10 @@
 // partial model behind.
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "core/options.h"
 #include "models/schedule.h"
 #include "models/unet.h"
 
@@ -17,16 +20,12 @@ namespace ipbench {
 
 struct DiffusionOptions {
   std::string prediction = "eps";  ///< eps (the only one the trainer writes so far)
-  int64_t T = 1000;
-  double beta_start = 1e-4;
-  double beta_end = 0.02;
+  VpScheduleOptions vp;  ///< T, beta_start, beta_end
 
   template <class F>
   void fields(F&& f) {
     f("prediction", prediction, "network output: eps");
-    f("T", T, "timesteps of the linear VP schedule, >= 2");
-    f("beta_start", beta_start, "first beta, in (0, 1)");
-    f("beta_end", beta_end, "last beta, in [beta_start, 1)");
+    vp.fields(f);
   }
   void validate() const;
 };
@@ -38,10 +37,33 @@ struct UNetCheckpoint {
   std::map<std::string, std::string> training;  ///< provenance from [training]
 };
 
-/// Writes model.pt, then model.ini (each atomically) into `dir`, creating it if needed. Doubles are
-/// written with the fewest digits that read back exactly. Throws Error when a [training] key or value
-/// would not read back unchanged (';', '#', '=' in keys, line breaks, surrounding spaces) or a file
-/// cannot be written.
+/// One section of a model.ini: its name and (key, value) lines in order.
+struct IniSection {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> entries;
+};
+
+/// The section `name` with every field of an Options struct (doubles with the fewest digits that read
+/// back exactly).
+template <class O>
+IniSection options_section(std::string name, O options) {
+  IniSection s{std::move(name), {}};
+  options.fields([&](const char* key, auto& value, const char*) { s.entries.emplace_back(key, option_value(value)); });
+  return s;
+}
+
+/// The one model-folder writer (`ipbench train`'s UNet, `ipbench distill`'s consistency model): creates
+/// `dir`, writes model.pt (torch::save of `net`), then model.ini: `comment` as a '; ' line (none when
+/// empty), [unet] from the network's options, `sections` in order, then [training] provenance. Each file
+/// is written atomically, weights first, so a model.ini never describes other weights. Throws Error
+/// when a key would not read back (empty, '=', ';', '#', brackets, line breaks, surrounding spaces), a
+/// section value holds ';', '#' or a line break, or a file cannot be written; [training] values are
+/// provenance and are put on one line instead (line breaks, ';' and '#' become spaces).
+void save_model_folder(const std::string& dir, UNet net, const std::string& comment,
+                       const std::vector<IniSection>& sections, const std::map<std::string, std::string>& training);
+
+/// Writes model.pt, then model.ini (each atomically) into `dir`, creating it if needed
+/// (save_model_folder with [diffusion] from `diffusion`).
 void save_unet_checkpoint(const std::string& dir, UNet model, const DiffusionOptions& diffusion,
                           const std::map<std::string, std::string>& training);
 

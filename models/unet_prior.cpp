@@ -18,7 +18,7 @@ std::string describe_unet(const std::string& path, const UNetCheckpoint& c, cons
                           const PriorContext& ctx) {
   const auto step = c.training.find("step");
   return str_cat("unet: '", path, "' VP eps UNet, ", c.model->parameter_count(), " parameters, image ",
-                 shape_str(shape), ", T = ", c.diffusion.T,
+                 shape_str(shape), ", T = ", c.diffusion.vp.T,
                  step == c.training.end() ? std::string() : str_cat(", step ", step->second), ", ",
                  ctx.device.str(), " ", c10::toString(ctx.dtype));
 }
@@ -40,7 +40,7 @@ std::shared_ptr<VpEpsDenoiser> make_unet_prior(const UNetPriorOptions& options, 
   const auto opts = torch::TensorOptions().dtype(ctx.dtype).device(ctx.device);
   // t stays float64: the UNet's sinusoidal embedding is computed in float64 anyway.
   auto eps = [net, opts](const torch::Tensor& x_vp, const torch::Tensor& t) { return net->forward(x_vp.to(opts), t); };
-  const VpSchedule schedule = VpSchedule::linear(c.diffusion.T, c.diffusion.beta_start, c.diffusion.beta_end);
+  const VpSchedule schedule = c.diffusion.vp.schedule();
   return std::make_shared<VpEpsDenoiser>(eps, schedule, shape, who, describe_unet(options.path, c, shape, ctx));
 }
 

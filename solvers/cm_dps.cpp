@@ -6,8 +6,14 @@
 
 namespace ipbench {
 
+void EulerAncestralOptions::validate() const {
+  check_option(steps >= 1, "EulerAncestralOptions", "steps", steps, "steps >= 1");
+  karras.validate("EulerAncestralOptions");
+}
+
 void DpsEdmOptions::validate() const {
   check_option(zeta > 0 && std::isfinite(zeta), "DpsEdmOptions", "zeta", zeta, "zeta > 0");
+  check_option(steps >= 1, "DpsEdmOptions", "steps", steps, "steps >= 1");
   karras.validate("DpsEdmOptions");
 }
 
@@ -15,6 +21,7 @@ void CmDpsOptions::validate() const {
   const char* o = "CmDpsOptions";
   check_option(zeta > 0 && std::isfinite(zeta), o, "zeta", zeta, "zeta > 0");
   check_option(r >= 0 && std::isfinite(r), o, "r", r, "r >= 0");
+  check_option(steps >= 1, o, "steps", steps, "steps >= 1");
   karras.validate(o);
   cm.validate(o);
 }
@@ -26,6 +33,7 @@ enum class Guide { kNone, kDenoiser, kConsistency };
 struct TrajectorySettings {
   Guide guide = Guide::kNone;
   double zeta = 0, r = 0;
+  int64_t steps = 1;
   KarrasOptions karras;
   bool clip = true;
   const ConsistencyFunction* f = nullptr;
@@ -36,7 +44,7 @@ torch::Tensor euler_ancestral_trajectory(const Problem& problem, NoiseStream& no
   const auto shape = problem.prior.image_shape();
   TORCH_CHECK(!shape.empty(), "EDM samplers need a prior with a fixed image shape");
   const auto opts = problem.y.options();
-  const auto sigmas = s.karras.sigmas_with_zero();
+  const auto sigmas = s.karras.sigmas_with_zero(s.steps);
   auto clamp = [&](const torch::Tensor& t) { return s.clip ? t.clamp(-1.0, 1.0) : t; };
 
   torch::Tensor x;
@@ -100,8 +108,8 @@ SolveResult finish(torch::Tensor x, int64_t nfe, std::string used) {
   return result;
 }
 
-std::string karras_str(const KarrasOptions& k) {
-  return str_cat(k.steps, " Karras steps (", k.sigma_min, "..", k.sigma_max, ", rho ", k.rho, ")");
+std::string karras_str(int64_t steps, const KarrasOptions& k) {
+  return str_cat(steps, " Karras steps (", k.sigma_min, "..", k.sigma_max, ", rho ", k.rho, ")");
 }
 
 }  // namespace
@@ -110,34 +118,36 @@ EulerAncestralSolver::EulerAncestralSolver(EulerAncestralOptions options) : opti
   options_.validate();
 }
 std::string EulerAncestralSolver::describe() const {
-  return str_cat("euler_ancestral (unconditional): ", karras_str(options_.karras));
+  return str_cat("euler_ancestral (unconditional): ", karras_str(options_.steps, options_.karras));
 }
 SolveResult EulerAncestralSolver::solve(const Problem& problem, NoiseStream& noise) const {
   TrajectorySettings s;
+  s.steps = options_.steps;
   s.karras = options_.karras;
   s.clip = options_.clip_denoised;
-  return finish(euler_ancestral_trajectory(problem, noise, s), options_.karras.steps, describe());
+  return finish(euler_ancestral_trajectory(problem, noise, s), options_.steps, describe());
 }
 
 DpsEdmSolver::DpsEdmSolver(DpsEdmOptions options) : options_(std::move(options)) { options_.validate(); }
 std::string DpsEdmSolver::describe() const {
-  return str_cat("dps_edm: zeta ", options_.zeta, ", ", karras_str(options_.karras));
+  return str_cat("dps_edm: zeta ", options_.zeta, ", ", karras_str(options_.steps, options_.karras));
 }
 SolveResult DpsEdmSolver::solve(const Problem& problem, NoiseStream& noise) const {
   TrajectorySettings s;
   s.guide = Guide::kDenoiser;
   s.zeta = options_.zeta;
+  s.steps = options_.steps;
   s.karras = options_.karras;
   s.clip = options_.clip_denoised;
-  return finish(euler_ancestral_trajectory(problem, noise, s), options_.karras.steps, describe());
+  return finish(euler_ancestral_trajectory(problem, noise, s), options_.steps, describe());
 }
 
 CmDpsSolver::CmDpsSolver(CmDpsOptions options) : options_(std::move(options)) { options_.validate(); }
 int64_t CmDpsSolver::nfe_per_sample() const {
-  return options_.karras.steps * (1 + consistency_source()->nfe_per_call());
+  return options_.steps * (1 + consistency_source()->nfe_per_call());
 }
 std::string CmDpsSolver::describe() const {
-  return str_cat("cm_dps: zeta ", options_.zeta, ", r ", options_.r, ", ", karras_str(options_.karras),
+  return str_cat("cm_dps: zeta ", options_.zeta, ", r ", options_.r, ", ", karras_str(options_.steps, options_.karras),
                  ", consistency ", options_.cm.consistency);
 }
 SolveResult CmDpsSolver::solve(const Problem& problem, NoiseStream& noise) const {
@@ -145,10 +155,11 @@ SolveResult CmDpsSolver::solve(const Problem& problem, NoiseStream& noise) const
   s.guide = Guide::kConsistency;
   s.zeta = options_.zeta;
   s.r = options_.r;
+  s.steps = options_.steps;
   s.karras = options_.karras;
   s.clip = options_.clip_denoised;
   s.f = &require_consistency(problem, "cm_dps");
-  return finish(euler_ancestral_trajectory(problem, noise, s), options_.karras.steps * (1 + s.f->nfe_per_call()),
+  return finish(euler_ancestral_trajectory(problem, noise, s), options_.steps * (1 + s.f->nfe_per_call()),
                 describe() + " (" + s.f->describe() + ")");
 }
 

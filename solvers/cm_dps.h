@@ -21,29 +21,32 @@
 namespace ipbench {
 
 struct EulerAncestralOptions {
-  /// Karras noise levels (steps, sigma_min, sigma_max, rho).
+  /// Karras noise levels sigma_0 = sigma_max > ... > sigma_{steps-1} = sigma_min (then 0 appended).
+  int64_t steps = 1000;
   KarrasOptions karras;
   /// Clamp D(x, sigma) and the output to [-1, 1].
   bool clip_denoised = true;
 
-  EulerAncestralOptions() { karras.steps = 1000; }
   template <class F>
   void fields(F&& f) {
+    f("steps", steps, "Karras noise levels = sampler steps, >= 1 (official 1000)");
     karras.fields(f);
     f("clip_denoised", clip_denoised, "clamp D and the output to [-1, 1] (official true)");
   }
-  void validate() const { karras.validate("EulerAncestralOptions"); }
+  void validate() const;
 };
 
 struct DpsEdmOptions {
   /// Guidance step size; the step is zeta * sigma_i * grad ([XU]: 6.4 Gaussian deblur, 14.4 SR x4).
   double zeta = 6.4;
+  int64_t steps = 1000;
   KarrasOptions karras;
   bool clip_denoised = true;
 
   template <class F>
   void fields(F&& f) {
     f("zeta", zeta, "guidance step size, > 0; the step is zeta * sigma_i * grad ([XU]: 6.4 deblur, 14.4 SR)");
+    f("steps", steps, "Karras noise levels = sampler steps, >= 1 (official 1000)");
     karras.fields(f);
     f("clip_denoised", clip_denoised, "clamp D and the output to [-1, 1] (official true)");
   }
@@ -55,6 +58,7 @@ struct CmDpsOptions {
   double zeta = 6.4;
   /// "Randomness back": F + r xi_i before the loss ([XU]: 0.2 for neural-network operators, 0 otherwise).
   double r = 0.0;
+  int64_t steps = 1000;
   KarrasOptions karras;
   /// Clamp D, f and the output to [-1, 1].
   bool clip_denoised = true;
@@ -65,6 +69,7 @@ struct CmDpsOptions {
   void fields(F&& f) {
     f("zeta", zeta, "guidance step size, > 0; the step is zeta * sigma_i * grad ([XU]: 6.4 deblur, 14.4 SR)");
     f("r", r, "randomness back: std of noise added to f before the loss, >= 0 ([XU] 0.2 for NN operators)");
+    f("steps", steps, "Karras noise levels = sampler steps, >= 1 (official 1000)");
     karras.fields(f);
     f("clip_denoised", clip_denoised, "clamp D, f and the output to [-1, 1] (official true)");
     cm.fields(f);
@@ -76,7 +81,7 @@ class EulerAncestralSolver : public Solver {
  public:
   explicit EulerAncestralSolver(EulerAncestralOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  int64_t nfe_per_sample() const override { return options_.karras.steps; }
+  int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
 
  private:
@@ -87,7 +92,7 @@ class DpsEdmSolver : public Solver {
  public:
   explicit DpsEdmSolver(DpsEdmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  int64_t nfe_per_sample() const override { return options_.karras.steps; }
+  int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
 
  private:

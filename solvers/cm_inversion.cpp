@@ -10,8 +10,7 @@ namespace ipbench {
 void CmInversionOptions::validate() const {
   const char* o = "CmInversionOptions";
   check_option(steps >= 2, o, "steps", steps, "steps >= 2");
-  KarrasOptions k{steps, sigma_min, sigma_max, rho};
-  k.validate(o);
+  karras.validate(o);
   validate_ts(o, ts, steps, 2);
   check_option(iterations >= 1, o, "iterations", iterations, "iterations >= 1");
   check_option(lr > 0 && std::isfinite(lr), o, "lr", lr, "lr > 0");
@@ -43,7 +42,7 @@ SolveResult CmInversionSolver::solve(const Problem& problem, NoiseStream& noise)
   const auto opts = problem.y.options();
   const auto& o = options_;
   auto tau_of = [&](int64_t k) {
-    return std::clamp(karras_time(k, o.steps, o.sigma_min, o.sigma_max, o.rho), o.sigma_min, o.sigma_max);
+    return std::clamp(o.karras.time(k, o.steps), o.karras.sigma_min, o.karras.sigma_max);
   };
   auto loss_of = [&](const torch::Tensor& x0) {
     return data_fit_norm(problem.op, x0, problem.y).pow(2).sum();  // sum of squared per-sample fits
@@ -72,7 +71,7 @@ SolveResult CmInversionSolver::solve(const Problem& problem, NoiseStream& noise)
   torch::Tensor x0 = optimize(xT, o.lr, [&](const torch::Tensor& x) { return f(x, sigma_like(x, tau0)); });
   for (size_t k = 1; k + 1 < o.ts.size(); ++k) {
     const double tau = tau_of(o.ts[k]);
-    const double w = std::sqrt(std::max(0.0, tau * tau - o.sigma_min * o.sigma_min));
+    const double w = std::sqrt(std::max(0.0, tau * tau - o.karras.sigma_min * o.karras.sigma_min));
     torch::Tensor e;
     {
       torch::NoGradGuard no_grad;

@@ -34,9 +34,8 @@ struct CmInversionOptions {
   double beta1 = 0.9;
   double beta2 = 0.999;
   double adam_eps = 1e-8;
-  double sigma_min = 0.002;
-  double sigma_max = 80.0;
-  double rho = 7.0;
+  /// The noise range of t(k).
+  KarrasOptions karras;
   /// Clamp f and the output to [-1, 1].
   bool clip_denoised = true;
   CmSourceOptions cm;
@@ -51,9 +50,7 @@ struct CmInversionOptions {
     f("beta1", beta1, "Adam beta1 in [0, 1) (0.9)");
     f("beta2", beta2, "Adam beta2 in [0, 1) (0.999)");
     f("adam_eps", adam_eps, "Adam epsilon, > 0 (1e-8)");
-    f("sigma_min", sigma_min, "smallest noise level, > 0 (0.002)");
-    f("sigma_max", sigma_max, "largest noise level, > sigma_min (80)");
-    f("rho", rho, "Karras exponent, > 0 (7)");
+    karras.fields(f);
     f("clip_denoised", clip_denoised, "clamp f and the output to [-1, 1] (official true)");
     cm.fields(f);
   }
@@ -66,7 +63,7 @@ class CmInversionSolver : public Solver {
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override { return Requirements{false, true}; }
   std::optional<ConsistencySource> consistency_source() const override {
-    return options_.cm.source(options_.sigma_min, options_.rho, options_.clip_denoised);
+    return options_.cm.source(options_.karras.sigma_min, options_.karras.rho, options_.clip_denoised);
   }
   int64_t nfe_per_sample() const override;
   std::string describe() const override;

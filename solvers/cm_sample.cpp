@@ -10,8 +10,7 @@ namespace ipbench {
 void CmSampleOptions::validate() const {
   const char* o = "CmSampleOptions";
   check_option(steps >= 2, o, "steps", steps, "steps >= 2");
-  KarrasOptions k{steps, sigma_min, sigma_max, rho};
-  k.validate(o);
+  karras.validate(o);
   validate_ts(o, ts, steps, 2);
   cm.validate(o);
 }
@@ -34,12 +33,12 @@ SolveResult CmSampleSolver::solve(const Problem& problem, NoiseStream& noise) co
   TORCH_CHECK(!shape.empty(), "cm_sample needs a prior with a fixed image shape");
   const auto opts = problem.y.options();
   const auto& o = options_;
-  auto t = [&](int64_t k) { return karras_time(k, o.steps, o.sigma_min, o.sigma_max, o.rho); };
-  const double smin = o.sigma_min;
-  torch::Tensor x = std::clamp(t(o.ts[0]), smin, o.sigma_max) * noise.gaussian(shape).to(opts);  // z_0
+  auto t = [&](int64_t k) { return o.karras.time(k, o.steps); };
+  const double smin = o.karras.sigma_min;
+  torch::Tensor x = std::clamp(t(o.ts[0]), smin, o.karras.sigma_max) * noise.gaussian(shape).to(opts);  // z_0
   for (size_t i = 0; i + 1 < o.ts.size(); ++i) {
     const torch::Tensor x0 = f(x, sigma_like(x, t(o.ts[i])));
-    const double tn = std::clamp(t(o.ts[i + 1]), smin, o.sigma_max);
+    const double tn = std::clamp(t(o.ts[i + 1]), smin, o.karras.sigma_max);
     const double w = std::sqrt(std::max(0.0, tn * tn - smin * smin));
     if (w > 0) {
       x = x0 + w * noise.gaussian(shape).to(opts);  // z_{i+1}

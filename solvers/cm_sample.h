@@ -20,9 +20,8 @@ struct CmSampleOptions {
   int64_t steps = 40;
   /// Increasing indices into t(k); one CM evaluation per entry but the last (openai bedroom: 0, 17, 39).
   std::vector<int64_t> ts = {0, 17, 39};
-  double sigma_min = 0.002;
-  double sigma_max = 80.0;
-  double rho = 7.0;
+  /// The noise range of t(k).
+  KarrasOptions karras;
   /// Clamp f to [-1, 1].
   bool clip_denoised = true;
   CmSourceOptions cm;
@@ -31,9 +30,7 @@ struct CmSampleOptions {
   void fields(F&& f) {
     f("steps", steps, "discretization of t(k), >= 2 (openai CD: 40)");
     f("ts", ts, "strictly increasing indices in [0, steps-1], >= 2 entries (0, 17, 39)");
-    f("sigma_min", sigma_min, "smallest noise level, > 0 (0.002)");
-    f("sigma_max", sigma_max, "largest noise level, > sigma_min (80)");
-    f("rho", rho, "Karras exponent, > 0 (7)");
+    karras.fields(f);
     f("clip_denoised", clip_denoised, "clamp f to [-1, 1] (official true)");
     cm.fields(f);
   }
@@ -46,7 +43,7 @@ class CmSampleSolver : public Solver {
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override { return Requirements{false, true}; }
   std::optional<ConsistencySource> consistency_source() const override {
-    return options_.cm.source(options_.sigma_min, options_.rho, options_.clip_denoised);
+    return options_.cm.source(options_.karras.sigma_min, options_.karras.rho, options_.clip_denoised);
   }
   int64_t nfe_per_sample() const override;
   std::string describe() const override;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "models/consistency_fn.h"
+#include "models/schedule.h"
 #include "operators/operator.h"
 
 namespace ipbench {
@@ -14,30 +15,6 @@ namespace ipbench {
 /// Per-sample data fit op.loss(A(x), y): [B]; ||y - A(x)||_2 for every operator but those with another
 /// likelihood (`torchscript` with loss = cross_entropy). The official DPS code flattens the whole batch; see docs.
 torch::Tensor data_fit_norm(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
-
-/// The Karras (EDM) noise levels of a sampler (specs/solvers.md 0.5).
-struct KarrasOptions {
-  /// Number of noise levels sigma_0 = sigma_max > ... > sigma_{steps-1} = sigma_min (then 0 appended).
-  int64_t steps = 1000;
-  /// Smallest noise level (EDM / consistency models: 0.002).
-  double sigma_min = 0.002;
-  /// Largest noise level (EDM: 80); the initial draw is sigma_max z.
-  double sigma_max = 80.0;
-  /// Karras schedule exponent (7).
-  double rho = 7.0;
-
-  template <class F>
-  void fields(F&& f) {
-    f("steps", steps, "Karras noise levels = sampler steps, >= 1 (official 1000)");
-    f("sigma_min", sigma_min, "smallest noise level, > 0 (0.002)");
-    f("sigma_max", sigma_max, "largest noise level, > sigma_min (80)");
-    f("rho", rho, "Karras schedule exponent, > 0 (7)");
-  }
-  /// Errors name `owner`.
-  void validate(const char* owner) const;
-  /// sigma_0 .. sigma_{steps-1} then 0 (steps = 1: [sigma_max, 0]).
-  std::vector<double> sigmas_with_zero() const;
-};
 
 /// Euler-ancestral split (eta = 1) of a step s -> s_next: s_up = sqrt(s_next^2 (s^2 - s_next^2)/s^2),
 /// s_down = sqrt(s_next^2 - s_up^2). s_next = 0 gives (0, 0).
@@ -65,10 +42,6 @@ struct CmSourceOptions {
 inline torch::Tensor sigma_like(const torch::Tensor& x, double s) {
   return torch::full({x.size(0)}, s, x.options().requires_grad(false));
 }
-
-/// t(k) of CM multistep sampling (specs/solvers.md 0.7), k in [0, steps-1], steps >= 2:
-/// (smax^(1/rho) + k/(steps-1) (smin^(1/rho) - smax^(1/rho)))^rho, NOT clipped.
-double karras_time(int64_t k, int64_t steps, double sigma_min, double sigma_max, double rho);
 
 /// Validates a CM timestep list: non-empty, strictly increasing, within [0, steps-1]; `min_size` entries.
 void validate_ts(const char* owner, const std::vector<int64_t>& ts, int64_t steps, size_t min_size);

@@ -9,17 +9,15 @@ namespace ipbench {
 
 void DdimOptions::validate() const {
   const char* o = "DdimOptions";
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(steps >= 1 && steps <= T, o, "steps", steps, "1 <= steps <= T");
+  vp.validate(o);
+  check_option(steps >= 1 && steps <= vp.T, o, "steps", steps, "1 <= steps <= T");
   check_option(eta >= 0 && eta <= 1, o, "eta", eta, "0 <= eta <= 1");
-  check_option(beta_start > 0 && beta_start < beta_end && beta_end < 1, o, "beta_start", beta_start,
-               "0 < beta_start < beta_end < 1");
 }
 
 DdimSolver::DdimSolver(DdimOptions options) : options_(std::move(options)) { options_.validate(); }
 
 std::string DdimSolver::describe() const {
-  return str_cat("ddim (unconditional): ", options_.steps, " of ", options_.T, " steps, eta ", options_.eta,
+  return str_cat("ddim (unconditional): ", options_.steps, " of ", options_.vp.T, " steps, eta ", options_.eta,
                  options_.clip_denoised ? ", clip" : "");
 }
 
@@ -28,9 +26,7 @@ SolveResult DdimSolver::solve(const Problem& problem, NoiseStream& noise) const 
   DdpmChainOptions co;
   co.steps = options_.steps;
   co.clip_denoised = options_.clip_denoised;
-  co.T = options_.T;
-  co.beta_start = options_.beta_start;
-  co.beta_end = options_.beta_end;
+  co.vp = options_.vp;
   const DdpmChain chain(co);
   const auto shape = problem.prior.image_shape();
   TORCH_CHECK(!shape.empty(), "ddim needs a prior with a fixed image shape");

@@ -8,6 +8,7 @@
 //     s   = eta sqrt((1 - a')/(1 - a)) sqrt(1 - a/a')
 //     x   = sqrt(a') x0 + sqrt(1 - a' - s^2) eps + s z_k                     draw z_k (s = 0: skipped)
 // At k = 0 (a' = 1) s = 0, so x = x0; with eta = 0 every z_k is skipped (deterministic given z_T).
+#include "models/schedule.h"
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -19,18 +20,15 @@ struct DdimOptions {
   double eta = 0.0;
   /// Clamp x0_hat to [-1, 1] (guided_diffusion's default).
   bool clip_denoised = true;
-  int64_t T = 1000;
-  double beta_start = 1e-4;
-  double beta_end = 0.02;
+  /// Linear beta schedule of the chain.
+  VpScheduleOptions vp;
 
   template <class F>
   void fields(F&& f) {
     f("steps", steps, "respaced DDIM steps = NFE, 1..T");
     f("eta", eta, "stochasticity in [0, 1] (0 = deterministic)");
     f("clip_denoised", clip_denoised, "clamp x0_hat to [-1, 1]");
-    f("T", T, "timesteps of the linear beta schedule (1000)");
-    f("beta_start", beta_start, "first beta (1e-4)");
-    f("beta_end", beta_end, "last beta (0.02)");
+    vp.fields(f);
   }
   void validate() const;
 };

@@ -5,7 +5,7 @@ namespace ipbench {
 DdpmSolver::DdpmSolver(DdpmChainOptions options) : options_(std::move(options)) { options_.validate(); }
 
 std::string DdpmSolver::describe() const {
-  return str_cat("ddpm (unconditional): ", options_.steps, " of ", options_.T, " steps, variance ", options_.variance);
+  return str_cat("ddpm (unconditional): ", options_.steps, " of ", options_.vp.T, " steps, variance ", options_.variance);
 }
 
 SolveResult DdpmSolver::solve(const Problem& problem, NoiseStream& noise) const {

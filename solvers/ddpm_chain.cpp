@@ -9,18 +9,16 @@ namespace ipbench {
 
 void DdpmChainOptions::validate() const {
   const char* o = "DdpmChainOptions";
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(steps >= 1 && steps <= T, o, "steps", steps, "1 <= steps <= T");
+  vp.validate(o);
+  check_option(steps >= 1 && steps <= vp.T, o, "steps", steps, "1 <= steps <= T");
   check_option(variance == "auto" || variance == "learned_range" || variance == "fixed_small" ||
                    variance == "fixed_large",
                o, "variance", variance, "one of auto, learned_range, fixed_small, fixed_large");
-  check_option(beta_start > 0 && beta_start < beta_end && beta_end < 1, o, "beta_start", beta_start,
-               "0 < beta_start < beta_end < 1");
 }
 
 DdpmChain::DdpmChain(DdpmChainOptions options) : options_(std::move(options)) {
   options_.validate();
-  const auto schedule = VpSchedule::linear(options_.T, options_.beta_start, options_.beta_end);
+  const auto schedule = options_.vp.schedule();
   const auto ts = schedule.respaced_timesteps(options_.steps);
   const size_t n = ts.size();
   steps_.resize(n);

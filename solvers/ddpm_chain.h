@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "models/denoiser.h"
+#include "models/schedule.h"
 #include "noise/noise_stream.h"
 
 namespace ipbench {
@@ -27,18 +28,14 @@ struct DdpmChainOptions {
   /// Clamp x0_hat to [-1, 1] (official: true).
   bool clip_denoised = true;
   /// Linear beta schedule of the chain (must match a VP model's training schedule).
-  int64_t T = 1000;
-  double beta_start = 1e-4;
-  double beta_end = 0.02;
+  VpScheduleOptions vp;
 
   template <class F>
   void fields(F&& f) {
     f("steps", steps, "respaced DDPM steps, 1..T (official 1000)");
     f("variance", variance, "auto | learned_range | fixed_small | fixed_large");
     f("clip_denoised", clip_denoised, "clamp x0_hat to [-1,1] (official true)");
-    f("T", T, "timesteps of the linear beta schedule (1000)");
-    f("beta_start", beta_start, "first beta of the linear schedule (1e-4)");
-    f("beta_end", beta_end, "last beta of the linear schedule (0.02)");
+    vp.fields(f);
   }
   void validate() const;
 };

@@ -9,14 +9,12 @@ namespace ipbench {
 
 void DdsOptions::validate() const {
   const char* o = "DdsOptions";
-  check_option(T >= 2, o, "T", T, "T >= 2");
-  check_option(steps >= 1 && steps <= T, o, "steps", steps, "1 <= steps <= T");
+  vp.validate(o);
+  check_option(steps >= 1 && steps <= vp.T, o, "steps", steps, "1 <= steps <= T");
   check_option(eta >= 0 && eta <= 1, o, "eta", eta, "0 <= eta <= 1");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
   check_option(gamma > 0 && std::isfinite(gamma), o, "gamma", gamma, "gamma > 0");
   check_option(cg_tol >= 0, o, "cg_tol", cg_tol, "cg_tol >= 0");
-  check_option(beta_start > 0 && beta_start < beta_end && beta_end < 1, o, "beta_start", beta_start,
-               "0 < beta_start < beta_end < 1");
 }
 
 DdsSolver::DdsSolver(DdsOptions options) : options_(std::move(options)) { options_.validate(); }
@@ -66,8 +64,8 @@ SolveResult DdsSolver::solve(const Problem& problem, NoiseStream& noise) const {
   const auto shape = problem.prior.image_shape();
   TORCH_CHECK(!shape.empty(), "DDS needs a prior with a fixed image shape");
   const auto opts = problem.y.options();
-  const auto schedule = VpSchedule::linear(options_.T, options_.beta_start, options_.beta_end);
-  const int64_t skip = options_.T / options_.steps;
+  const auto schedule = options_.vp.schedule();
+  const int64_t skip = options_.vp.T / options_.steps;
   const double gamma = options_.gamma;
   const auto& op = problem.op;
   const torch::Tensor Aty = op.adjoint(problem.y);  // [1, C, H, W]

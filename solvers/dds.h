@@ -14,6 +14,7 @@
 // stopping test ||r_b|| < tol are per sample (a converged sample stops moving), where the official
 // utils.CG uses whole-batch inner products (coupling the samples of a batch).
 // Random draws: z_T and z_k for k = steps-1..1 (eta > 0); with eta = 0 every z_k has weight 0 and is skipped.
+#include "models/schedule.h"
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -32,9 +33,7 @@ struct DdsOptions {
   /// Noiseless variant: CG on A^T A x = A^T y from x0_hat (no proximal term).
   bool noiseless = false;
   /// Linear beta schedule of the VP chain.
-  int64_t T = 1000;
-  double beta_start = 1e-4;
-  double beta_end = 0.02;
+  VpScheduleOptions vp;
 
   template <class F>
   void fields(F&& f) {
@@ -44,9 +43,7 @@ struct DdsOptions {
     f("gamma", gamma, "data weight of (I + gamma A^T A), > 0 (official 1)");
     f("cg_tol", cg_tol, "per-sample CG residual tolerance, >= 0 (official 1e-5)");
     f("noiseless", noiseless, "CG on A^T A x = A^T y (no proximal term)");
-    f("T", T, "timesteps of the linear beta schedule (1000)");
-    f("beta_start", beta_start, "first beta (1e-4)");
-    f("beta_end", beta_end, "last beta (0.02)");
+    vp.fields(f);
   }
   void validate() const;
 };

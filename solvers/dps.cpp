@@ -15,7 +15,7 @@ void DpsOptions::validate() const {
 DpsSolver::DpsSolver(DpsOptions options) : options_(std::move(options)) { options_.validate(); }
 
 std::string DpsSolver::describe() const {
-  return str_cat("dps: zeta ", options_.zeta, ", ", options_.chain.steps, " of ", options_.chain.T,
+  return str_cat("dps: zeta ", options_.zeta, ", ", options_.chain.steps, " of ", options_.chain.vp.T,
                  " steps, variance ", options_.chain.variance, options_.chain.clip_denoised ? ", clip" : "");
 }
 

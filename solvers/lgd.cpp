@@ -27,7 +27,7 @@ LgdSolver::LgdSolver(LgdOptions options) : options_(std::move(options)) { option
 
 std::string LgdSolver::describe() const {
   return str_cat("lgd: zeta ", options_.zeta, ", ", options_.mc_samples, " MC samples, r ", options_.r, ", ",
-                 options_.chain.steps, " of ", options_.chain.T, " steps, variance ", options_.chain.variance);
+                 options_.chain.steps, " of ", options_.chain.vp.T, " steps, variance ", options_.chain.variance);
 }
 
 SolveResult LgdSolver::solve(const Problem& problem, NoiseStream& noise) const {

@@ -124,7 +124,7 @@ TEST_CASE("distill: the vp_eps parameterization is c_skip x + (1 - c_skip) D_F w
   // Away from the boundary: the VP network's own VE denoiser, blended by c_skip.
   UNet net = model.net();
   auto eps = [&net](const torch::Tensor& x_vp, const torch::Tensor& t) { return net->forward(x_vp, t.to(torch::kFloat)); };
-  const VpEpsDenoiser D(eps, VpSchedule::linear(o.T, o.beta_start, o.beta_end), {}, "test", "test",
+  const VpEpsDenoiser D(eps, o.vp.schedule(), {}, "test", "test",
                         VpEpsDenoiser::LearnedVariance::kNo);
   const torch::Tensor s = torch::tensor({0.5, 2.0, 40.0});
   const torch::Tensor c_skip = cm_scalings(s, o).c_skip.view({3, 1, 1, 1});
@@ -187,9 +187,9 @@ TEST_CASE("distill: default options are valid and every constraint is checked", 
   fails([](DistillOptions& o) { o.target_ema_decay = 1; }, "target_ema_decay < 1");
   fails([](DistillOptions& o) { o.ema_decay = -1; }, "ema_decay < 1");
   fails([](DistillOptions& o) { o.N = 1; }, "N >= 2");
-  fails([](DistillOptions& o) { o.rho = 0; }, "rho > 0");
-  fails([](DistillOptions& o) { o.sigma_min = 0; }, "sigma_min > 0");
-  fails([](DistillOptions& o) { o.sigma_max = 0.001; }, "sigma_max > sigma_min");
+  fails([](DistillOptions& o) { o.karras.rho = 0; }, "rho > 0");
+  fails([](DistillOptions& o) { o.karras.sigma_min = 0; }, "sigma_min > 0");
+  fails([](DistillOptions& o) { o.karras.sigma_max = 0.001; }, "sigma_max > sigma_min");
   fails([](DistillOptions& o) { o.sigma_data = 0; }, "sigma_data > 0");
   fails([](DistillOptions& o) { o.loss = "lpips"; }, "loss in {l2, pseudo_huber}");
   fails([](DistillOptions& o) { o.checkpoint_every = 0; }, "checkpoint_every >= 1");

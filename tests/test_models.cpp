@@ -515,9 +515,9 @@ TEST_CASE("models: prior options: defaults validate and each constraint fails", 
   CHECK_NOTHROW(ok.validate());
   bad(ok, [](T& o) { o.path = ""; }, "path");
   bad(ok, [](T& o) { o.learned_variance = "maybe"; }, "learned_variance");
-  bad(ok, [](T& o) { o.T = 1; }, "T");
-  bad(ok, [](T& o) { o.beta_start = 0; }, "beta_start");
-  bad(ok, [](T& o) { o.beta_end = 1e-5; }, "beta_end");
+  bad(ok, [](T& o) { o.vp.T = 1; }, "T");
+  bad(ok, [](T& o) { o.vp.beta_start = 0; }, "beta_start");
+  bad(ok, [](T& o) { o.vp.beta_end = 1e-5; }, "beta_end");
   bad(ok, [](T& o) { o.image_shape = {0, 1, 1}; }, "image_shape");
 }
 

@@ -260,7 +260,7 @@ TEST_CASE("training: configs/train-fmnist.ini is a valid training config", "[tra
   CHECK(train.batch_size == 64);
   CHECK(train.checkpoint_every == 500);
   CHECK(unet.image_size == train.pad_to);
-  CHECK(diffusion.T == 1000);
+  CHECK(diffusion.vp.T == 1000);
 }
 
 TEST_CASE("training: the loss decreases on a simple dataset", "[training]") {
@@ -349,7 +349,7 @@ TEST_CASE("training: refusals name the problem", "[training][errors]") {
   CHECK_THAT(msg, Catch::Contains("base_channels") && Catch::Contains("checkpoint 8") && Catch::Contains("given 12"));
   // Another schedule on resume.
   DiffusionOptions other;
-  other.T = 500;
+  other.vp.T = 500;
   CHECK_THAT(error_message([&] { train_unet(o, tiny_unet(), other, out, true, "test"); }), Catch::Contains("T"));
   // Resume without a run.
   CHECK_THAT(error_message([&] { train_unet(o, tiny_unet(), DiffusionOptions{}, dir.file("empty"), true, "test"); }),

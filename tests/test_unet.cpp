@@ -68,8 +68,8 @@ UNet save_tiny(const std::string& dir, UNetOptions o = tiny()) {
   UNet net(o, 7);
   randomize(net, 99);
   DiffusionOptions d;
-  d.T = 500;
-  d.beta_start = 1.234567890123e-4;
+  d.vp.T = 500;
+  d.vp.beta_start = 1.234567890123e-4;
   save_unet_checkpoint(dir, net, d, {{"step", "120"}, {"command", "ipbench train --config x.ini"}});
   return net;
 }
@@ -180,8 +180,8 @@ TEST_CASE("unet: checkpoint round trip is bitwise and keeps every option", "[une
   CHECK_FALSE(c.model->is_training());
   CHECK(c.unet.channel_mult == o.channel_mult);
   CHECK(c.unet.dropout == 0.25);
-  CHECK(c.diffusion.T == 500);
-  CHECK(c.diffusion.beta_start == 1.234567890123e-4);
+  CHECK(c.diffusion.vp.T == 500);
+  CHECK(c.diffusion.vp.beta_start == 1.234567890123e-4);
   CHECK(c.training.at("step") == "120");
   CHECK(c.training.at("command") == "ipbench train --config x.ini");
   UNet loaded = c.model;
@@ -282,7 +282,7 @@ TEST_CASE("unet: unknown keys, missing files and corrupt weights are errors nami
   d.prediction = "v";
   CHECK_THROWS_WITH(d.validate(), Catch::Contains("DiffusionOptions::prediction"));
   d = DiffusionOptions{};
-  d.beta_end = 1e-5;
+  d.vp.beta_end = 1e-5;
   CHECK_THROWS_WITH(d.validate(), Catch::Contains("DiffusionOptions::beta_end"));
 }
 

@@ -40,13 +40,13 @@ void DistillOptions::validate() const {
                "0 <= target_ema_decay < 1");
   check_option(ema_decay >= 0 && ema_decay < 1, o, "ema_decay", ema_decay, "0 <= ema_decay < 1");
   check_option(N >= 2, o, "N", N, "N >= 2");
-  check_option(rho > 0, o, "rho", rho, "rho > 0");
+  karras.validate(o);
   consistency().validate();
   check_option(loss == "l2" || loss == "pseudo_huber", o, "loss", loss, "loss in {l2, pseudo_huber}");
   check_option(checkpoint_every >= 1, o, "checkpoint_every", checkpoint_every, "checkpoint_every >= 1");
   check_option(sample_every >= 0, o, "sample_every", sample_every, "sample_every >= 0 (0 = checkpoint_every)");
   check_option(sample_count >= 1, o, "sample_count", sample_count, "sample_count >= 1");
-  check_option(sample_sigma > sigma_min && sample_sigma < sigma_max, o, "sample_sigma", sample_sigma,
+  check_option(sample_sigma > karras.sigma_min && sample_sigma < karras.sigma_max, o, "sample_sigma", sample_sigma,
                "sigma_min < sample_sigma < sigma_max");
   check_option(seed >= 0, o, "seed", seed, "seed >= 0");
   check_option(!device.empty(), o, "device", device, "device is auto, cpu, cuda or cuda:N");
@@ -57,8 +57,8 @@ void DistillOptions::validate() const {
 
 ConsistencyOptions DistillOptions::consistency() const {
   ConsistencyOptions c;
-  c.sigma_min = sigma_min;
-  c.sigma_max = sigma_max;
+  c.sigma_min = karras.sigma_min;
+  c.sigma_max = karras.sigma_max;
   c.sigma_data = sigma_data;
   c.parameterization = parameterization;
   return c;
@@ -190,7 +190,7 @@ Teacher load_teacher(const std::string& dir, torch::Device device) {
   };
   const auto& u = ckpt.unet;
   t.denoiser = std::make_shared<VpEpsDenoiser>(
-      eps, VpSchedule::linear(ckpt.diffusion.T, ckpt.diffusion.beta_start, ckpt.diffusion.beta_end),
+      eps, ckpt.diffusion.vp.schedule(),
       std::vector<int64_t>{u.in_channels, u.image_size, u.image_size}, str_cat("teacher '", dir, "'"),
       str_cat("teacher '", dir, "': VP eps UNet"), VpEpsDenoiser::LearnedVariance::kNo);
   return t;
@@ -428,16 +428,14 @@ void run_loop(Run& r) {
 }
 
 torch::Tensor sigma_table(const DistillOptions& o, torch::Device device) {
-  const std::vector<double> s = karras_sigmas(o.N, o.sigma_min, o.sigma_max, o.rho);
+  const std::vector<double> s = o.karras.sigmas(o.N);
   return torch::tensor(s, torch::kDouble).to(device, torch::kFloat);
 }
 
 void setup_run(Run& r, bool resume, const std::optional<UNetOptions>& student) {
   r.teacher = load_teacher(r.teacher.dir, r.device);
   r.unet = student_options(r.o, r.teacher.net->options(), student);
-  r.cm.T = r.teacher.diffusion.T;  // a vp_eps student uses its teacher's schedule
-  r.cm.beta_start = r.teacher.diffusion.beta_start;
-  r.cm.beta_end = r.teacher.diffusion.beta_end;
+  r.cm.vp = r.teacher.diffusion.vp;  // a vp_eps student uses its teacher's schedule
   if (resume) check_resume_matches(r.dir, r.unet, r.cm, r.device);
   else check_fresh_folder(r.dir, "distillation");
   Dataset d = load_dataset_source(r.o.data, r.o.pad_to, 0, r.o.max_images > 0 ? r.o.max_images : -1);
@@ -466,7 +464,7 @@ DistillResult distill_consistency(const DistillOptions& options, const std::stri
   r.dir = out_dir;
   r.command_line = command_line;
   r.teacher.dir = teacher_dir;
-  r.result.threads = configure_threads(static_cast<int>(options.threads));
+  r.result.threads = configure_threads(static_cast<int>(options.threads), false);  // oneDNN: training speed
   r.device = resolve_device(options.device);
   r.result.device = r.device.str();
   r.precision = parse_precision(options.precision, "DistillOptions::precision");

@@ -72,11 +72,10 @@ struct DistillOptions {
   double ema_decay = 0.999;
   /// Karras discretization: number of noise levels (paper CIFAR-10 CD: 18).
   int64_t N = 18;
-  /// Karras schedule exponent (EDM: 7).
-  double rho = 7.0;
-  /// Noise range and data scale of the consistency model (EDM / openai: 0.002, 80, 0.5).
-  double sigma_min = 0.002;
-  double sigma_max = 80.0;
+  /// Noise range of the discretization and of the consistency model, and the schedule exponent
+  /// (EDM / openai: 0.002, 80, 7).
+  KarrasOptions karras;
+  /// Data scale of the consistency model (EDM / openai: 0.5).
   double sigma_data = 0.5;
   /// How the student's network enters the consistency function (models/consistency.h): vp_eps (the
   /// student is a VP eps UNet, f = c_skip x + (1 - c_skip) D(x, sigma); with init_from_teacher it starts
@@ -123,9 +122,7 @@ struct DistillOptions {
     f("target_ema_decay", target_ema_decay, "mu: EMA decay of the target network, in [0, 1)");
     f("ema_decay", ema_decay, "EMA decay of the saved weights, in [0, 1)");
     f("N", N, "Karras noise levels of the discretization, >= 2");
-    f("rho", rho, "Karras schedule exponent, > 0");
-    f("sigma_min", sigma_min, "smallest noise level (boundary condition), > 0");
-    f("sigma_max", sigma_max, "largest noise level, > sigma_min");
+    karras.fields(f);  // sigma_min (the boundary condition f(x, sigma_min) = x), sigma_max, rho
     f("sigma_data", sigma_data, "data standard deviation of the CM scalings, > 0");
     f("parameterization", parameterization, "vp_eps (student = VP eps UNet, starts as the teacher's denoiser) | edm");
     f("heun", heun, "teacher step: Heun (true) or Euler (false)");

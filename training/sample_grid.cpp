@@ -22,8 +22,8 @@ std::shared_ptr<Denoiser> unet_denoiser(UNet net, const DiffusionOptions& diffus
     const auto opts = torch::TensorOptions().dtype(torch::kFloat).device(device);
     return net->forward(x_vp.to(opts), t.to(opts));
   };
-  const std::string what = str_cat("unet (training): VP eps model, T = ", diffusion.T, ", image ", shape_str(image_shape));
-  return std::make_shared<VpEpsDenoiser>(eps, VpSchedule::linear(diffusion.T, diffusion.beta_start, diffusion.beta_end),
+  const std::string what = str_cat("unet (training): VP eps model, T = ", diffusion.vp.T, ", image ", shape_str(image_shape));
+  return std::make_shared<VpEpsDenoiser>(eps, diffusion.vp.schedule(),
                                          std::move(image_shape), "unet (training)", what,
                                          VpEpsDenoiser::LearnedVariance::kNo);
 }
@@ -35,9 +35,7 @@ torch::Tensor write_sample_grid(const std::string& path, UNet net, const Diffusi
   NoiseStream noise(std::make_shared<IidDesign>(), derive_key(seed, hash_string("train.samples")), 0, count, device);
   DdpmChainOptions chain;
   chain.steps = steps;
-  chain.T = diffusion.T;
-  chain.beta_start = diffusion.beta_start;
-  chain.beta_end = diffusion.beta_end;
+  chain.vp = diffusion.vp;
   chain.validate();
   const torch::Tensor x = ddpm_sample(*prior, noise, chain, torch::kFloat, device);
   const auto nrow = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(count)) - 1e-9));

@@ -77,8 +77,8 @@ void check_setup(const TrainOptions& o, const UNetOptions& unet, const Diffusion
   require(unet.dropout == 0, "[unet] dropout = ", unet.dropout,
           ": dropout is not supported by the trainer (LibTorch's dropout draws from its global RNG, which would "
           "break keyed determinism and exact resume); use dropout = 0");
-  require(o.sample_steps <= diffusion.T, "TrainOptions::sample_steps = ", o.sample_steps,
-          ". Violated: sample_steps <= [diffusion] T = ", diffusion.T);
+  require(o.sample_steps <= diffusion.vp.T, "TrainOptions::sample_steps = ", o.sample_steps,
+          ". Violated: sample_steps <= [diffusion] T = ", diffusion.vp.T);
 }
 
 // [N, C, H, W] float32 on `device`; Error when it does not fit the UNet.
@@ -142,9 +142,9 @@ double lr_at(const TrainOptions& o, int64_t s) {
 }
 
 void init_schedule(Run& r) {
-  const VpSchedule schedule = VpSchedule::linear(r.diffusion.T, r.diffusion.beta_start, r.diffusion.beta_end);
-  torch::Tensor abar = torch::empty({r.diffusion.T}, torch::kDouble);
-  for (int64_t t = 0; t < r.diffusion.T; ++t) abar[t] = schedule.abar(t);
+  const VpSchedule schedule = r.diffusion.vp.schedule();
+  torch::Tensor abar = torch::empty({r.diffusion.vp.T}, torch::kDouble);
+  for (int64_t t = 0; t < r.diffusion.vp.T; ++t) abar[t] = schedule.abar(t);
   r.sqrt_abar = abar.sqrt().to(r.device, torch::kFloat);
   r.sqrt_1m_abar = (1 - abar).sqrt().to(r.device, torch::kFloat);
 }
@@ -159,7 +159,7 @@ Batch make_batch(const Run& r, int64_t s) {
   const int64_t B = r.o.batch_size;
   const torch::Tensor idx = keyed_ints(derive_key(seed, hash_string("train.batch"), step), B, 0,
                                        r.images.size(0) - 1, r.device);
-  const torch::Tensor t = keyed_ints(derive_key(seed, hash_string("train.t"), step), B, 0, r.diffusion.T - 1, r.device);
+  const torch::Tensor t = keyed_ints(derive_key(seed, hash_string("train.t"), step), B, 0, r.diffusion.vp.T - 1, r.device);
   const torch::Tensor x0 = r.images.index_select(0, idx);
   const torch::Tensor eps = keyed_normal(x0.sizes(), derive_key(seed, hash_string("train.eps"), step)).to(r.device);
   const torch::Tensor a = r.sqrt_abar.index_select(0, t).view({B, 1, 1, 1});
@@ -298,7 +298,7 @@ TrainResult train_unet(const TrainOptions& options, const UNetOptions& unet, con
   r.diffusion = diffusion;
   r.dir = out_dir;
   r.command_line = command_line;
-  r.result.threads = configure_threads(static_cast<int>(options.threads));
+  r.result.threads = configure_threads(static_cast<int>(options.threads), false);  // oneDNN: training speed
   r.device = resolve_device(options.device);
   r.result.device = r.device.str();
   r.precision = parse_precision(options.precision, "TrainOptions::precision");

@@ -77,3 +77,27 @@ TEST_CASE("reports: the leaderboard renders ranks, intervals and standings in ev
                        Catch::Contains("ipbench test"));
   CHECK_THAT(html, !Catch::Contains("a<b"));  // escaped everywhere
 }
+
+TEST_CASE("reports: the leaderboard as a LaTeX booktabs table", "[reports]") {
+  std::vector<Record> records = records_of("cm_dps", 1);
+  for (const Record& r : records_of("dps", 0)) records.push_back(r);
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const Leaderboard board = build_leaderboard({{"run1", summarize(records, so)}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  info.context = "ipbench test";
+  const std::string tex = leaderboard_latex(board, info);
+  CHECK_THAT(tex, Catch::Contains("\\toprule") && Catch::Contains("\\midrule") && Catch::Contains("\\bottomrule") &&
+                      Catch::Contains("\\begin{tabular}{llrrr}") && Catch::Contains("psnr $\\uparrow$ & l1 & NFE"));
+  // cm_dps leads (bold), its name escaped; dps is significantly behind (a star); minus signs in math.
+  CHECK_THAT(tex, Catch::Contains("cm\\_dps & iid & \\textbf{21.65 [") && Catch::Contains("]$^{*}$") &&
+                      Catch::Contains("\\caption{inpaint:"));
+  CHECK_THAT(tex, !Catch::Contains("cm_dps"));
+  // Every table is balanced.
+  size_t begins = 0, ends = 0;
+  for (size_t at = 0; (at = tex.find("\\begin{table}", at)) != std::string::npos; ++at) ++begins;
+  for (size_t at = 0; (at = tex.find("\\end{table}", at)) != std::string::npos; ++at) ++ends;
+  CHECK(begins == 1);
+  CHECK(ends == 1);
+}

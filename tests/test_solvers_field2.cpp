@@ -4,9 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <filesystem>
 
 #include "core/config.h"
 #include "core/rng.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "temp_dir.h"
 #include "models/gaussian_prior.h"
 #include "noise/designs.h"
 #include "operators/operator.h"
@@ -198,4 +202,35 @@ TEST_CASE("solvers: enkg guidance pulls observed coordinates toward the data and
   // discretisation bias of 80 Euler steps (variance within 10%).
   const auto u = run(*solver_from("enkg", "ensemble = 2\nthreshold = 100\n"), *p.prior, *p.op, p.y, "iid", 1000, 9);
   check_moments(moments(u.x, p.mask, true), 0.0, 1.0, 0.02, 0.1);
+}
+
+// ---- The leaderboard configs, CI-sized ----
+
+TEST_CASE("solvers: the leaderboard configs run CI-sized (1 item, few steps, every solver x operator)",
+          "[solvers][leaderboard]") {
+  const std::string src = IPBENCH_SOURCE_DIR;
+  for (const std::string name : {"leaderboard-fmnist", "leaderboard-fmnist-nonlinear"}) {
+    INFO(name);
+    auto cfg = Config::from_file(src + "/configs/" + name + ".ini");
+    for (const std::string& a : std::vector<std::string>{"benchmark.items=1", "benchmark.samples_per_item=2", "prior.path=" + src + "/models/fmnist32-ddpm",
+          "solver.dps.steps=3", "solver.lgd.steps=3", "solver.cm_dps.steps=2",
+          "solver.cm_dps.consistency=" + src + "/models/fmnist32-cm", "solver.cm_inversion.iterations=1",
+          "solver.cm_inversion.consistency=" + src + "/models/fmnist32-cm", "solver.daps.annealing_steps=2",
+          "solver.daps.ode_steps=1", "solver.daps.langevin_steps=2", "solver.enkg.ensemble=2", "solver.enkg.steps=3"})
+      cfg.set(a);
+    if (name == "leaderboard-fmnist") cfg.set("solver.dds.steps=3");
+    else cfg.set("operator.classifier.path=" + src + "/models/fmnist-classifier/model.pt");
+    const Spec spec = parse_spec(cfg);
+    testing::TempDir tmp;
+    RunOptions ro;
+    ro.out_dir = (tmp.path / "run").string();
+    ro.progress = false;
+    const auto out = run_benchmark(cfg, spec, ro);
+    const size_t cells = spec.operators.size() * spec.solvers.size() * spec.designs.size();
+    CHECK(out.records.size() == cells * 2);
+    for (const auto& r : out.records) {
+      INFO(r.cell);
+      CHECK(r.status == "ok");
+    }
+  }
 }

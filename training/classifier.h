@@ -2,7 +2,7 @@
 // A small Fashion-MNIST classifier trained by ipbench itself (`ipbench train-classifier`), shipped as
 // TorchScript for the `torchscript` operator (loss = cross_entropy) and as a feature network.
 //
-// Network (39,146 parameters, float32):
+// Network (39,370 parameters at 32x32, float32):
 //   conv3x3(1->8) relu maxpool2 -> conv3x3(8->16) relu maxpool2 -> conv3x3(16->32) relu maxpool2
 //   -> flatten (32 * (H/8) * (W/8)) -> linear(->64) relu  [= the 64-d penultimate features]
 //   -> linear(64->10) logits

@@ -30,9 +30,14 @@ def norm(ch):
     return nn.GroupNorm(32, ch)
 
 
-def timestep_embedding(t, dim, max_period=10000.0):
+def timestep_frequencies(dim, max_period=10000.0):
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32, device=t.device) / half)
+    return torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+
+
+def timestep_embedding(t, freqs):
+    # freqs is a buffer of the module: a tensor made here would be traced as a CPU constant and
+    # break the model on the GPU.
     args = t.float()[:, None] * freqs[None]
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
@@ -101,6 +106,7 @@ class GuidedUNet(nn.Module):
         mult = CHANNEL_MULT[size]
         emb_ch = 4 * mc
         self.mc = mc
+        self.register_buffer("freqs", timestep_frequencies(mc))
         self.time_embed = nn.Sequential(nn.Linear(mc, emb_ch), nn.SiLU(), nn.Linear(emb_ch, emb_ch))
         self.in_conv = nn.Conv2d(in_ch, mc, 3, padding=1)
         self.down = nn.ModuleList()
@@ -130,7 +136,7 @@ class GuidedUNet(nn.Module):
         self.out_conv = nn.Conv2d(ch, out_ch, 3, padding=1)
 
     def forward(self, x, t):
-        emb = self.time_embed(timestep_embedding(t, self.mc))
+        emb = self.time_embed(timestep_embedding(t, self.freqs))
         h = self.in_conv(x)
         hs = [h]
         for block in self.down:
@@ -163,6 +169,11 @@ def main():
         err = (traced(x3, t3) - net(x3, t3)).abs().max().item()
         if not err < 1e-3:
             raise SystemExit(f"traced model differs from the eager one at batch 3: {err}")
+    if torch.cuda.is_available():  # the saved model must run on the GPU (no CPU constants traced in)
+        moved = traced.to("cuda")
+        with torch.no_grad():
+            moved(x3.cuda(), t3.cuda())
+        traced = moved.to("cpu")
     traced.save(args.out)
     params = sum(q.numel() for q in net.parameters())
     print(f"wrote {args.out}: guided-diffusion UNet {args.size}px, {args.channels} channels, "

@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/timing.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -88,19 +89,13 @@ void sync(const torch::Device& device) {
 /// Median seconds of `reps` calls (after one warm-up call when `warm_up`); each call ends synchronized.
 template <class Fn>
 double median_seconds(const torch::Device& device, int reps, bool warm_up, Fn&& fn) {
-  if (warm_up) {
-    fn();
-    sync(device);
-  }
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    sync(device);
-    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  return bench::median_ms(
+             [&] {
+               fn();
+               sync(device);
+             },
+             reps, warm_up) /
+         1e3;
 }
 
 std::shared_ptr<const NoiseDesign> make_design(const std::string& name, const std::string& options) {

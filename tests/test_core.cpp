@@ -14,10 +14,12 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/registry.h"
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "error_message.h"
 #include "temp_dir.h"
+#include "core/suggest.h"
 
 using namespace ipbench;
 
@@ -235,4 +237,25 @@ TEST_CASE("write_file_atomic failures name the file, keep the old content and re
   std::filesystem::create_directories(tmp.path / "d" / "inner");
   CHECK_THAT(testing::error_message([&] { write_file_atomic(tmp.file("d"), "x"); }), Catch::Contains("renaming"));
   CHECK((folder_names(tmp.path) == std::vector<std::string>{"a.txt", "d"}));
+}
+
+TEST_CASE("misspelled keys, sections and names get a suggestion", "[core][config]") {
+  CHECK(edit_distance("steps", "stpes") == 1);  // a transposition
+  CHECK(edit_distance("zeta", "zeta") == 0);
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(closest_match("stpes", {"zeta", "steps", "mode"}) == "steps");
+  CHECK(closest_match("banana", {"zeta", "steps", "mode"}).empty());  // nothing close: no guess
+  CHECK(did_you_mean("modee", {"mode"}) == " (did you mean 'mode'?)");
+
+  auto cfg = Config::from_string("[demo]\nstpes = 3\n[benchmrk]\nx = 1\n[benchmark]\n", "t.ini");
+  read_options<DemoOptions>(cfg.section("demo"));
+  cfg.section("benchmark");
+  CHECK_THROWS_WITH(cfg.check_all_used(), Catch::Contains("unknown key 'stpes' in [demo] (did you mean 'steps'?)") &&
+                                              Catch::Contains("unknown section [benchmrk]") &&
+                                              Catch::Contains("(did you mean 'benchmark'?)"));
+
+  Registry<int> registry("solver");
+  registry.add("dps", 1);
+  registry.add("ddim", 2);
+  CHECK_THROWS_WITH(registry.get("dsp"), Catch::Contains("unknown solver 'dsp' (did you mean 'dps'?)"));
 }

@@ -13,6 +13,7 @@ packages=(
   catch2
   zlib1g-dev
   dataset-fashion-mnist
+  chromium               # headless browser for the HTML report test (tests/test_browser.cpp)
   python3-dev pybind11-dev python3-torch python3-numpy python3-pytest   # the Python bindings (docs/python.md)
 )
 

@@ -9,14 +9,16 @@
 #include "core/config.h"
 #include "core/options.h"
 #include "core/runtime.h"
-#include "harness/compare.h"
-#include "harness/reconstructions.h"
+#include "harness/plan.h"
 #include "harness/records.h"
-#include "harness/report.h"
+#include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "python_solver.h"
 #include "reports/compare_report.h"
+#include "reports/compare_runs.h"
+#include "reports/leaderboard_files.h"
+#include "reports/run_summary.h"
 #include "reports/summary_report.h"
 #include "solvers/ddpm_chain.h"
 #include "solvers/plugin.h"
@@ -29,17 +31,15 @@ using namespace ipbench::python;
 
 namespace {
 
-// summary.json / summary.md of a run folder from its records; returns the console table.
-// (The CLI's `report` step; both move to reports/ with the library API of issue 11.)
-std::string write_summary(const std::vector<Record>& records, const BenchmarkOptions& bench, const fs::path& dir,
-                          RunInfo info) {
-  const SummaryOptions so = summary_options(bench);
-  BenchmarkSummary summary = summarize(records, so);
-  if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
-  info.records = static_cast<int64_t>(records.size());
-  write_text_atomic((dir / "summary.json").string(), summary_json(summary, info));
-  write_text_atomic((dir / "summary.md").string(), summary_markdown(summary, info));
-  return summary_table(summary);
+// summary.json / summary.md of a run folder (reports/run_summary.h); returns what `ipbench run`
+// prints: the console table and the sample statuses.
+std::string write_summary_text(const RunFolder& folder, RunInfo info, const std::vector<Record>* records = nullptr) {
+  const SummaryOutcome out = write_summary(folder, std::move(info), records);
+  std::string text = summary_table(out.summary);
+  for (const auto& [status, n] : out.info.statuses)
+    if (status != "ok") text += str_cat(n, " sample(s) with status ", status, "\n");
+  if (!out.info.incomplete().empty()) text += out.info.incomplete() + "\n";
+  return text;
 }
 
 // Appends the python solvers' names to [benchmark] solvers when the config does not list them.
@@ -62,30 +62,33 @@ py::dict run(const std::string& config_path, const std::vector<std::string>& set
   for (const auto& s : sets) config.set(s);
   add_solvers(config, python_solvers);
   torch::AutoGradMode grad(true);  // solvers differentiate through the prior, even under torch.no_grad()
-  std::optional<Spec> spec;
-  spec.emplace(parse_spec(config));  // constructs the Python solver objects (GIL held)
-  configure_threads(static_cast<int>(spec->benchmark.threads));
+  // Constructs the Python solver objects (GIL held); the Spec, which holds them, is destroyed with the
+  // GIL held too (after `release` below has re-acquired it).
+  const Spec spec = parse_spec(std::move(config));
+  configure_threads(static_cast<int>(spec.benchmark.threads));
   RunOptions ro;
-  ro.out_dir = out ? *out : "runs/" + spec->benchmark.name;
+  ro.out_dir = out ? *out : "runs/" + spec.benchmark.name;
   ro.resume = resume;
   ro.progress = progress;
   RunInfo info;
-  info.name = spec->benchmark.name;
+  info.name = spec.benchmark.name;
   info.context = context_line() + " (python)";
-  info.device = resolve_device(spec->benchmark.device).str();
-  info.dtype = spec->benchmark.dtype;
-  info.seed = spec->benchmark.seed;
+  info.device = resolve_device(spec.benchmark.device).str();
+  info.dtype = spec.benchmark.dtype;
+  info.seed = spec.benchmark.seed;
+  RunFolder folder = RunFolder::open_for_writing(ro.out_dir);
   RunOutcome outcome;
   {
     py::gil_scoped_release release;  // python solvers take the GIL back in PythonSolver::solve
-    outcome = run_benchmark(config, *spec, ro);
+    outcome = run_benchmark(spec, Plan(spec, ro.shard), folder, ro);
   }
   info.seconds = outcome.seconds;
   py::dict r;
-  r["table"] = write_summary(outcome.records, spec->benchmark, ro.out_dir, info);
+  r["table"] = write_summary_text(folder, info, &outcome.records);
   r["out"] = ro.out_dir;
   r["seconds"] = outcome.seconds;
   r["solved_samples"] = outcome.solved_samples;
+  r["failed_batches"] = outcome.failed_batches;
   r["records"] = static_cast<int64_t>(outcome.records.size());
   r["context"] = info.context;
   return r;
@@ -93,15 +96,9 @@ py::dict run(const std::string& config_path, const std::vector<std::string>& set
 
 // Recomputes summary.json / summary.md of a stored run; returns the console table.
 std::string summarize_run(const std::string& dir) {
-  Config config = Config::from_file(run_file(dir, "config.resolved.ini"));
-  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
   RunInfo info;
-  info.name = bench.name;
   info.context = context_line() + " (summarized from records)";
-  info.device = bench.device;
-  info.dtype = bench.dtype;
-  info.seed = bench.seed;
-  return write_summary(read_records(run_file(dir, "records.csv")), bench, dir, info);
+  return write_summary_text(RunFolder::open(dir), info);
 }
 
 py::list records_as_dicts(const std::string& dir) {

@@ -164,7 +164,9 @@ SolveResult PythonSolver::solve(const Problem& problem, NoiseStream& noise) cons
   try {
     out = instance_->attr("solve")(view, noise_view);
   } catch (py::error_already_set& e) {
-    if (e.matches(PyExc_KeyboardInterrupt) || e.matches(PyExc_SystemExit)) throw;
+    // Ctrl-C stops the run (the runner records other exceptions per batch, but rethrows Error).
+    if (e.matches(PyExc_KeyboardInterrupt) || e.matches(PyExc_SystemExit))
+      throw Error(str_cat("python solver '", name_, "': interrupted (", python_error_text(e), ")"));
     const std::string text = python_error_text(e);
     if (!traceback_shown_) {  // the first failure's traceback, for debugging; later ones are records only
       traceback_shown_ = true;

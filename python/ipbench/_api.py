@@ -26,7 +26,8 @@ class RunResult:
     seconds: float       #: wall time of this invocation
     solved_samples: int  #: samples solved now (a resumed run skips finished ones)
     records: int         #: records in the run folder
-    table: str           #: the console summary table
+    table: str           #: the console summary table (with the count of each status other than ok)
+    failed_batches: int = 0  #: batches whose solver raised (recorded with status error:<message>)
 
     def summary(self) -> dict:
         """summary.json as a dict."""
@@ -119,9 +120,11 @@ def run(config: PathLike, out: Optional[PathLike] = None, solvers: Sequence = ()
         for n in names:
             _ipbench.unregister_python_solver(n)
     result = RunResult(out=r["out"], seconds=r["seconds"], solved_samples=r["solved_samples"],
-                       records=r["records"], table=r["table"])
+                       records=r["records"], table=r["table"], failed_batches=r["failed_batches"])
     if not quiet:
         print(result.table)
+        if result.failed_batches:
+            print(f"{result.failed_batches} batch(es) failed in the solver: recorded with status error:<message>")
         print(f"solved {result.solved_samples} samples in {result.seconds:.3g} s; wrote {result.out}/records.csv, "
               "summary.json, summary.md")
     return result

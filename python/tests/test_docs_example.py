@@ -25,7 +25,7 @@ def test_example_runs_as_written(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.environ.get("PYTHONPATH", ""))
     p = subprocess.run([sys.executable, script], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert p.returncode == 0, p.stderr[-3000:]
-    assert "32 records; 32 ok" in p.stdout
+    assert "16 records; 16 ok" in p.stdout
     summary = ipbench.summarize(tmp_path / "runs" / "python-dps")
     pairs = [c for c in summary["comparisons"] if {c["solver_a"], c["solver_b"]} == {"dps", "my_dps"}]
     assert pairs and all(abs(c["difference"]) <= 1e-5 * max(1.0, abs(c["mean_a"])) for c in pairs)

@@ -25,6 +25,7 @@
 #include "reports/quality.h"
 #include "reports/run_summary.h"
 #include "reports/summary_report.h"
+#include "solvers/plugin.h"
 #include "training/classifier.h"
 #include "training/distill.h"
 #include "training/trainer.h"
@@ -74,13 +75,20 @@ int cmd_run(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>(), "output folder (default runs/<benchmark.name>)")(
       "resume", po::bool_switch(), "continue an interrupted run in the output folder")(
       "shard", po::value<std::string>(), "i/n: run only shard i (0-based) of n; join the shards with `ipbench merge`")(
-      "quiet,q", po::bool_switch(), "no progress line");
+      "quiet,q", po::bool_switch(), "no progress line")(
+      "plugin", po::value<std::vector<std::string>>()->composing(),
+      "solver plugin (.so built with find_package(ipbench), docs/adding-a-solver.md); repeatable");
   if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
     std::cout << desc;
     return 0;
   }
   auto vm = parse(args, desc);
   Config config = load_config(vm);
+  if (vm.count("plugin"))
+    for (const auto& path : vm["plugin"].as<std::vector<std::string>>()) {
+      const LoadedPlugin p = load_solver_plugin(path);
+      std::cout << "plugin " << p.name << " (" << path << "): " << option_value(p.solvers) << "\n";
+    }
 
   const Spec spec = parse_spec(config);
   const int threads = configure_threads(static_cast<int>(spec.benchmark.threads));
@@ -506,6 +514,7 @@ struct Command {
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
       {"run", "run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n] [--quiet]\n"
+              "      [--plugin P.so ...]  (solvers from a C++ plugin, docs/adding-a-solver.md)\n"
               "                     run a benchmark: records.csv, summary.json, summary.md in DIR",
        cmd_run},
       {"merge", "merge --out DIR SHARD_DIR...\n"

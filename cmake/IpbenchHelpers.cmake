@@ -17,6 +17,16 @@ function(ipbench_common_options target)
   endif()
 endfunction()
 
+# Headers are included as "<module>/<file>.h": from the source tree, and from include/ipbench once
+# installed. core/version.h carries the version for plugins; it must match project(VERSION).
+include(GNUInstallDirs)
+set(IPBENCH_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/ipbench)
+set(IPBENCH_INCLUDE_DIRS $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}> $<INSTALL_INTERFACE:${IPBENCH_INSTALL_INCLUDEDIR}>)
+file(STRINGS ${PROJECT_SOURCE_DIR}/core/version.h version_line REGEX "define IPBENCH_VERSION_STRING")
+if(NOT version_line MATCHES "\"${PROJECT_VERSION}\"")
+  message(FATAL_ERROR "core/version.h (${version_line}) does not match project(ipbench VERSION ${PROJECT_VERSION})")
+endif()
+
 # ipbench_add_library(<module> DEPS <targets...>)
 # Creates static library ipbench_<module> (alias ipbench::<module>) from the module folder's *.cpp.
 function(ipbench_add_library module)
@@ -26,15 +36,27 @@ function(ipbench_add_library module)
   if(NOT sources)  # a header-only module
     add_library(${target} INTERFACE)
     add_library(ipbench::${module} ALIAS ${target})
-    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_include_directories(${target} INTERFACE ${IPBENCH_INCLUDE_DIRS})
     target_link_libraries(${target} INTERFACE ${ARG_DEPS} ${TORCH_LIBRARIES})
+    ipbench_install_library(${module})
     return()
   endif()
   add_library(${target} STATIC ${sources})
   add_library(ipbench::${module} ALIAS ${target})
-  target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_include_directories(${target} PUBLIC ${IPBENCH_INCLUDE_DIRS})
   target_link_libraries(${target} PUBLIC ${ARG_DEPS} ${TORCH_LIBRARIES})
   ipbench_common_options(${target})
+  ipbench_install_library(${module})
+endfunction()
+
+# `cmake --install` puts every module library (exported as ipbench::<module>) and its headers under
+# the prefix, for out-of-tree plugins (docs/adding-a-solver.md, cmake/ipbenchConfig.cmake.in).
+function(ipbench_install_library module)
+  set(target ipbench_${module})
+  set_target_properties(${target} PROPERTIES EXPORT_NAME ${module})
+  install(TARGETS ${target} EXPORT ipbenchTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+  install(DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}/ DESTINATION ${IPBENCH_INSTALL_INCLUDEDIR}/${module}
+          FILES_MATCHING PATTERN "*.h")
 endfunction()
 
 # ipbench_add_test(<name> SOURCES <files...> DEPS <targets...>): one Catch2 executable, discovered by ctest.

@@ -14,6 +14,7 @@ packages=(
   zlib1g-dev
   dataset-fashion-mnist
   chromium               # headless browser for the HTML report test (tests/test_browser.cpp)
+  python3-dev pybind11-dev python3-torch python3-numpy python3-pytest   # the Python bindings (docs/python.md)
 )
 
 missing=()

@@ -1,0 +1,65 @@
+"""Shared helpers of the Python tests (run by ctest with the interpreter the bindings were built for)."""
+import os
+import sys
+
+import pytest
+
+SOURCE_DIR = os.environ.get("IPBENCH_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(SOURCE_DIR, "examples", "python"))
+# Subprocesses (python3 -m ipbench) run in other folders: make PYTHONPATH absolute.
+os.environ["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+
+import ipbench  # noqa: E402
+
+
+def tiny_config(path, solvers="dps, my_dps", designs="iid, antithetic", dtype="float32", items=2, samples=4,
+                extra="", my_dps_section=True):
+    """A seconds-long benchmark: Gaussian prior (closed-form denoiser) on 32x32 Fashion-MNIST, 6 DPS steps."""
+    text = f"""[benchmark]
+name = tiny
+seed = 3
+items = {items}
+samples_per_item = {samples}
+operators = inpaint
+solvers = {solvers}
+designs = {designs}
+metrics = l1, psnr, residual
+device = cpu
+dtype = {dtype}
+threads = 1
+
+[dataset]
+source = fashion-mnist:test
+pad_to = 32
+
+[prior]
+type = gaussian
+mean = 0
+variance = 0.3
+
+[operator.inpaint]
+mode = random
+
+[solver.dps]
+steps = 6
+zeta = 0.5
+
+{"[solver.my_dps]" if my_dps_section else ""}
+{"steps = 6" if my_dps_section else ""}
+{"zeta = 0.5" if my_dps_section else ""}
+{extra}"""
+    p = os.path.join(str(path), "tiny.ini")
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+def records_by_key(run_dir):
+    """{(operator, solver, design, item, group, member): record} of a run folder."""
+    return {(r["operator"], r["solver"], r["design"], r["item"], r["group"], r["member"]): r
+            for r in ipbench.load_records(run_dir, as_frame=False)}
+
+
+@pytest.fixture
+def tmp(tmp_path):
+    return tmp_path

@@ -90,11 +90,23 @@ std::set<UnitKey> completed_units(const std::vector<Record>& records) {
 }
 
 std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, const SolveResult& result,
-                                const torch::Tensor& x_true, Record base, int64_t first_group, int64_t K) {
+                                const torch::Tensor& x_true, Record base, int64_t first_group, int64_t K,
+                                const NoiseDesign& design) {
   torch::NoGradGuard no_grad;
   MetricInput in{result.x, x_true, problem.y, problem.op->forward(result.x)};
   std::map<std::string, torch::Tensor> values;
-  for (const auto& m : spec.metrics) values[m] = metric_registry().get(m).compute(in).to(torch::kCPU, torch::kDouble);
+  for (const auto& m : spec.metrics) {
+    const auto& entry = metric_registry().get(m);
+    if (!entry.gallery) {
+      values[m] = entry.compute(in).to(torch::kCPU, torch::kDouble);
+      continue;
+    }
+    // Gallery metrics: one value per group, stored in every member's record (docs/formats.md).
+    const auto region = entry.needs_region ? design.pixel_region(x_true.sizes().slice(1)) : torch::Tensor();
+    require(!entry.needs_region || region.defined(), "metric '", m, "' splits by a design's pixel region; design '",
+            base.design, "' (", design.name(), ") has none. Violated: a subspace design on a box, operator mask or channel");
+    values[m] = entry.gallery(GalleryInput{result.x, K, region}).repeat_interleave(K);
+  }
   std::vector<Record> out;
   const int64_t B = result.x.size(0);
   for (int64_t b = 0; b < B; ++b) {
@@ -186,6 +198,15 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
           if (!options.shard.owns(++unit)) continue;
           base.item = ctx.item_index[i];
           const auto& problem = problems[o][i];
+          // A subspace design on the operator's own mask is bound to this item's operator.
+          auto item_design = design.design;
+          if (item_design->uses_operator_mask()) {
+            try {
+              item_design = item_design->bind_operator_mask(problem.op->pixel_mask());
+            } catch (const Error& e) {
+              throw Error(str_cat("config [noise.", design.label, "] with [operator.", base.op, "]: ", e.what()));
+            }
+          }
           const uint64_t stream_key =
               derive_key(ctx.seed, hash_string("noise"), hash_string(design.label), static_cast<uint64_t>(base.item));
           for (int64_t g0 = 0; g0 < groups; g0 += per_batch) {
@@ -193,7 +214,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
             bool all_done = true;
             for (int64_t g = g0; g < g0 + G; ++g) all_done &= done.count({base.cell, base.item, g}) > 0;
             if (all_done) continue;
-            NoiseStream noise(design.design, stream_key, g0, G, ctx.device, ctx.dtype);
+            NoiseStream noise(item_design, stream_key, g0, G, ctx.device, ctx.dtype);
             const auto tb = std::chrono::steady_clock::now();
             SolveResult result;
             try {
@@ -204,7 +225,7 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
             }
             base.nfe = result.nfe;
             base.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / (G * K);
-            auto batch = score_batch(spec, problem, result, ctx.images.slice(0, i, i + 1), base, g0, K);
+            auto batch = score_batch(spec, problem, result, ctx.images.slice(0, i, i + 1), base, g0, K, *item_design);
             if (bench.save_reconstructions) write_reconstruction_batch(dir.string(), base, base.item, g0 * K, result.x);
             std::vector<Record> fresh;
             for (auto& r : batch)

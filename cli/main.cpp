@@ -14,6 +14,7 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "harness/compare.h"
+#include "harness/couple_learn.h"
 #include "harness/merge.h"
 #include "harness/quality.h"
 #include "harness/reconstructions.h"
@@ -21,7 +22,9 @@
 #include "harness/report.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "metrics/gallery.h"
 #include "reports/compare_report.h"
+#include "reports/gallery_report.h"
 #include "reports/summary_report.h"
 #include "stats/summary.h"
 #include "training/distill.h"
@@ -53,6 +56,10 @@ constexpr const char* kUsage =
     "                     train a DDPM UNet on an HDF5 dataset (docs/training.md)\n"
     "  distill --config F.ini --teacher DIR --out DIR [--set ...] [--resume]\n"
     "                     distill a trained DDPM into a consistency model (docs/distillation.md)\n"
+    "  couple learn --config F.ini --out A.txt [--set ...]\n"
+    "                     learn a coupling matrix for a gallery objective (docs/couplings.md)\n"
+    "  couple gallery DIR [--baseline LABEL]\n"
+    "                     gallery metrics of a run with intervals and design comparisons at equal K\n"
     "  list               every registered prior, operator, solver, noise design and metric\n"
     "  dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
     "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
@@ -501,6 +508,60 @@ int cmd_distill(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_couple(const std::vector<std::string>& args) {
+  const char* usage =
+      "usage: ipbench couple learn --config F.ini --out A.txt [--set section.key=value ...]\n"
+      "       ipbench couple gallery DIR [--baseline LABEL]\n";
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << usage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  po::options_description desc("ipbench couple " + args[0]);
+  if (args[0] == "learn") {
+    desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                              "benchmark config with a [couple] section")(
+        "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+        "out,o", po::value<std::string>()->required(), "coupling matrix file to write");
+    auto vm = parse(rest, desc);
+    Config config = load_config(vm);
+    const auto result = learn_coupling_from_config(config, [](int64_t t, double objective) {
+      std::fprintf(stderr, "step %lld objective %.6g\n", static_cast<long long>(t), objective);
+    });
+    const std::string out = vm["out"].as<std::string>();
+    write_coupling_file(out, result.A,
+                        str_cat("learned by ipbench couple learn --config ", vm["config"].as<std::string>(), "\n",
+                                "objective ", result.objective.front(), " -> ", result.objective.back(),
+                                ", mean off-diagonal of A A^T ", result.mean_offdiagonal));
+    std::cout << "A A^T =\n" << result.correlation << "\nmean off-diagonal " << result.mean_offdiagonal
+              << "\nwrote " << out << "; use it as\n  [noise.learned]\n  type = coupling\n  matrix_file = " << out
+              << "\n";
+    return 0;
+  }
+  if (args[0] == "gallery") {
+    desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder")(
+        "baseline", po::value<std::string>(), "design that is B in comparisons (default: the run's baseline_design)");
+    po::positional_options_description pos;
+    pos.add("dir", 1);
+    auto vm = parse(rest, desc, &pos);
+    const fs::path dir = vm["dir"].as<std::string>();
+    const Config config = Config::from_file((dir / "config.resolved.ini").string());
+    const BenchmarkOptions bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+    SummaryOptions so = summary_options(bench);
+    if (vm.count("baseline")) so.baseline_design = vm["baseline"].as<std::string>();
+    register_gallery_metrics();
+    std::vector<std::string> gallery;
+    for (const auto& m : bench.metrics)
+      if (is_gallery_metric(m)) gallery.push_back(m);
+    const std::string md = gallery_markdown(read_records((dir / "records.csv").string()), gallery, so);
+    write_text_atomic((dir / "gallery.md").string(), md);
+    std::cout << md << "\nwrote " << (dir / "gallery.md").string() << "\n";
+    return 0;
+  }
+  std::cerr << "ipbench couple: unknown subcommand '" << args[0] << "'\n" << usage;
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -523,6 +584,7 @@ int main(int argc, char** argv) {
     if (cmd == "dataset") return cmd_dataset(args);
     if (cmd == "train") return cmd_train(args);
     if (cmd == "distill") return cmd_distill(args);
+    if (cmd == "couple") return cmd_couple(args);
     std::cerr << "ipbench: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
   } catch (const Error& e) {

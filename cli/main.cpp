@@ -547,9 +547,9 @@ int cmd_couple(const std::vector<std::string>& args) {
     const fs::path dir = vm["dir"].as<std::string>();
     const Config config = Config::from_file((dir / "config.resolved.ini").string());
     const BenchmarkOptions bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+    register_gallery_metrics();  // before summary_options: their directions
     SummaryOptions so = summary_options(bench);
     if (vm.count("baseline")) so.baseline_design = vm["baseline"].as<std::string>();
-    register_gallery_metrics();
     std::vector<std::string> gallery;
     for (const auto& m : bench.metrics)
       if (is_gallery_metric(m)) gallery.push_back(m);

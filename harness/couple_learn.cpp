@@ -105,7 +105,7 @@ CoupleLearnResult learn_coupling(const GallerySampler& sampler, const CoupleLear
     if (on_step) on_step(t, result.objective.back());
     // Skip gradient: the surrogate <z_0(A), dR/dx> has dR/dz_0 = dR/dx (paper App. B.1.5).
     const auto u0 = design->first_base();
-    const auto z0 = couple_members(row_normalized(B), u0.view({o.groups, o.K, -1}));
+    const auto z0 = torch::matmul(row_normalized(B), u0.view({o.groups, o.K, -1}));  // differentiable in B
     require(z0.sizes() == grad_x.sizes(), "couple learn: the initial noise ", u0.sizes(),
             " does not have the shape of the output; the skip gradient needs x and z_0 of the same shape");
     const auto surrogate = -(z0 * grad_x).sum() / static_cast<double>(o.groups);

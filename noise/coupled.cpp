@@ -20,7 +20,13 @@ torch::Tensor RepulsiveDesign::draw(uint64_t stream_key, int64_t first_group, in
                                     at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
   const int64_t K = options_.K;
   const auto u = group_base_normals(stream_key, first_group, num_groups, draw, K, sample_shape, torch::kDouble);
-  const auto z = std::sqrt(static_cast<double>(K) / static_cast<double>(K - 1)) * (u - u.mean(1, true));
+  // ubar as an explicit left-to-right sum of elementwise ops (not a reduction kernel): every op is one
+  // IEEE rounding, so the draws are bitwise equal on every device.
+  auto sum = u.select(1, 0).clone();
+  for (int64_t k = 1; k < K; ++k) sum = sum + u.select(1, k);
+  // times 1/K rather than / K: CUDA's division by a scalar multiplies by the reciprocal.
+  const auto ubar = (sum * (1.0 / static_cast<double>(K))).unsqueeze(1);
+  const auto z = (u - ubar) * std::sqrt(static_cast<double>(K) / static_cast<double>(K - 1));
   return z.to(dtype).flatten(0, 1);
 }
 

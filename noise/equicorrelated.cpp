@@ -29,11 +29,18 @@ torch::Tensor equicorrelation_matrix(int64_t K, double c) {
 torch::Tensor couple_members(const torch::Tensor& A, const torch::Tensor& u) {
   TORCH_CHECK(A.dim() == 2 && u.dim() >= 2 && u.size(1) == A.size(1), "couple_members: A ", A.sizes(), ", u ",
               u.sizes());
-  const auto a = A.to(u.device(), u.scalar_type());
-  auto z = torch::matmul(a, u.flatten(2));  // [M, r] x [G, r, D] -> [G, M, D]
-  std::vector<int64_t> shape(u.sizes().begin(), u.sizes().end());
-  shape[1] = A.size(0);
-  return z.view(shape);
+  // z_m = sum_j A_mj u_j as elementwise multiply-adds in a fixed order (not a BLAS product, whose
+  // summation order depends on the device and library): bitwise equal on every device.
+  const auto a = A.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  const auto acc = a.accessor<double, 2>();
+  std::vector<torch::Tensor> members;
+  members.reserve(static_cast<size_t>(A.size(0)));
+  for (int64_t m = 0; m < A.size(0); ++m) {
+    auto z = u.select(1, 0) * acc[m][0];
+    for (int64_t j = 1; j < A.size(1); ++j) z = z + u.select(1, j) * acc[m][j];
+    members.push_back(z);
+  }
+  return torch::stack(members, 1);  // [G, M, ...]
 }
 
 void EquicorrelatedOptions::validate() const { check_equicorrelation(K, c, "EquicorrelatedOptions"); }

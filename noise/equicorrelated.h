@@ -19,7 +19,8 @@ namespace ipbench {
 torch::Tensor equicorrelation_matrix(int64_t K, double c);
 
 /// z = A u member-wise: u [G, r, ...] (base draws of G groups), A [M, r] -> [G, M, ...] in u's dtype and
-/// on u's device. The one coupling transform every matrix design uses.
+/// on u's device, as elementwise multiply-adds in a fixed order (bitwise equal on every device). The one
+/// coupling transform every matrix design uses. Not differentiable in A.
 torch::Tensor couple_members(const torch::Tensor& A, const torch::Tensor& u);
 
 /// Checks -1/(K-1) <= c <= 1 (with a 1e-12 slack for a typed-out bound such as -0.3333333333333333)

@@ -530,7 +530,7 @@ int cmd_couple(const std::vector<std::string>& args) {
   }
   if (args[0] == "gallery") {
     desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder")(
-        "baseline", po::value<std::string>(), "design that is B in comparisons (default: the run's baseline_design)");
+        "baseline", po::value<std::string>(), "design(s) that are B in comparisons, comma-separated (default: the run's baseline_design)");
     po::positional_options_description pos;
     pos.add("dir", 1);
     auto vm = parse(rest, desc, &pos);

@@ -1,6 +1,8 @@
 #include "stats/gallery.h"
 
 #include <map>
+#include <set>
+#include <sstream>
 
 namespace ipbench {
 
@@ -14,6 +16,13 @@ std::vector<DesignComparison> compare_designs(const std::vector<Record>& records
   std::map<std::string, size_t> seen;
   for (const auto& r : records)
     if (seen.emplace(r.cell, cells.size()).second) cells.push_back({r.cell, r.op, r.solver, r.design, r.group_size});
+  std::set<std::string> baselines;  // comma-separated labels
+  std::stringstream list(options.baseline_design);
+  for (std::string label; std::getline(list, label, ',');) {
+    label.erase(0, label.find_first_not_of(' '));
+    label.erase(label.find_last_not_of(' ') + 1);
+    if (!label.empty()) baselines.insert(label);
+  }
   std::vector<DesignComparison> out;
   for (const auto& metric : metrics) {
     bool present = false;
@@ -27,7 +36,7 @@ std::vector<DesignComparison> compare_designs(const std::vector<Record>& records
         const CellInfo* A = &cells[a];
         const CellInfo* B = &cells[b];
         if (A->op != B->op || A->solver != B->solver || A->K != B->K || A->K < 2) continue;
-        if (A->design == options.baseline_design) std::swap(A, B);  // the baseline is B: "A over baseline"
+        if (baselines.count(A->design) && !baselines.count(B->design)) std::swap(A, B);  // "A over baseline"
         DesignComparison c;
         c.op = A->op;
         c.solver = A->solver;

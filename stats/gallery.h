@@ -37,8 +37,9 @@ struct DesignComparison {
 };
 
 /// Every (operator, solver), every metric of `metrics` present in the records, and every pair of designs
-/// with the same group size K >= 2: A - B with A the earlier cell in record order, except that the design
-/// named options.baseline_design is always B. Throws Error on inconsistent records.
+/// with the same group size K >= 2: A - B with A the earlier cell in record order, except that a design
+/// named in options.baseline_design (one label or a comma-separated list, e.g. "iid2, iid3") is B when
+/// the other is not. Throws Error on inconsistent records.
 std::vector<DesignComparison> compare_designs(const std::vector<Record>& records, const std::vector<std::string>& metrics,
                                               const SummaryOptions& options);
 

@@ -89,38 +89,29 @@ void register_gallery_metrics() {
     entry.gallery = std::move(f);
     registry.add(name, std::move(entry));
   };
+  // Every entry: no gradients, unit images of the groups, NaN for a group with a failed member.
+  using Core = std::function<torch::Tensor(const torch::Tensor& u, const GalleryInput& in)>;
+  auto entry = [](Core core) {
+    return [core](const GalleryInput& in) {
+      torch::NoGradGuard no_grad;
+      const auto [u, ok] = unit_groups(in);
+      return with_nan(core(u, in), ok);
+    };
+  };
   add("gallery_l2", "gallery: mean pairwise per-pixel squared distance of a group's K members on [0, 1]", false,
-      false, [](const GalleryInput& in) {
-        torch::NoGradGuard no_grad;
-        const auto [u, ok] = unit_groups(in);
-        return with_nan(gallery_pairwise_l2(u), ok);
-      });
+      false, entry([](const torch::Tensor& u, const GalleryInput&) { return gallery_pairwise_l2(u); }));
   add("gallery_ssim_dist", "gallery: mean pairwise 1 - SSIM of a group's K members", false, false,
-      [](const GalleryInput& in) {
-        torch::NoGradGuard no_grad;
-        const auto [u, ok] = unit_groups(in);
-        return with_nan(gallery_pairwise_ssim_distance(u), ok);
-      });
+      entry([](const torch::Tensor& u, const GalleryInput&) { return gallery_pairwise_ssim_distance(u); }));
   add("gallery_vendi", "gallery: Vendi score (cosine kernel of pixel vectors), in [1, K]", false, false,
-      [](const GalleryInput& in) {
-        torch::NoGradGuard no_grad;
-        const auto [u, ok] = unit_groups(in);
-        return with_nan(gallery_vendi(u), ok);
-      });
+      entry([](const torch::Tensor& u, const GalleryInput&) { return gallery_vendi(u); }));
   add("gallery_fg_rmse", "gallery, subspace designs: RMS deviation from the group mean inside the design's region",
-      true, true, [](const GalleryInput& in) {
-        torch::NoGradGuard no_grad;
-        const auto region = region_of(in, "gallery_fg_rmse");
-        const auto [u, ok] = unit_groups(in);
-        return with_nan(gallery_region_rmse(u, region), ok);
-      });
+      true, true, entry([](const torch::Tensor& u, const GalleryInput& in) {
+        return gallery_region_rmse(u, region_of(in, "gallery_fg_rmse"));
+      }));
   add("gallery_bg_l2", "gallery, subspace designs: mean pairwise squared distance outside the design's region",
-      false, true, [](const GalleryInput& in) {
-        torch::NoGradGuard no_grad;
-        const auto region = region_of(in, "gallery_bg_l2");
-        const auto [u, ok] = unit_groups(in);
-        return with_nan(gallery_pairwise_l2(u, 1.0 - region), ok);
-      });
+      false, true, entry([](const torch::Tensor& u, const GalleryInput& in) {
+        return gallery_pairwise_l2(u, 1.0 - region_of(in, "gallery_bg_l2"));
+      }));
 }
 
 bool is_gallery_metric(const std::string& name) {

@@ -13,14 +13,17 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/couple_learn.h"
 #include "harness/merge.h"
 #include "harness/plan.h"
 #include "harness/records.h"
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "metrics/gallery.h"
 #include "reports/compare_report.h"
 #include "reports/compare_runs.h"
+#include "reports/gallery_report.h"
 #include "reports/leaderboard_files.h"
 #include "reports/quality.h"
 #include "reports/run_summary.h"
@@ -503,6 +506,60 @@ int cmd_distill(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_couple(const std::vector<std::string>& args) {
+  const char* usage =
+      "usage: ipbench couple learn --config F.ini --out A.txt [--set section.key=value ...]\n"
+      "       ipbench couple gallery DIR [--baseline LABEL]\n";
+  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+    std::cout << usage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  po::options_description desc("ipbench couple " + args[0]);
+  if (args[0] == "learn") {
+    desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                              "benchmark config with a [couple] section")(
+        "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+        "out,o", po::value<std::string>()->required(), "coupling matrix file to write");
+    auto vm = parse(rest, desc);
+    Config config = load_config(vm);
+    const auto result = learn_coupling_from_config(config, [](int64_t t, double objective) {
+      std::fprintf(stderr, "step %lld objective %.6g\n", static_cast<long long>(t), objective);
+    });
+    const std::string out = vm["out"].as<std::string>();
+    write_coupling_file(out, result.A,
+                        str_cat("learned by ipbench couple learn --config ", vm["config"].as<std::string>(), "\n",
+                                "objective ", result.objective.front(), " -> ", result.objective.back(),
+                                ", mean off-diagonal of A A^T ", result.mean_offdiagonal));
+    std::cout << "A A^T =\n" << result.correlation << "\nmean off-diagonal " << result.mean_offdiagonal
+              << "\nwrote " << out << "; use it as\n  [noise.learned]\n  type = coupling\n  matrix_file = " << out
+              << "\n";
+    return 0;
+  }
+  if (args[0] == "gallery") {
+    desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder")(
+        "baseline", po::value<std::string>(), "design(s) that are B in comparisons, comma-separated (default: the run's baseline_design)");
+    po::positional_options_description pos;
+    pos.add("dir", 1);
+    auto vm = parse(rest, desc, &pos);
+    const fs::path dir = vm["dir"].as<std::string>();
+    const Config config = Config::from_file((dir / "config.resolved.ini").string());
+    const BenchmarkOptions bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+    register_gallery_metrics();  // before summary_options: their directions
+    SummaryOptions so = summary_options(bench);
+    if (vm.count("baseline")) so.baseline_design = vm["baseline"].as<std::string>();
+    std::vector<std::string> gallery;
+    for (const auto& m : bench.metrics)
+      if (is_gallery_metric(m)) gallery.push_back(m);
+    const std::string md = gallery_markdown(read_records((dir / "records.csv").string()), gallery, so);
+    write_text_atomic((dir / "gallery.md").string(), md);
+    std::cout << md << "\nwrote " << (dir / "gallery.md").string() << "\n";
+    return 0;
+  }
+  std::cerr << "ipbench couple: unknown subcommand '" << args[0] << "'\n" << usage;
+  return 2;
+}
+
 // The subcommands: name, usage lines for `ipbench --help`, and the function that parses its arguments
 // and calls the library. Add a command by adding a row.
 struct Command {
@@ -541,6 +598,11 @@ const std::vector<Command>& commands() {
       {"train-classifier", "train-classifier --config F.ini --out DIR [--set ...]\n"
                            "                     train the small Fashion-MNIST classifier (TorchScript logits + features)",
        cmd_train_classifier},
+      {"couple", "couple learn --config F.ini --out A.txt [--set ...]\n"
+                 "                     learn a coupling matrix for a gallery objective (docs/couplings.md)\n"
+                 "  couple gallery DIR [--baseline LABEL]\n"
+                 "                     gallery metrics of a run with intervals and design comparisons at equal K",
+       cmd_couple},
       {"list", "list               every registered prior, operator, solver, noise design and metric", cmd_list},
       {"dataset", "dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
                   "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"

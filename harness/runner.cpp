@@ -110,12 +110,24 @@ Record unit_base(const PlanCell& cell, const PlanUnit& unit) {
 }
 
 std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, const SolveResult& result,
-                                const torch::Tensor& x_true, const Record& base, int64_t first_group) {
+                                const torch::Tensor& x_true, const Record& base, int64_t first_group,
+                                const NoiseDesign& design) {
   torch::NoGradGuard no_grad;
   const int64_t K = base.group_size;
   MetricInput in{result.x, x_true, problem.y, problem.op->forward(result.x)};
   std::map<std::string, torch::Tensor> values;
-  for (const auto& m : spec.metrics) values[m] = metric_registry().get(m).compute(in).to(torch::kCPU, torch::kDouble);
+  for (const auto& m : spec.metrics) {
+    const auto& entry = metric_registry().get(m);
+    if (!entry.gallery) {
+      values[m] = entry.compute(in).to(torch::kCPU, torch::kDouble);
+      continue;
+    }
+    // Gallery metrics: one value per group, stored in every member's record (docs/formats.md).
+    const auto region = entry.needs_region ? design.pixel_region(x_true.sizes().slice(1)) : torch::Tensor();
+    require(!entry.needs_region || region.defined(), "metric '", m, "' splits by a design's pixel region; design '",
+            base.design, "' (", design.name(), ") has none. Violated: a subspace design on a box, operator mask or channel");
+    values[m] = entry.gallery(GalleryInput{result.x, K, region}).repeat_interleave(K);
+  }
   // A finite sample beyond kDivergedMagnitude has diverged (images live on [-1, 1]).
   const auto diverged =
       (torch::nan_to_num(result.x.detach().flatten(1).abs(), 0.0, 0.0, 0.0) > kDivergedMagnitude).any(1).to(torch::kCPU);
@@ -153,8 +165,16 @@ std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const Plan
                                 Record base, int64_t g0, int64_t G, torch::Tensor& x) {
   const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
   const ItemProblem& problem = ctx.problems[cell.op][unit.item_pos];
-  NoiseStream noise(spec.designs[cell.design].design, noise_key(ctx.seed, cell.design_label, unit.item), g0, G,
-                    ctx.device, ctx.dtype);
+  // A subspace design on the operator's own mask is bound to this item's operator.
+  auto design = spec.designs[cell.design].design;
+  if (design->uses_operator_mask()) {
+    try {
+      design = design->bind_operator_mask(problem.op->pixel_mask());
+    } catch (const Error& e) {
+      throw Error(str_cat("config [noise.", cell.design_label, "] with [operator.", cell.op_label, "]: ", e.what()));
+    }
+  }
+  NoiseStream noise(design, noise_key(ctx.seed, cell.design_label, unit.item), g0, G, ctx.device, ctx.dtype);
   const auto t0 = std::chrono::steady_clock::now();
   auto stamp = [&](std::vector<Record> batch) {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -166,7 +186,7 @@ std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const Plan
         solver.solve(Problem{*ctx.prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
     base.nfe = result.nfe;
     x = result.x;
-    return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0));
+    return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0, *design));
   } catch (const Error&) {
     throw;  // a user error (configuration, data, paths) stops the run
   } catch (const c10::Error& e) {

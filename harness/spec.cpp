@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/options.h"
+#include "metrics/gallery.h"
 #include "models/denoiser.h"
 
 namespace ipbench {
@@ -39,6 +40,7 @@ void register_builtins() {
   register_builtin_designs();
   register_builtin_solvers();
   register_builtin_metrics();
+  register_gallery_metrics();
 }
 
 std::string solver_operator_matrix() {
@@ -164,6 +166,12 @@ Spec parse_spec(const Config& config, bool notes) {
     } catch (const Error& e) {
       throw Error(str_cat("config [benchmark] metrics: ", e.what()));
     }
+    if (metric_registry().get(name).gallery)
+      for (const auto& d : spec.designs)
+        require(d.design->group_size() >= 2, "config [benchmark] metrics: gallery metric '", name,
+                "' needs coupled groups, but design '", d.label, "' has K = 1. Violated: every design of a run with ",
+                "gallery metrics has K >= 2 (independent galleries of K: [noise.<label>] type = equicorrelated, K = ",
+                "<K>, c = 0)");
     spec.metrics.push_back(name);
   }
   // Components configured but not selected (say after --set benchmark.operators=...): a note, not

@@ -31,6 +31,9 @@ torch::Tensor psnr_metric(const MetricInput& in);
 /// except that it skips filtering along a side shorter than 11 where this shrinks the window).
 /// In [-1, 1], 1 for identical images. Higher is better.
 torch::Tensor ssim_metric(const MetricInput& in);
+/// The SSIM of ssim_metric between images already on [0, 1], [B, C, H, W] each: [B] in their dtype and on
+/// their device, differentiable (no NaN handling, no clamping; gallery metrics and `couple learn` use it).
+torch::Tensor ssim_unit(const torch::Tensor& u, const torch::Tensor& v);
 
 /// Normalized measurement residual ||y - A(x_hat)||_2 / sqrt(m), m = elements per sample of
 /// A(x_hat), in the measurement's units, on the unclamped reconstruction. y ([1 or B, m...]) is

@@ -19,6 +19,13 @@ struct MetricInput {
   torch::Tensor a_x_hat; ///< [B, m...] A(x_hat), computed once by the caller
 };
 
+/// Input of a gallery metric (metrics/gallery.h): one batch of G coupled groups of K members.
+struct GalleryInput {
+  torch::Tensor x_hat;   ///< [G*K, C, H, W], [-1, 1] scale, members of a group contiguous
+  int64_t K = 1;         ///< members per group (>= 2)
+  torch::Tensor region;  ///< [1 or C, H, W] 0/1 pixel region of a subspace design (1 = inside V), or undefined
+};
+
 struct MetricEntry {
   ComponentInfo info;
   bool lower_better = true;
@@ -27,6 +34,12 @@ struct MetricEntry {
   bool directional = true;
   /// Returns [B] float64 on the CPU; non-finite inputs give NaN for that sample.
   std::function<torch::Tensor(const MetricInput&)> compute;
+  /// Gallery metrics (metrics/gallery.h) set this instead of compute: one value per coupled group,
+  /// [G] float64 on the CPU (NaN for a group with a non-finite member). The runner stores it in the
+  /// record of every member of the group.
+  std::function<torch::Tensor(const GalleryInput&)> gallery;
+  /// A gallery metric split by the design's pixel region (foreground / background).
+  bool needs_region = false;
 };
 
 Registry<MetricEntry>& metric_registry();

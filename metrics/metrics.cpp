@@ -77,21 +77,25 @@ torch::Tensor psnr_metric(const MetricInput& in) {
   return mask_failed(-10.0 * torch::log10(mse), im.ok);  // log10(0) = -inf: mse 0 gives +inf
 }
 
-torch::Tensor ssim_metric(const MetricInput& in) {
-  torch::NoGradGuard no_grad;
-  const auto im = unit_images(in);
-  int64_t size = std::min<int64_t>({11, im.u.size(2), im.u.size(3)});
+torch::Tensor ssim_unit(const torch::Tensor& u, const torch::Tensor& v) {
+  int64_t size = std::min<int64_t>({11, u.size(2), u.size(3)});
   if (size % 2 == 0) --size;
-  const auto w = gaussian_window(size, 1.5).to(im.u.device());
+  const auto w = gaussian_window(size, 1.5).to(u.device(), u.scalar_type());
   const double c1 = 0.01 * 0.01, c2 = 0.03 * 0.03;
-  const auto mu_u = filter_valid(im.u, w), mu_v = filter_valid(im.v, w);
-  const auto var_u = filter_valid(im.u * im.u, w) - mu_u * mu_u;
-  const auto var_v = filter_valid(im.v * im.v, w) - mu_v * mu_v;
-  const auto cov = filter_valid(im.u * im.v, w) - mu_u * mu_v;
+  const auto mu_u = filter_valid(u, w), mu_v = filter_valid(v, w);
+  const auto var_u = filter_valid(u * u, w) - mu_u * mu_u;
+  const auto var_v = filter_valid(v * v, w) - mu_v * mu_v;
+  const auto cov = filter_valid(u * v, w) - mu_u * mu_v;
   const auto map = (2.0 * mu_u * mu_v + c1) * (2.0 * cov + c2) /
                    ((mu_u * mu_u + mu_v * mu_v + c1) * (var_u + var_v + c2));
   // Per channel, then over channels; with equal-size channel maps this is the mean over all.
-  return mask_failed(map.flatten(2).mean(2).mean(1), im.ok);
+  return map.flatten(2).mean(2).mean(1);
+}
+
+torch::Tensor ssim_metric(const MetricInput& in) {
+  torch::NoGradGuard no_grad;
+  const auto im = unit_images(in);
+  return mask_failed(ssim_unit(im.u, im.v), im.ok);
 }
 
 torch::Tensor residual_metric(const MetricInput& in) {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "noise/designs.h"
+#include "noise/equicorrelated.h"
 
 namespace ipbench {
 
@@ -35,8 +36,9 @@ std::string RepulsiveDesign::describe() const {
 }
 
 void CouplingOptions::validate() const {
-  require(matrix.empty() != file.empty(), "CouplingOptions: matrix = \"", matrix, "\", file = \"", file,
-          "\". Violated: exactly one of matrix and file is set");
+  const int set = !matrix.empty() + !file.empty() + !matrix_file.empty();
+  require(set == 1, "CouplingOptions: matrix = \"", matrix, "\", file = \"", file, "\", matrix_file = \"",
+          matrix_file, "\". Violated: exactly one of matrix and file (or matrix_file) is set");
 }
 
 std::vector<std::vector<double>> parse_matrix(const std::string& text, char row_separator, const std::string& origin) {
@@ -79,6 +81,8 @@ CouplingDesign::CouplingDesign(std::vector<std::vector<double>> A, std::string o
   cols_ = A.front().size();
   A_ = torch::empty({static_cast<int64_t>(rows_), static_cast<int64_t>(cols_)}, torch::kDouble);
   auto acc = A_.accessor<double, 2>();
+  size_t worst = 0;
+  double worst_dev = -1, worst_norm2 = 0;
   for (size_t m = 0; m < rows_; ++m) {
     require(A[m].size() == cols_, origin_, ": row ", m + 1, " has ", A[m].size(), " entries, expected ", cols_);
     double norm2 = 0;
@@ -86,21 +90,24 @@ CouplingDesign::CouplingDesign(std::vector<std::vector<double>> A, std::string o
       acc[m][j] = A[m][j];
       norm2 += A[m][j] * A[m][j];
     }
-    require(std::abs(std::sqrt(norm2) - 1.0) <= 1e-6, origin_, ": row ", m + 1, " has norm ", std::sqrt(norm2),
-            ". Violated: every row of the coupling matrix has unit norm (so that each member is exactly N(0, I);",
-            " couple-to-control paper, Theorem 3.3)");
+    if (std::abs(norm2 - 1.0) > worst_dev) worst = m, worst_dev = std::abs(norm2 - 1.0), worst_norm2 = norm2;
   }
+  require(std::abs(std::sqrt(worst_norm2) - 1.0) <= 1e-6, origin_, ": row ", worst + 1, " has norm ",
+          std::sqrt(worst_norm2), " ((A A^T)_", worst + 1, worst + 1, " = ", worst_norm2, ", the worst of ", rows_,
+          " rows). Violated: every row of the coupling matrix has unit norm, diag(A A^T) = 1 within 1e-6 (so that ",
+          "each member is exactly N(0, I); couple-to-control paper, Theorem 3.3)");
 }
 
 std::shared_ptr<CouplingDesign> CouplingDesign::from_options(const CouplingOptions& options) {
   options.validate();
   if (!options.matrix.empty())
     return std::make_shared<CouplingDesign>(parse_matrix(options.matrix, '|', "coupling matrix"), "coupling matrix");
-  std::ifstream in(options.file);
-  require(static_cast<bool>(in), "coupling matrix file '", options.file, "' cannot be read");
+  const std::string& file = options.file.empty() ? options.matrix_file : options.file;
+  std::ifstream in(file);
+  require(static_cast<bool>(in), "coupling matrix file '", file, "' cannot be read");
   std::stringstream text;
   text << in.rdbuf();
-  const std::string origin = "coupling matrix file '" + options.file + "'";
+  const std::string origin = "coupling matrix file '" + file + "'";
   return std::make_shared<CouplingDesign>(parse_matrix(text.str(), '\n', origin), origin);
 }
 
@@ -108,19 +115,7 @@ torch::Tensor CouplingDesign::draw(uint64_t stream_key, int64_t first_group, int
                                    at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
   const auto r = static_cast<int64_t>(cols_);
   const auto u = group_base_normals(stream_key, first_group, num_groups, draw, r, sample_shape, torch::kDouble);
-  // z_m = sum_j A_mj u_j as elementwise multiply-adds in a fixed order (not a BLAS product, whose
-  // summation order depends on the device and library): bitwise equal on every device.
-  auto acc = A_.accessor<double, 2>();
-  std::vector<torch::Tensor> members;
-  members.reserve(rows_);
-  for (size_t m = 0; m < rows_; ++m) {
-    auto z = u.select(1, 0) * acc[m][0];
-    for (int64_t j = 1; j < r; ++j) z = z + u.select(1, j) * acc[m][j];
-    members.push_back(z.to(dtype));
-  }
-  std::vector<int64_t> shape{num_groups * static_cast<int64_t>(rows_)};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  return torch::stack(members, 1).reshape(shape);  // [G, M, ...]: members of a group contiguous
+  return couple_members(A_, u).to(dtype).flatten(0, 1);
 }
 
 std::string CouplingDesign::describe() const {

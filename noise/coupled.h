@@ -42,10 +42,13 @@ struct CouplingOptions {
   /// A text file holding the matrix, one row per line (entries separated by spaces or commas; '#'
   /// starts a comment).
   std::string file = "";
+  /// The same as file (the name `ipbench couple learn` writes into its design snippet).
+  std::string matrix_file = "";
   template <class F>
   void fields(F&& f) {
     f("matrix", matrix, "coupling matrix A (M x r) inline: rows separated by '|', e.g. \"0.6 0.8 | 0.6 -0.8\"");
     f("file", file, "text file with the coupling matrix, one row per line (instead of matrix)");
+    f("matrix_file", matrix_file, "the same as file (what `ipbench couple learn` writes)");
   }
   void validate() const;
 };
@@ -56,7 +59,8 @@ std::vector<std::vector<double>> parse_matrix(const std::string& text, char row_
 
 class CouplingDesign : public NoiseDesign {
  public:
-  /// A: M x r with unit-norm rows (|norm - 1| <= 1e-6); Error naming the row and its norm otherwise.
+  /// A: M x r with unit-norm rows, i.e. diag(A A^T) = 1 within 1e-6 (marginal-preserving); otherwise an
+  /// Error naming the worst row, its norm and (A A^T)_mm.
   explicit CouplingDesign(std::vector<std::vector<double>> A, std::string origin = "matrix");
   static std::shared_ptr<CouplingDesign> from_options(const CouplingOptions& options);
   std::string name() const override { return "coupling"; }

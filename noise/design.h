@@ -40,6 +40,15 @@ class NoiseDesign {
                                      at::IntArrayRef sample_shape, torch::ScalarType dtype) const;
   /// One line for reports.
   virtual std::string describe() const = 0;
+  /// Designs whose subspace is the operator's own pixel mask (`[noise.subspace] subspace = operator`):
+  /// the runner binds them to each item's operator (Operator::pixel_mask) before drawing.
+  virtual bool uses_operator_mask() const { return false; }
+  /// A copy of this design bound to one item's operator mask [1 or C, H, W] (1 = observed); only called
+  /// when uses_operator_mask().
+  virtual std::shared_ptr<const NoiseDesign> bind_operator_mask(const torch::Tensor& /*mask*/) const { return nullptr; }
+  /// The pixel region of a subspace design for a sample shape [C, H, W]: float64 0/1, [1 or C, H, W]
+  /// (1 inside the coupled subspace V); undefined for designs without one. Gallery metrics split by it.
+  virtual torch::Tensor pixel_region(at::IntArrayRef /*sample_shape*/) const { return {}; }
 };
 
 /// Puts float64 uniforms u in [0, 1] on the midpoint grid (2k + 1) 2^-b of the output dtype (b = 24 for

@@ -4,7 +4,9 @@
 #include "core/rng.h"
 #include "noise/coupled.h"
 #include "noise/device.h"
+#include "noise/equicorrelated.h"
 #include "noise/rqmc.h"
+#include "noise/subspace.h"
 
 namespace ipbench {
 
@@ -105,6 +107,18 @@ void register_builtin_designs() {
           describe_options<CouplingOptions>()},
          [](const Section& s) -> std::shared_ptr<NoiseDesign> {
            return CouplingDesign::from_options(read_options<CouplingOptions>(s));
+         }});
+  r.add("equicorrelated",
+        {{"equicorrelated", "K members with pairwise correlation c in [-1/(K-1), 1] (couple-to-control Prop. 3.1), every draw",
+          describe_options<EquicorrelatedOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           return std::make_shared<EquicorrelatedDesign>(read_options<EquicorrelatedOptions>(s));
+         }});
+  r.add("subspace",
+        {{"subspace", "one coupling on a subspace V (box, operator mask, DCT band, channel), another off V, every draw",
+          describe_options<SubspaceOptions>()},
+         [](const Section& s) -> std::shared_ptr<NoiseDesign> {
+           return std::make_shared<SubspaceDesign>(read_options<SubspaceOptions>(s));
          }});
   r.add("rqmc",
         {{"rqmc", "randomized QMC: Owen-scrambled Sobol' nets (group = replicate) on low-frequency DCT coordinates",

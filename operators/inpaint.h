@@ -59,6 +59,7 @@ class InpaintOperator : public Operator {
 
   /// The mask [1, 1, H, W] (1 = observed, 0 = missing) on ctx.device in ctx.dtype.
   const torch::Tensor& mask() const { return mask_; }
+  torch::Tensor pixel_mask() const override { return mask64_; }
   /// Number of missing (zeroed) pixels per channel.
   int64_t missing() const { return missing_; }
 

@@ -81,6 +81,9 @@ class Operator {
   virtual std::vector<int64_t> measurement_shape() const = 0;
   /// One line: the operator and its resolved parameters.
   virtual std::string describe() const = 0;
+  /// The operator's pixel mask [1, 1, H, W] (1 = observed) when it has one (inpaint), else undefined:
+  /// what `[noise.subspace] subspace = operator` couples on.
+  virtual torch::Tensor pixel_mask() const { return {}; }
 
   /// noise(forward(x)) with the keyed noise model of MeasurementOptions; x is [1 or B, C, H, W].
   virtual torch::Tensor measure(const torch::Tensor& x, uint64_t key) const;

@@ -36,4 +36,10 @@ torch::Tensor NoiseStream::gaussian(at::IntArrayRef sample_shape) {
   return device_.is_cpu() ? z : z.to(device_, /*non_blocking=*/true);
 }
 
+torch::Tensor NoiseStream::uniform(at::IntArrayRef sample_shape) {
+  auto u = design_->draw_uniform(key_, first_group_, num_groups_, draws_++, sample_shape, dtype_);
+  TORCH_CHECK(u.size(0) == batch_size(), "design returned ", u.size(0), " uniforms for a batch of ", batch_size());
+  return device_.is_cpu() ? u : u.to(device_, /*non_blocking=*/true);
+}
+
 }  // namespace ipbench

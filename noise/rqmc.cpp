@@ -119,6 +119,28 @@ torch::Tensor RqmcDesign::draw(uint64_t stream_key, int64_t first_group, int64_t
   return a.to(dtype).reshape(shape);
 }
 
+torch::Tensor RqmcDesign::draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                       at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  const int64_t n = group_size();
+  auto u = group_base_uniforms(stream_key, first_group, num_groups, draw, n, sample_shape);
+  if (draw < options_.qmc_draws) {
+    const auto [C, H, W] = chw(sample_shape);
+    const int64_t d = C * H * W;
+    const int64_t s = options_.s > 0 ? options_.s : std::min<int64_t>(C * 64, d);
+    require(s * options_.qmc_draws <= kSobolMaxDimension, "noise design rqmc: s * qmc_draws = ", s * options_.qmc_draws,
+            ". Violated: s * qmc_draws <= ", kSobolMaxDimension, " (Sobol' direction numbers available)");
+    const int64_t used = std::min(s, d);
+    auto flat = u.view({num_groups, n, d});
+    for (int64_t g = 0; g < num_groups; ++g) {
+      const uint64_t replicate_key = derive_key(stream_key, hash_string("rqmc"), static_cast<uint64_t>(first_group + g));
+      flat[g].narrow(1, 0, used).copy_(rqmc_uniforms(n, draw * s, used, replicate_key));
+    }
+  }
+  std::vector<int64_t> shape{num_groups * n};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  return uniform_grid(u, dtype).reshape(shape);
+}
+
 std::string RqmcDesign::describe() const {
   return str_cat("rqmc: Owen-scrambled Sobol' (n = ", group_size(), " points per replicate = group), ",
                  options_.s > 0 ? str_cat("s = ", options_.s) : std::string("s = C*64"), " QMC coordinates (",

@@ -37,7 +37,14 @@ torch::Tensor NoiseStream::gaussian(at::IntArrayRef sample_shape) {
 }
 
 torch::Tensor NoiseStream::uniform(at::IntArrayRef sample_shape) {
-  auto u = design_->draw_uniform(key_, first_group_, num_groups_, draws_++, sample_shape, dtype_);
+  // Drawn on the CPU and copied: the designs' uniform rules mix keyed CPU uniforms with Gaussian
+  // draws, so no NoiseDeviceScope here (resampling draws are rare next to the per-step Gaussians).
+  std::vector<torch::Tensor> parts;
+  parts.reserve(segments_.size());
+  for (const auto& s : segments_)
+    parts.push_back(design_->draw_uniform(s.stream_key, s.first_group, s.num_groups, draws_, sample_shape, dtype_));
+  ++draws_;
+  auto u = parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
   TORCH_CHECK(u.size(0) == batch_size(), "design returned ", u.size(0), " uniforms for a batch of ", batch_size());
   return device_.is_cpu() ? u : u.to(device_, /*non_blocking=*/true);
 }

@@ -55,6 +55,9 @@ TEST_CASE("batching: a stream across items equals the per-item streams, draw by 
       const auto expected = torch::cat({a.gaussian({1, 8, 8}), b.gaussian({1, 8, 8})}, 0);
       CHECK(torch::equal(both.gaussian({1, 8, 8}), expected));
     }
+    // Uniform draws share the draw counter and split by segment the same way.
+    const auto expected_u = torch::cat({a.uniform({1, 8, 8}), b.uniform({1, 8, 8})}, 0);
+    CHECK(torch::equal(both.uniform({1, 8, 8}), expected_u));
   }
 }
 

@@ -1,5 +1,7 @@
 #include "noise/designs.h"
 
+#include <ATen/Parallel.h>
+
 #include "core/options.h"
 #include "core/rng.h"
 #include "noise/coupled.h"

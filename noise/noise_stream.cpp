@@ -6,14 +6,18 @@ namespace ipbench {
 
 NoiseStream::NoiseStream(std::shared_ptr<const NoiseDesign> design, uint64_t stream_key, int64_t first_group,
                          int64_t num_groups, torch::Device device, torch::ScalarType dtype)
-    : design_(std::move(design)),
-      key_(stream_key),
-      first_group_(first_group),
-      num_groups_(num_groups),
-      device_(device),
-      dtype_(dtype) {
+    : NoiseStream(std::move(design), std::vector<NoiseSegment>{{stream_key, first_group, num_groups}}, device,
+                  dtype) {}
+
+NoiseStream::NoiseStream(std::shared_ptr<const NoiseDesign> design, std::vector<NoiseSegment> segments,
+                         torch::Device device, torch::ScalarType dtype)
+    : design_(std::move(design)), segments_(std::move(segments)), device_(device), dtype_(dtype) {
   TORCH_CHECK(design_ != nullptr, "NoiseStream needs a design");
-  TORCH_CHECK(num_groups_ >= 1 && first_group_ >= 0, "NoiseStream: invalid group range");
+  TORCH_CHECK(!segments_.empty(), "NoiseStream needs at least one segment");
+  for (const auto& s : segments_) {
+    TORCH_CHECK(s.num_groups >= 1 && s.first_group >= 0, "NoiseStream: invalid group range");
+    num_groups_ += s.num_groups;
+  }
 }
 
 torch::Tensor NoiseStream::gaussian(at::IntArrayRef sample_shape) {
@@ -22,13 +26,25 @@ torch::Tensor NoiseStream::gaussian(at::IntArrayRef sample_shape) {
   // InferenceMode, whose tensors a solver could not later set requires_grad on (DPS's x = z_T).
   const torch::NoGradGuard no_grad;
   const NoiseDeviceScope on_device(device_);
-  auto z = design_->draw(key_, first_group_, num_groups_, draws_++, sample_shape, dtype_);
+  std::vector<torch::Tensor> parts;
+  parts.reserve(segments_.size());
+  for (const auto& s : segments_)
+    parts.push_back(design_->draw(s.stream_key, s.first_group, s.num_groups, draws_, sample_shape, dtype_));
+  ++draws_;
+  auto z = parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
   TORCH_CHECK(z.size(0) == batch_size(), "design returned ", z.size(0), " draws for a batch of ", batch_size());
   return device_.is_cpu() ? z : z.to(device_, /*non_blocking=*/true);
 }
 
 torch::Tensor NoiseStream::uniform(at::IntArrayRef sample_shape) {
-  auto u = design_->draw_uniform(key_, first_group_, num_groups_, draws_++, sample_shape, dtype_);
+  // Drawn on the CPU and copied: the designs' uniform rules mix keyed CPU uniforms with Gaussian
+  // draws, so no NoiseDeviceScope here (resampling draws are rare next to the per-step Gaussians).
+  std::vector<torch::Tensor> parts;
+  parts.reserve(segments_.size());
+  for (const auto& s : segments_)
+    parts.push_back(design_->draw_uniform(s.stream_key, s.first_group, s.num_groups, draws_, sample_shape, dtype_));
+  ++draws_;
+  auto u = parts.size() == 1 ? parts.front() : torch::cat(parts, 0);
   TORCH_CHECK(u.size(0) == batch_size(), "design returned ", u.size(0), " uniforms for a batch of ", batch_size());
   return device_.is_cpu() ? u : u.to(device_, /*non_blocking=*/true);
 }

@@ -9,15 +9,27 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
 #include "noise/design.h"
 
 namespace ipbench {
 
+/// Groups [first_group, first_group + num_groups) of one item's stream (key from the item).
+struct NoiseSegment {
+  uint64_t stream_key = 0;
+  int64_t first_group = 0;
+  int64_t num_groups = 1;
+};
+
 class NoiseStream {
  public:
   NoiseStream(std::shared_ptr<const NoiseDesign> design, uint64_t stream_key, int64_t first_group,
               int64_t num_groups, torch::Device device = torch::kCPU, torch::ScalarType dtype = torch::kFloat);
+  /// A batch across items (issue 17): the segments' groups in order, each drawn from its own item's
+  /// stream, so every member gets the values it gets in a per-item batch.
+  NoiseStream(std::shared_ptr<const NoiseDesign> design, std::vector<NoiseSegment> segments,
+              torch::Device device = torch::kCPU, torch::ScalarType dtype = torch::kFloat);
 
   /// Next draw: a [G*K, sample_shape...] tensor on the stream's device, standard normal per member.
   torch::Tensor gaussian(at::IntArrayRef sample_shape);
@@ -32,14 +44,15 @@ class NoiseStream {
   void skip() { ++draws_; }
 
   int64_t batch_size() const { return num_groups_ * design_->group_size(); }
+  const std::vector<NoiseSegment>& segments() const { return segments_; }
   int64_t group_size() const { return design_->group_size(); }
   int64_t draws() const { return draws_; }
   const NoiseDesign& design() const { return *design_; }
 
  private:
   std::shared_ptr<const NoiseDesign> design_;
-  uint64_t key_;
-  int64_t first_group_, num_groups_;
+  std::vector<NoiseSegment> segments_;
+  int64_t num_groups_ = 0;  ///< over all segments
   torch::Device device_;
   torch::ScalarType dtype_;
   int64_t draws_ = 0;

@@ -1,10 +1,9 @@
 #include "noise/designs.h"
 
-#include <ATen/Parallel.h>
-
 #include "core/options.h"
 #include "core/rng.h"
 #include "noise/coupled.h"
+#include "noise/device.h"
 #include "noise/rqmc.h"
 
 namespace ipbench {
@@ -14,16 +13,8 @@ torch::Tensor group_base_normals(uint64_t stream_key, int64_t first_group, int64
   TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble, "noise dtype must be float or double");
   std::vector<int64_t> shape{num_groups, per_group};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  auto out = torch::empty(shape, torch::TensorOptions().dtype(dtype));
-  const int64_t n = out.numel() / std::max<int64_t>(num_groups, 1);
-  // One keyed stream per group: its values depend on (stream_key, group, draw) only.
-  at::parallel_for(0, num_groups, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t g = begin; g < end; ++g) {
-      const uint64_t key = derive_key(stream_key, static_cast<uint64_t>(first_group + g), static_cast<uint64_t>(draw));
-      if (dtype == torch::kFloat) fill_normal(out.data_ptr<float>() + g * n, n, key);
-      else fill_normal(out.data_ptr<double>() + g * n, n, key);
-    }
-  });
+  auto out = torch::empty(shape, torch::TensorOptions().dtype(dtype).device(noise_device()));
+  fill_group_normals(out, stream_key, first_group, draw);
   return out;
 }
 

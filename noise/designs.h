@@ -41,7 +41,9 @@ class AntitheticDesign : public NoiseDesign {
 };
 
 /// The base draw u of one group: N(0, I) keyed by (stream_key, group, draw). Shared by designs so
-/// that every design's first member is built from the same kind of keyed normal.
+/// that every design's first member is built from the same kind of keyed normal. Allocated on
+/// noise_device() (noise/device.h: the NoiseStream's device, CPU by default), where the values are
+/// bitwise the CPU's; designs transform it with tensor ops on u.device().
 torch::Tensor group_base_normals(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
                                  int64_t per_group, at::IntArrayRef sample_shape, torch::ScalarType dtype);
 

@@ -293,7 +293,7 @@ TEST_CASE("solvers: the leaderboard configs run CI-sized (1 item, few steps, eve
     RunOptions ro;
     ro.out_dir = (tmp.path / "run").string();
     ro.progress = false;
-    const auto out = run_benchmark(cfg, spec, ro);
+    const auto out = run_benchmark(spec, ro);
     const size_t cells = spec.operators.size() * spec.solvers.size() * spec.designs.size();
     CHECK(out.records.size() == cells * 2);
     for (const auto& r : out.records) {

@@ -5,6 +5,7 @@
 #include "solvers/cm_inversion.h"
 #include "solvers/cm_sample.h"
 #include "solvers/daps.h"
+#include "solvers/ddsmc.h"
 #include "solvers/ddim.h"
 #include "solvers/ddpm.h"
 #include "solvers/dds.h"
@@ -104,6 +105,10 @@ void register_builtin_solvers() {
   add<DapsOptions, DapsSolver>(r, "daps",
                                "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
                                "(DAPS-1K default; x0_step = exact for linear operators)");
+  add<DdsmcOptions, DdsmcSolver>(r, "ddsmc",
+                                 "DDSMC (Ekstrom Kelvinius et al. 2025): SMC on a decoupled prior path, N particles per "
+                                 "sample, optimal Gaussian proposal, resampling from noise.uniform (ESS rule); needs an SVD",
+                                 Requirements{true, false});
   add<EnkgOptions, EnkgSolver>(r, "enkg",
                                "EnKG (Zheng et al. 2024): derivative-free ensemble Kalman guidance on the PF-ODE, "
                                "forward operator evaluations only (one ensemble per sample)");

@@ -15,6 +15,7 @@
 #include "noise/designs.h"
 #include "operators/operator.h"
 #include "solvers/daps.h"
+#include "solvers/ddsmc.h"
 #include "solvers/enkg.h"
 #include "solvers/solver.h"
 
@@ -202,6 +203,73 @@ TEST_CASE("solvers: enkg guidance pulls observed coordinates toward the data and
   // discretisation bias of 80 Euler steps (variance within 10%).
   const auto u = run(*solver_from("enkg", "ensemble = 2\nthreshold = 100\n"), *p.prior, *p.op, p.y, "iid", 1000, 9);
   check_moments(moments(u.x, p.mask, true), 0.0, 1.0, 0.02, 0.1);
+}
+
+// ---- DDSMC ----
+
+TEST_CASE("solvers: ddsmc options validate; resampling helpers follow spec 0.12", "[solvers][ddsmc]") {
+  CHECK_THROWS_WITH(solver_from("ddsmc", "particles = 1\n"), Catch::Contains("DdsmcOptions::particles = 1. Violated: particles >= 2"));
+  CHECK_THROWS_WITH(solver_from("ddsmc", "eta = 1.5\n"), Catch::Contains("0 <= eta <= 1"));
+  CHECK_THROWS_WITH(solver_from("ddsmc", "resampling = residual\n"), Catch::Contains("multinomial or systematic"));
+  CHECK_THROWS_WITH(solver_from("ddsmc", "ess_threshold = 0\n"), Catch::Contains("0 < ess_threshold <= 1"));
+  CHECK(solver_from("ddsmc", "")->nfe_per_sample() == 16 * 200);
+  CHECK(solver_from("ddsmc", "")->requirements().linear_operator);
+  {  // An operator without a (diagonal) SVD is refused naming the capability.
+    const std::vector<int64_t> shape{1, 4, 4};
+    auto prior = prior_n01(shape);
+    auto blur = make_op("type = gaussian_blur\nsigma_y = 0.1\nkernel_size = 3\nsigma = 1\n", shape);
+    auto y = torch::zeros(blur->measurement_shape(), torch::kDouble).unsqueeze(0);
+    CHECK_THROWS_WITH(run(*solver_from("ddsmc", "steps = 2\n"), *prior, *blur, y, "iid", 1, 1),
+                      Catch::Contains("ddsmc needs a closed-form SVD"));
+    auto noiseless = make_op("type = inpaint\nsigma_y = 0\n", shape);
+    CHECK_THROWS_WITH(run(*solver_from("ddsmc", "steps = 2\n"), *prior, *noiseless, y, "iid", 1, 1),
+                      Catch::Contains("sigma_y > 0"));
+  }
+  // Weights 0.1, 0.2, 0.7: C = 0.1, 0.3, 1.
+  const auto logw = torch::tensor({std::log(0.1), std::log(0.2), std::log(0.7)}, torch::kDouble).view({1, 3});
+  const auto a = resample_indices(logw, torch::tensor({0.05, 0.12, 0.29, 0.31, 0.999999}, torch::kDouble).view({1, 5}), 5, false);
+  CHECK(torch::equal(a, torch::tensor({0, 1, 1, 2, 2}, torch::kLong).view({1, 5})));
+  // Systematic: (j + 0.5)/3 = 0.167, 0.5, 0.833 -> 1, 2, 2.
+  const auto b = resample_indices(logw, torch::tensor({0.5}, torch::kDouble).view({1, 1}), 3, true);
+  CHECK(torch::equal(b, torch::tensor({1, 2, 2}, torch::kLong).view({1, 3})));
+  CHECK(effective_sample_size(torch::zeros({2, 8}, torch::kDouble)).sub(8).abs().max().item<double>() < 1e-12);
+  CHECK(std::abs(effective_sample_size(logw).item<double>() - 1 / (0.01 + 0.04 + 0.49)) < 1e-9);
+}
+
+TEST_CASE("solvers: ddsmc (eta 1) samples the posterior under its model prior", "[solvers][ddsmc]") {
+  // Spec 8 f / 11: eta = 1, N = 16: (0.801, 0.196) computed (N -> infinity: 0.791, 0.198); a = 0 keeps the
+  // model prior (variance 0.948 at eta = 1).
+  ScalarProblem p;
+  int64_t draws = 0;
+  const auto r = run(*solver_from("ddsmc", "eta = 1\n"), *p.prior, *p.op, p.y, "iid", 600, 21, &draws);
+  CHECK(draws == 1 + 2 * 200 + 1);  // z_0; per step a uniform [N] and a Gaussian [N, d] (the last skipped); the pick
+  CHECK(r.nfe == 3200);
+  check_moments(moments(r.x, p.mask, true), 0.801, 0.196, 0.01, 0.06);
+  check_moments(moments(r.x, p.mask, false), 0.0, 0.948, 0.02, 0.06);
+}
+
+TEST_CASE("solvers: ddsmc antithetic chains: member 0 is the iid chain bit for bit, the pair is mirrored in law",
+          "[solvers][ddsmc]") {
+  // Resampling selects particles by rank of the weights, so u -> 1 - u does not negate the output even on a
+  // symmetric problem (exact negation is impossible for SMC). What holds: every draw of member 0 equals the
+  // iid draw (Gaussian and uniform), so member 0 reproduces the iid chain exactly; member 1 is driven by
+  // (-z, 1 - u) and on the zero-mean problem with y = 0 has the same law as -member 0 (mean 0, equal variance).
+  const std::vector<int64_t> shape{1, 4, 4};
+  auto prior = prior_n01(shape);
+  auto op = make_op("type = inpaint\nsigma_y = 0.5\nmask_prob_min = 0.5\nmask_prob_max = 0.5\n", shape);
+  auto y = torch::zeros(op->measurement_shape(), torch::kDouble).unsqueeze(0);
+  auto s = solver_from("ddsmc", "particles = 4\nsteps = 20\neta = 1\n");
+  const auto anti = run(*s, *prior, *op, y, "antithetic", 400, 5);
+  const auto iid = run(*s, *prior, *op, y, "iid", 400, 5);
+  const auto x = anti.x.view({400, 2, -1});
+  CHECK(torch::equal(x.select(1, 0), iid.x.view({400, -1})));
+  CHECK_FALSE(torch::equal(x.select(1, 0), -x.select(1, 1)));
+  const auto m0 = x.select(1, 0).mean().item<double>(), m1 = x.select(1, 1).mean().item<double>();
+  const double se = std::sqrt(1.0 / (400 * 16));
+  CHECK(std::abs(m0) < 5 * se);
+  CHECK(std::abs(m1) < 5 * se);
+  const double v0 = x.select(1, 0).var().item<double>(), v1 = x.select(1, 1).var().item<double>();
+  CHECK(std::abs(v0 - v1) < 0.1 * v0);
 }
 
 // ---- The leaderboard configs, CI-sized ----

@@ -15,6 +15,8 @@
 #include "harness/reconstructions.h"
 #include "harness/records.h"
 #include "models/denoiser.h"
+#include "stats/precision.h"
+#include "stats/summary.h"
 
 namespace ipbench {
 
@@ -109,6 +111,29 @@ std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, co
   return out;
 }
 
+/// The stage-2 plan of one cell from its pilot records (groups < n0) of every targeted metric.
+TwoStagePlan plan_cell(const std::vector<Record>& records, const std::string& cell,
+                       const std::vector<int64_t>& items, const std::vector<PrecisionTarget>& targets, int64_t n0,
+                       int64_t max_groups, double confidence) {
+  std::vector<std::vector<double>> pilot_var;
+  std::vector<double> halfwidths;
+  for (const PrecisionTarget& t : targets) {
+    const auto units = cell_unit_values(records, t.metric);
+    const auto it = units.find(cell);
+    std::vector<double> var;
+    for (int64_t item : items) {
+      std::vector<double> pilot;
+      if (it != units.end() && it->second.count(item))
+        for (const auto& [group, value] : it->second.at(item))
+          if (group < n0) pilot.push_back(value);
+      var.push_back(sample_variance(pilot));
+    }
+    pilot_var.push_back(var);
+    halfwidths.push_back(t.halfwidth);
+  }
+  return plan_two_stage(pilot_var, halfwidths, n0, max_groups, confidence);
+}
+
 }  // namespace
 
 RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOptions& options) {
@@ -166,6 +191,10 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
   Progress progress("run", owned_units * bench.samples_per_item, options.progress);
   progress.advance(static_cast<int64_t>(previous.size()));
 
+  const bool two_stage = !bench.target_halfwidth.empty();
+  require(!two_stage || options.shard.count == 1, "config [benchmark] target_halfwidth: a two-stage run plans ",
+          "each cell from all its items' pilot groups, so it cannot be sharded (--shard ", options.shard.str(), ")");
+  const auto targets = parse_precision_targets(bench.target_halfwidth, "config [benchmark] target_halfwidth");
   int64_t unit = -1;  // (cell, item) units in plan order, for sharding
   for (size_t o = 0; o < spec.operators.size(); ++o) {
     for (size_t si = 0; si < spec.solvers.size(); ++si) {
@@ -174,7 +203,8 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
       const ConsistencyFunction* cm = consistency[si][o].get();
       for (const auto& design : spec.designs) {
         const int64_t K = design.design->group_size();
-        const int64_t groups = bench.samples_per_item / K;
+        // Fixed runs: samples_per_item / K groups. Two-stage runs: pilot_groups, then the plan.
+        const int64_t groups = two_stage ? bench.pilot_groups : bench.samples_per_item / K;
         const int64_t per_batch = bench.batch_size > 0 ? bench.batch_size / K : groups;
         Record base;
         base.op = spec.operators[o].label;
@@ -182,14 +212,14 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
         base.design = design.label;
         base.cell = base.op + "/" + base.solver + "/" + base.design;
         base.group_size = K;
-        for (size_t i = 0; i < ctx.item_index.size(); ++i) {
-          if (!options.shard.owns(++unit)) continue;
+        // Solves groups [first, last) of item i (those not already complete) in batches of per_batch.
+        auto solve_groups = [&](size_t i, int64_t first, int64_t last) {
           base.item = ctx.item_index[i];
           const auto& problem = problems[o][i];
           const uint64_t stream_key =
               derive_key(ctx.seed, hash_string("noise"), hash_string(design.label), static_cast<uint64_t>(base.item));
-          for (int64_t g0 = 0; g0 < groups; g0 += per_batch) {
-            const int64_t G = std::min(per_batch, groups - g0);
+          for (int64_t g0 = first; g0 < last; g0 += per_batch) {
+            const int64_t G = std::min(per_batch, last - g0);
             bool all_done = true;
             for (int64_t g = g0; g < g0 + G; ++g) all_done &= done.count({base.cell, base.item, g}) > 0;
             if (all_done) continue;
@@ -214,7 +244,15 @@ RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOption
             progress.advance(static_cast<int64_t>(fresh.size()), base.cell);
             outcome.records.insert(outcome.records.end(), fresh.begin(), fresh.end());
           }
-        }
+        };
+        for (size_t i = 0; i < ctx.item_index.size(); ++i)
+          if (options.shard.owns(++unit)) solve_groups(i, 0, groups);
+        if (!two_stage) continue;
+        // Stage 2 (stats/precision.h): the plan is a function of the pilot records only, so a resumed
+        // run recomputes the same plan and continues it.
+        const TwoStagePlan plan = plan_cell(outcome.records, base.cell, ctx.item_index, targets, bench.pilot_groups,
+                                            bench.max_groups(K), bench.confidence);
+        for (size_t i = 0; i < ctx.item_index.size(); ++i) solve_groups(i, groups, plan.groups[i]);
       }
     }
   }

@@ -1,10 +1,12 @@
 #include "harness/spec.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <sstream>
 
 #include "core/options.h"
+#include "stats/precision.h"
 #include "models/denoiser.h"
 
 namespace ipbench {
@@ -25,6 +27,16 @@ void BenchmarkOptions::validate() const {
     std::set<std::string> seen(list->begin(), list->end());
     check_option(seen.size() == list->size(), "BenchmarkOptions", "labels", *list, "labels are unique");
   }
+  check_option(pilot_groups >= 2, "BenchmarkOptions", "pilot_groups", pilot_groups, "pilot_groups >= 2");
+  check_option(max_samples_per_item >= 0, "BenchmarkOptions", "max_samples_per_item", max_samples_per_item,
+               "max_samples_per_item >= 0");
+  for (const auto& t : parse_precision_targets(target_halfwidth, "config [benchmark] target_halfwidth"))
+    check_option(std::find(metrics.begin(), metrics.end(), t.metric) != metrics.end(), "BenchmarkOptions",
+                 "target_halfwidth", t.metric, "a metric of [benchmark] metrics");
+}
+
+int64_t BenchmarkOptions::max_groups(int64_t k) const {
+  return (max_samples_per_item > 0 ? max_samples_per_item : 16 * samples_per_item) / k;
 }
 
 void DatasetOptions::validate() const {
@@ -140,9 +152,20 @@ Spec parse_spec(const Config& config, bool notes) {
     require(spec.benchmark.samples_per_item % K == 0, "config [benchmark] samples_per_item = ",
             spec.benchmark.samples_per_item, " is not a multiple of design '", label, "' group size K = ", K,
             " (", type, " needs whole groups; use an even count for antithetic)");
+    if (!spec.benchmark.target_halfwidth.empty())
+      require(spec.benchmark.max_groups(K) >= spec.benchmark.pilot_groups, "config [benchmark] max_samples_per_item = ",
+              spec.benchmark.max_samples_per_item, " allows fewer than pilot_groups = ", spec.benchmark.pilot_groups,
+              " groups of design '", label, "' (K = ", K, ")");
     require(spec.benchmark.batch_size % K == 0, "config [benchmark] batch_size = ", spec.benchmark.batch_size,
             " is not a multiple of design '", label, "' group size K = ", K, " (coupled members share a batch)");
     spec.designs.push_back({label, type, design});
+    // RQMC: t intervals over R replicates are reliable from R >= 10 (specs/noise-and-stats.md section 4).
+    if (notes && type == "rqmc" && spec.benchmark.samples_per_item / K < 10)
+      std::fprintf(stderr,
+                   "warning: [noise.%s] gives %lld replicates per item (samples_per_item %lld / n = %lld); RQMC "
+                   "intervals need >= 10 (fewer points per replicate m, or more samples_per_item)\n",
+                   label.c_str(), static_cast<long long>(spec.benchmark.samples_per_item / K),
+                   static_cast<long long>(spec.benchmark.samples_per_item), static_cast<long long>(K));
   }
   for (const auto& label : spec.benchmark.solvers) {
     const Section& s = config.section("solver." + label);
@@ -188,6 +211,13 @@ SummaryOptions summary_options(const BenchmarkOptions& bench) {
   so.baseline_design = bench.baseline_design;
   so.metrics = bench.metrics;
   so.lower_better = metric_directions();
+  so.targets = parse_precision_targets(bench.target_halfwidth, "config [benchmark] target_halfwidth");
+  if (!so.targets.empty()) so.pilot_groups = bench.pilot_groups;
+  // Ranges of the built-in metrics (metrics/metric.h: images on [0, 1]): intervals are clipped to them.
+  const double inf = std::numeric_limits<double>::infinity();
+  so.bounds = {{"l1", {0.0, 1.0}},         {"psnr", {0.0, inf}},       {"ssim", {-1.0, 1.0}},
+               {"residual", {0.0, inf}},   {"pixel_mean", {0.0, 1.0}}, {"brightness", {0.0, 1.0}},
+               {"contrast", {-1.0, 1.0}}, {"centroid", {0.0, 1.0}}};
   return so;
 }
 

@@ -41,6 +41,10 @@ struct BenchmarkOptions {
   double confidence = 0.95;        ///< level of every interval
   std::string baseline_design = "iid";  ///< design that efficiencies are measured against
   bool save_reconstructions = false;    ///< store every reconstruction (harness/reconstructions.h)
+  /// Run to a target precision (stats/precision.h): "metric:halfwidth" entries; empty = fixed samples.
+  std::vector<std::string> target_halfwidth = {};
+  int64_t pilot_groups = 8;             ///< stage-1 groups per item and cell (with target_halfwidth)
+  int64_t max_samples_per_item = 0;     ///< cap of stage 2 per item and cell; 0 = 16 x samples_per_item
 
   template <class F>
   void fields(F&& f) {
@@ -60,8 +64,15 @@ struct BenchmarkOptions {
     f("baseline_design", baseline_design, "design the relative efficiencies are measured against");
     f("save_reconstructions", save_reconstructions,
       "store every reconstruction under DIR/reconstructions (needed by `ipbench correlate`)");
+    f("target_halfwidth", target_halfwidth,
+      "run each cell to these given-items half-widths, metric:halfwidth (psnr:0.05, l1:0.001); empty = off");
+    f("pilot_groups", pilot_groups, "with target_halfwidth: stage-1 groups per item, >= 2 (Stein's pilot)");
+    f("max_samples_per_item", max_samples_per_item,
+      "with target_halfwidth: most samples per item and cell; 0 = 16 x samples_per_item");
   }
   void validate() const;
+  /// With target_halfwidth: the most groups per item and cell of a design with group size k.
+  int64_t max_groups(int64_t k) const;
 };
 
 struct DatasetOptions {

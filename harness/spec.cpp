@@ -1,12 +1,10 @@
 #include "harness/spec.h"
 
 #include <algorithm>
-#include <limits>
 #include <set>
 #include <sstream>
 
 #include "core/options.h"
-#include "stats/precision.h"
 #include "models/denoiser.h"
 
 namespace ipbench {
@@ -27,16 +25,6 @@ void BenchmarkOptions::validate() const {
     std::set<std::string> seen(list->begin(), list->end());
     check_option(seen.size() == list->size(), "BenchmarkOptions", "labels", *list, "labels are unique");
   }
-  check_option(pilot_groups >= 2, "BenchmarkOptions", "pilot_groups", pilot_groups, "pilot_groups >= 2");
-  check_option(max_samples_per_item >= 0, "BenchmarkOptions", "max_samples_per_item", max_samples_per_item,
-               "max_samples_per_item >= 0");
-  for (const auto& t : parse_precision_targets(target_halfwidth, "config [benchmark] target_halfwidth"))
-    check_option(std::find(metrics.begin(), metrics.end(), t.metric) != metrics.end(), "BenchmarkOptions",
-                 "target_halfwidth", t.metric, "a metric of [benchmark] metrics");
-}
-
-int64_t BenchmarkOptions::max_groups(int64_t k) const {
-  return (max_samples_per_item > 0 ? max_samples_per_item : 16 * samples_per_item) / k;
 }
 
 void DatasetOptions::validate() const {
@@ -152,10 +140,6 @@ Spec parse_spec(const Config& config, bool notes) {
     require(spec.benchmark.samples_per_item % K == 0, "config [benchmark] samples_per_item = ",
             spec.benchmark.samples_per_item, " is not a multiple of design '", label, "' group size K = ", K,
             " (", type, " needs whole groups; use an even count for antithetic)");
-    if (!spec.benchmark.target_halfwidth.empty())
-      require(spec.benchmark.max_groups(K) >= spec.benchmark.pilot_groups, "config [benchmark] max_samples_per_item = ",
-              spec.benchmark.max_samples_per_item, " allows fewer than pilot_groups = ", spec.benchmark.pilot_groups,
-              " groups of design '", label, "' (K = ", K, ")");
     require(spec.benchmark.batch_size % K == 0, "config [benchmark] batch_size = ", spec.benchmark.batch_size,
             " is not a multiple of design '", label, "' group size K = ", K, " (coupled members share a batch)");
     spec.designs.push_back({label, type, design});
@@ -199,26 +183,18 @@ Spec parse_spec(const Config& config, bool notes) {
   }
   bool has_baseline = false;
   for (const auto& d : spec.designs) has_baseline |= d.label == spec.benchmark.baseline_design;
-  if (!has_baseline && spec.designs.size() > 1)
+  if (notes && !has_baseline && spec.designs.size() > 1)
     std::fprintf(stderr, "note: baseline design '%s' is not in the run; only in-run efficiencies are reported\n",
                  spec.benchmark.baseline_design.c_str());
+  spec.config = std::shared_ptr<const Config>(std::shared_ptr<const Config>(), &config);  // a view
   return spec;
 }
 
-SummaryOptions summary_options(const BenchmarkOptions& bench) {
-  SummaryOptions so;
-  so.confidence = bench.confidence;
-  so.baseline_design = bench.baseline_design;
-  so.metrics = bench.metrics;
-  so.lower_better = metric_directions();
-  so.targets = parse_precision_targets(bench.target_halfwidth, "config [benchmark] target_halfwidth");
-  if (!so.targets.empty()) so.pilot_groups = bench.pilot_groups;
-  // Ranges of the built-in metrics (metrics/metric.h: images on [0, 1]): intervals are clipped to them.
-  const double inf = std::numeric_limits<double>::infinity();
-  so.bounds = {{"l1", {0.0, 1.0}},         {"psnr", {0.0, inf}},       {"ssim", {-1.0, 1.0}},
-               {"residual", {0.0, inf}},   {"pixel_mean", {0.0, 1.0}}, {"brightness", {0.0, 1.0}},
-               {"contrast", {-1.0, 1.0}}, {"centroid", {0.0, 1.0}}};
-  return so;
+Spec parse_spec(Config&& config, bool notes) {
+  auto owned = std::make_shared<const Config>(std::move(config));
+  Spec spec = parse_spec(*owned, notes);
+  spec.config = owned;
+  return spec;
 }
 
 }  // namespace ipbench

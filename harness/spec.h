@@ -21,7 +21,6 @@
 #include "noise/design.h"
 #include "operators/operator.h"
 #include "solvers/solver.h"
-#include "stats/summary.h"
 
 namespace ipbench {
 
@@ -40,11 +39,7 @@ struct BenchmarkOptions {
   int64_t threads = 0;             ///< intra-op threads; 0 = all cores
   double confidence = 0.95;        ///< level of every interval
   std::string baseline_design = "iid";  ///< design that efficiencies are measured against
-  bool save_reconstructions = false;    ///< store every reconstruction (harness/reconstructions.h)
-  /// Run to a target precision (stats/precision.h): "metric:halfwidth" entries; empty = fixed samples.
-  std::vector<std::string> target_halfwidth = {};
-  int64_t pilot_groups = 8;             ///< stage-1 groups per item and cell (with target_halfwidth)
-  int64_t max_samples_per_item = 0;     ///< cap of stage 2 per item and cell; 0 = 16 x samples_per_item
+  bool save_reconstructions = false;    ///< store every reconstruction (reports/run_summary.h)
 
   template <class F>
   void fields(F&& f) {
@@ -64,15 +59,8 @@ struct BenchmarkOptions {
     f("baseline_design", baseline_design, "design the relative efficiencies are measured against");
     f("save_reconstructions", save_reconstructions,
       "store every reconstruction under DIR/reconstructions (needed by `ipbench correlate`)");
-    f("target_halfwidth", target_halfwidth,
-      "run each cell to these given-items half-widths, metric:halfwidth (psnr:0.05, l1:0.001); empty = off");
-    f("pilot_groups", pilot_groups, "with target_halfwidth: stage-1 groups per item, >= 2 (Stein's pilot)");
-    f("max_samples_per_item", max_samples_per_item,
-      "with target_halfwidth: most samples per item and cell; 0 = 16 x samples_per_item");
   }
   void validate() const;
-  /// With target_halfwidth: the most groups per item and cell of a design with group size k.
-  int64_t max_groups(int64_t k) const;
 };
 
 struct DatasetOptions {
@@ -106,15 +94,25 @@ struct DesignSpec {
   std::shared_ptr<const NoiseDesign> design;
 };
 
+/// Everything a run needs, parsed: the runner takes a Spec and never the caller's Config.
 struct Spec {
   BenchmarkOptions benchmark;
   DatasetOptions dataset;
-  const Section* prior_section = nullptr;  ///< read when the prior is built (needs the data)
+  /// The parsed configuration with its read / unread accounting: the prior's section is read from it
+  /// when the prior is built (that needs the data), then check_all_used() and resolved_ini(). Owned
+  /// when parsed from a Config rvalue; a view of the caller's Config (which must outlive the Spec's
+  /// use) when parsed from an lvalue.
+  std::shared_ptr<const Config> config;
+  const Section* prior_section = nullptr;  ///< [prior] of `config`
   std::string prior_type;
   std::vector<OperatorSpec> operators;
   std::vector<SolverSpec> solvers;
   std::vector<DesignSpec> designs;
   std::vector<std::string> metrics;
+
+  /// The resolved configuration (every key, defaults included once the prior is built) as INI text:
+  /// what config.resolved.ini holds.
+  std::string resolved_ini() const { return config->to_ini(); }
 };
 
 /// Parses and validates everything that needs no data: options, registry names, solver/operator
@@ -123,9 +121,8 @@ struct Spec {
 /// `notes`: print a note on stderr for each configured but unselected component (run time); false
 /// when re-reading a stored run's resolved config (merge, report), where the user has seen them.
 Spec parse_spec(const Config& config, bool notes = true);
-
-/// The statistics settings of a run: confidence, baseline design, metric order, metric directions.
-SummaryOptions summary_options(const BenchmarkOptions& bench);
+/// The same, the Spec owning the configuration (self-contained: nothing else needs to stay alive).
+Spec parse_spec(Config&& config, bool notes = true);
 
 /// Registers every built-in component (priors, operators, designs, solvers, metrics).
 void register_builtins();

@@ -26,6 +26,7 @@
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "metrics/metric.h"
+#include "reports/run_summary.h"
 #include "stats/summary.h"
 #include "temp_dir.h"
 
@@ -93,15 +94,12 @@ std::string config_text(const std::string& data, int64_t seed, int64_t first, in
 }
 
 /// spec -> run -> records -> stats for one seed (bootstrap off: the Satterthwaite F intervals are tested).
-BenchmarkSummary run_and_summarize(const std::string& text, const fs::path& dir,
-                                   const std::vector<std::string>& sets = {}) {
-  Config cfg = Config::from_string(text, "coverage.ini");
-  for (const auto& s : sets) cfg.set(s);
-  const Spec spec = parse_spec(cfg, false);
+BenchmarkSummary run_and_summarize(const std::string& text, const fs::path& dir) {
+  const Spec spec = parse_spec(Config::from_string(text, "coverage.ini"), false);
   RunOptions ro;
   ro.out_dir = dir.string();
   ro.progress = false;
-  const RunOutcome out = run_benchmark(cfg, spec, ro);
+  const RunOutcome out = run_benchmark(spec, ro);
   fs::remove_all(dir);
   SummaryOptions so = summary_options(spec.benchmark);
   so.bootstrap_resamples = 0;
@@ -248,36 +246,4 @@ TEST_CASE("coverage through the harness: population interval over random items",
     counters[1].add(anti.population.low, anti.population.high, truth);
   }
   check_band(counters);
-}
-
-TEST_CASE("coverage through the harness: the two-stage procedure covers and meets its target", "[coverage]") {
-  // Stein's two-stage procedure with 16 pilot groups (docs/statistics.md 8c: with fewer pilot groups
-  // the pilot variances are too noisy and coverage drops, 0.90 at 4 here). iid cell: target 5e-4
-  // (stage 2 brings the items to about 30 to 250 groups, Neyman); antithetic cell: target 2e-4
-  // (about 75 groups each). The interval must cover the given-items mean and meet the target.
-  register_sq_err();
-  testing::TempDir tmp;
-  const std::string data = write_items(tmp.path);
-  const auto x0 = load_dataset_source(data, 0, 0, kHetItems).images.to(torch::kDouble);
-  const double ca = cm_scale(80.0);
-  double truth = 0.0;
-  for (int64_t i = 0; i < kHetItems; ++i) truth += (x0[i].pow(2).mean().item<double>() + ca * ca) / kHetItems;
-  std::vector<Counter> counters = {{"two-stage iid"}, {"two-stage antithetic"}};
-  int64_t met = 0, stage2 = 0;
-  for (int64_t seed = 0; seed < kSeeds; ++seed) {
-    for (size_t d = 0; d < 2; ++d) {
-      const std::string design = d == 0 ? "iid" : "antithetic";
-      const auto s = run_and_summarize(config_text(data, seed, 0, kHetItems, 2, "a", design), tmp.path / "run",
-                                       {std::string("benchmark.target_halfwidth=sq_err:") + (d == 0 ? "5e-4" : "2e-4"),
-                                        "benchmark.pilot_groups=16", "benchmark.max_samples_per_item=2048"});
-      const PrecisionSummary& p = metric_of(s, "inpaint/a/" + design).precision;
-      REQUIRE(p.active);
-      counters[d].add(p.interval.low, p.interval.high, truth);
-      met += p.met;
-      stage2 += p.stage2_samples > 0;
-    }
-  }
-  check_band(counters);
-  CHECK(met == 2 * kSeeds);
-  CHECK(stage2 == 2 * kSeeds);
 }

@@ -148,6 +148,13 @@ Spec parse_spec(const Config& config, bool notes) {
     require(spec.benchmark.batch_size % K == 0, "config [benchmark] batch_size = ", spec.benchmark.batch_size,
             " is not a multiple of design '", label, "' group size K = ", K, " (coupled members share a batch)");
     spec.designs.push_back({label, type, design});
+    // RQMC: t intervals over R replicates are reliable from R >= 10 (specs/noise-and-stats.md section 4).
+    if (notes && type == "rqmc" && spec.benchmark.samples_per_item / K < 10)
+      std::fprintf(stderr,
+                   "warning: [noise.%s] gives %lld replicates per item (samples_per_item %lld / n = %lld); RQMC "
+                   "intervals need >= 10 (fewer points per replicate m, or more samples_per_item)\n",
+                   label.c_str(), static_cast<long long>(spec.benchmark.samples_per_item / K),
+                   static_cast<long long>(spec.benchmark.samples_per_item), static_cast<long long>(K));
   }
   for (const auto& label : spec.benchmark.solvers) {
     const Section& s = config.section("solver." + label);

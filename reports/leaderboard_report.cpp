@@ -39,7 +39,11 @@ bool several_runs(const ReportInfo& info) { return info.runs.size() > 1; }
 
 std::string mean_ci(const MetricSummary* m) {
   if (!m) return "";
-  return fmt(m->ci.mean) + " " + fmt_interval(m->ci.low, m->ci.high);
+  return fmt(m->ci.mean) + " " + fmt_interval(m->ci.low, m->ci.high) +
+         (m->partial ? " (partial: " + std::to_string(m->items_scored) + " of " + std::to_string(m->items_total) +
+                           " items)"
+                     : "") +
+         " pop " + fmt_interval(m->population.low, m->population.high);
 }
 
 std::string vs_leader(const LeaderboardEntry& e) {

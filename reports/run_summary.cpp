@@ -1,6 +1,7 @@
 // A run folder's summary files (reports/run_summary.h).
 #include "reports/run_summary.h"
 
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -19,6 +20,11 @@ SummaryOptions summary_options(const BenchmarkOptions& bench) {
   so.baseline_design = bench.baseline_design;
   so.metrics = bench.metrics;
   so.lower_better = metric_directions();
+  // Ranges of the built-in metrics (metrics/metric.h: images on [0, 1]): intervals are clipped to them.
+  const double inf = std::numeric_limits<double>::infinity();
+  so.bounds = {{"l1", {0.0, 1.0}},         {"psnr", {0.0, inf}},       {"ssim", {-1.0, 1.0}},
+               {"residual", {0.0, inf}},   {"pixel_mean", {0.0, 1.0}}, {"brightness", {0.0, 1.0}},
+               {"contrast", {-1.0, 1.0}}, {"centroid", {0.0, 1.0}}};
   return so;
 }
 

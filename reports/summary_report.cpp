@@ -23,8 +23,46 @@ std::string json_metric(const MetricSummary& m) {
      << ", \"group_mean_variance\": " << json_number(m.var_group)
      << ", \"item_means_variance\": " << json_number(m.var_item_means)
      << ", \"item_mean_noise_variance\": " << json_number(m.var_noise_item_mean)
-     << ", \"between_item_variance\": " << json_number(m.var_between_items) << "}";
+     << ", \"between_item_variance\": " << json_number(m.var_between_items)
+     << ", \"sample_variance_df\": " << json_number(m.variance_df_member)
+     << ", \"group_mean_variance_df\": " << json_number(m.variance_df_group)
+     << ", \"items_total\": " << m.items_total << ", \"items_scored\": " << m.items_scored
+     << ", \"partial\": " << (m.partial ? "true" : "false") << ", \"ci_clipped\": " << (m.ci_clipped ? "true" : "false")
+     << ", \"population_clipped\": " << (m.population_clipped ? "true" : "false");
+  if (m.precision.active) {
+    const PrecisionSummary& p = m.precision;
+    os << ",\n          \"precision\": {\"target_halfwidth\": " << json_number(p.target_halfwidth)
+       << ", \"mean\": " << json_number(p.interval.mean) << ", \"ci_low\": " << json_number(p.interval.low)
+       << ", \"ci_high\": " << json_number(p.interval.high) << ", \"df\": " << json_number(p.interval.df)
+       << ", \"achieved_halfwidth\": " << json_number(p.achieved_halfwidth) << ", \"met\": " << (p.met ? "true" : "false")
+       << ", \"pilot_samples\": " << p.pilot_samples << ", \"stage2_samples\": " << p.stage2_samples
+       << ", \"iid_samples\": " << json_number(p.iid_samples) << ", \"saved_samples\": " << json_number(p.saved_samples)
+       << ", \"saved_nfe\": " << json_number(p.saved_nfe) << "}";
+  }
+  os << "}";
   return os.str();
+}
+
+/// RE against the baseline: the reported interval, its method and both candidates.
+std::string json_efficiency(const MetricSummary& m) {
+  const RatioInterval& e = m.efficiency_vs_baseline;
+  return "{\"value\": " + json_number(e.value) + ", \"ci_low\": " + json_number(e.low) + ", \"ci_high\": " +
+         json_number(e.high) + ", \"method\": " + (m.efficiency_method.empty() ? "null" : json_string(m.efficiency_method)) +
+         ", \"f_ci_low\": " + json_number(m.efficiency_vs_baseline_f.low) +
+         ", \"f_ci_high\": " + json_number(m.efficiency_vs_baseline_f.high) +
+         ", \"df_baseline\": " + json_number(m.efficiency_df_baseline) +
+         ", \"df_design\": " + json_number(m.efficiency_df_design) +
+         ", \"bootstrap_ci_low\": " + json_number(m.efficiency_vs_baseline_bootstrap.low) +
+         ", \"bootstrap_ci_high\": " + json_number(m.efficiency_vs_baseline_bootstrap.high) +
+         ", \"excess_kurtosis\": " + json_number(m.efficiency_excess_kurtosis) + "}";
+}
+
+/// rho / in-run RE: the interval and the ANOVA it comes from.
+std::string json_anova_ratio(const RatioInterval& r, const MetricSummary& m) {
+  return "{\"value\": " + json_number(r.value) + ", \"ci_low\": " + json_number(r.low) + ", \"ci_high\": " +
+         json_number(r.high) + ", \"method\": \"anova_f\", \"f_ratio\": " + json_number(m.anova_f) +
+         ", \"df_between\": " + json_number(m.variance_df_group) + ", \"df_within\": " +
+         json_number(m.variance_df_within) + "}";
 }
 
 std::string json_lower_better(int lower_better) {
@@ -144,13 +182,13 @@ std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
     os << "}";
     if (!is_baseline(s, c)) {  // null values when the run has no baseline cell for this pair
       os << json_metric_map(c, "efficiency_vs_" + s.baseline_design, [](const MetricSummary&) { return true; },
-                            [](const MetricSummary& m) { return json_ratio(m.efficiency_vs_baseline); });
+                            [](const MetricSummary& m) { return json_efficiency(m); });
     }
     if (c.group_size > 1) {
       os << json_metric_map(c, "efficiency_in_run", [](const MetricSummary&) { return true; },
-                            [](const MetricSummary& m) { return json_ratio(m.efficiency_in_run); });
+                            [](const MetricSummary& m) { return json_anova_ratio(m.efficiency_in_run, m); });
       os << json_metric_map(c, "rho", [](const MetricSummary&) { return true; },
-                            [](const MetricSummary& m) { return json_ratio(m.rho); });
+                            [](const MetricSummary& m) { return json_anova_ratio(m.rho, m); });
     }
     os << "}";
   }
@@ -159,24 +197,59 @@ std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
     os << (i ? "," : "") << "\n    " << json_comparison(s.comparisons[i]);
   os << (s.comparisons.empty() ? "]" : "\n  ]");
   if (!s.correlations.empty()) os << ",\n  \"correlations\": " << correlations_json(s.correlations);
+  os << ",\n  \"warnings\": [";
+  for (size_t i = 0; i < s.warnings.size(); ++i) os << (i ? ", " : "") << json_string(s.warnings[i]);
+  os << "]";
   os << "\n}\n";
   return os.str();
 }
 
 namespace {
 
+/// "mean" or "mean (partial)"; an interval with "*" when clipped to the metric's bounds.
+std::string fmt_mean(const MetricSummary& m) { return fmt(m.ci.mean) + (m.partial ? " (partial)" : ""); }
+std::string fmt_clipped(const Interval& iv, bool clipped) {
+  return fmt_interval(iv.low, iv.high) + (clipped ? "*" : "");
+}
+std::string fmt_items(const MetricSummary& m) {
+  return m.partial ? std::to_string(m.items_scored) + " of " + std::to_string(m.items_total)
+                   : std::to_string(m.items_scored);
+}
+/// "value [lo, hi] (method)" for RE vs the baseline; "(boot)" marks the bootstrap.
+std::string fmt_efficiency(const MetricSummary& m) {
+  return fmt_ratio(m.efficiency_vs_baseline) + (m.efficiency_method == "bootstrap_bca" ? " boot" : "");
+}
+
 std::vector<std::vector<std::string>> summary_rows(const BenchmarkSummary& s) {
   std::vector<std::vector<std::string>> rows;
   const int pct = static_cast<int>(std::lround(100 * s.confidence));
-  rows.push_back({"operator", "solver", "design", "metric", "mean", std::to_string(pct) + "% CI", "item CI width",
-                  "rho [CI]", "RE vs " + s.baseline_design + " [CI]", "RE in-run", "failed"});
+  rows.push_back({"operator", "solver", "design", "metric", "items", "mean", std::to_string(pct) + "% CI",
+                  "population CI", "item CI width", "rho [CI]", "RE vs " + s.baseline_design + " [CI]",
+                  "RE in-run [CI]", "failed"});
   for (const auto& c : s.cells)
     for (const auto& m : c.metrics)
-      rows.push_back({c.op, c.solver, c.design, m.name, fmt(m.ci.mean), fmt_interval(m.ci.low, m.ci.high),
-                      fmt(m.ci_width_item_mean, 3), c.group_size > 1 ? fmt_ratio(m.rho) : "-",
-                      is_baseline(s, c) ? "1 (baseline)" : fmt_ratio(m.efficiency_vs_baseline),
-                      c.group_size > 1 ? fmt(m.efficiency_in_run.value, 3) : "-", std::to_string(m.samples_failed)});
+      rows.push_back({c.op, c.solver, c.design, m.name, fmt_items(m), fmt_mean(m), fmt_clipped(m.ci, m.ci_clipped),
+                      fmt_clipped(m.population, m.population_clipped), fmt(m.ci_width_item_mean, 3),
+                      c.group_size > 1 ? fmt_ratio(m.rho) : "-",
+                      is_baseline(s, c) ? "1 (baseline)" : fmt_efficiency(m),
+                      c.group_size > 1 ? fmt_ratio(m.efficiency_in_run) : "-", std::to_string(m.samples_failed)});
   return rows;
+}
+
+/// Notes under the table: what "*", "(partial)" and "boot" mean, when they occur.
+std::string table_notes(const BenchmarkSummary& s) {
+  bool clipped = false, partial = false, boot = false;
+  for (const auto& c : s.cells)
+    for (const auto& m : c.metrics) {
+      clipped |= m.ci_clipped || m.population_clipped;
+      partial |= m.partial;
+      boot |= m.efficiency_method == "bootstrap_bca";
+    }
+  std::string out;
+  if (clipped) out += "* interval clipped to the metric's range\n";
+  if (partial) out += "(partial): some items have fewer than 2 complete groups; items = scored of total\n";
+  if (boot) out += "boot: heavy-tailed units, RE interval from the BCa bootstrap over groups (else Satterthwaite F)\n";
+  return out;
 }
 
 /// A verdict in words: "dps better", "no sig. difference", "ddpm higher", "n/a".
@@ -220,6 +293,35 @@ std::vector<std::vector<std::string>> component_rows(const BenchmarkSummary& s) 
   return rows;
 }
 
+bool any_precision(const BenchmarkSummary& s) {
+  for (const auto& c : s.cells)
+    for (const auto& m : c.metrics)
+      if (m.precision.active) return true;
+  return false;
+}
+
+std::vector<std::vector<std::string>> precision_rows(const BenchmarkSummary& s) {
+  std::vector<std::vector<std::string>> rows{{"operator", "solver", "design", "metric", "target", "achieved",
+                                              "two-stage CI", "samples (pilot + stage 2)", "iid would need",
+                                              "saved NFE"}};
+  for (const auto& c : s.cells)
+    for (const auto& m : c.metrics) {
+      const PrecisionSummary& p = m.precision;
+      if (!p.active) continue;
+      rows.push_back({c.op, c.solver, c.design, m.name, fmt(p.target_halfwidth, 3),
+                      fmt(p.achieved_halfwidth, 3) + (p.met ? "" : " (missed: capped)"),
+                      fmt_interval(p.interval.low, p.interval.high),
+                      std::to_string(p.pilot_samples + p.stage2_samples) + " (" + std::to_string(p.pilot_samples) +
+                          " + " + std::to_string(p.stage2_samples) + ")",
+                      fmt(p.iid_samples, 6), fmt(p.saved_nfe, 6)});
+    }
+  return rows;
+}
+
+constexpr const char* kPrecisionLegend =
+    "two-stage (Stein) run to the target half-width: pilot groups, then Neyman-allocated groups per item; the "
+    "interval uses the pilot variances (docs/statistics.md section 8c)";
+
 constexpr const char* kComparisonLegend =
     "common random numbers: A - B on the (item, group) units of both cells, interval given the items; "
     "corr = correlation of the group means; VR = unpaired / paired variance";
@@ -232,7 +334,10 @@ std::string comparison_table(const BenchmarkSummary& s) {
 }
 
 std::string summary_table(const BenchmarkSummary& s) {
-  std::string out = fixed_width(summary_rows(s));
+  std::string out;
+  for (const auto& w : s.warnings) out += w + "\n";
+  out += fixed_width(summary_rows(s)) + table_notes(s);
+  if (any_precision(s)) out += "\n" + std::string(kPrecisionLegend) + ":\n" + fixed_width(precision_rows(s));
   if (!s.comparisons.empty())
     out += "\npaired solver comparisons (" + std::string(kComparisonLegend) + "):\n" + comparison_table(s);
   if (!s.correlations.empty())
@@ -249,8 +354,10 @@ std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
      << (info.incomplete().empty() ? std::string() : " (**" + info.incomplete() + "**)") << "\n"
      << "- intervals: " << fmt(100 * s.confidence, 3)
      << "% Student-t over coupled groups; mean over items given the items (docs/statistics.md)\n"
+     << "- population CI: items as a random sample of the dataset (t over item means)\n"
      << "- RE: relative efficiency at equal sample budget (variance ratio), measured against design `"
-     << s.baseline_design << "` and estimated in-run\n\n";
+     << s.baseline_design << "` (Satterthwaite F interval, or the BCa bootstrap for heavy-tailed units) and "
+     << "estimated in-run (one-way ANOVA F interval, as rho)\n\n";
   auto markdown = [&os](const std::vector<std::vector<std::string>>& table) {
     for (size_t k = 0; k < table.size(); ++k) {
       os << "|";
@@ -263,7 +370,14 @@ std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
       }
     }
   };
+  for (const auto& w : s.warnings) os << "> " << w << "\n\n";
   markdown(summary_rows(s));
+  const std::string notes = table_notes(s);
+  if (!notes.empty()) os << "\n" << notes;
+  if (any_precision(s)) {
+    os << "\n## Precision targets\n\n" << kPrecisionLegend << ".\n\n";
+    markdown(precision_rows(s));
+  }
   os << "\n## Variance components\n\nThe population interval's variance per item, split into item-to-item "
         "spread (between-item variance, which no noise design reduces) and the noise variance of one item mean "
         "(what `ci` measures); between share = between-item var / var(item means) (docs/statistics.md).\n\n";

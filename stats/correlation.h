@@ -7,9 +7,15 @@
 //  * K = 1 (independent draws, "RR" pairs): consecutive groups (2h, 2h + 1), h = 0, 1, ...
 // For each pair (a, b) of flattened images:
 //  * standard:    Pearson correlation of a and b over their C*H*W pixels;
-//  * centralized: Pearson correlation of a - m and b - m, m = the pixel-wise mean of ALL samples of
-//                 that (cell, item) (the paper's per-dataset / per-prompt mean; for DPS the mean
+//  * centralized: Pearson correlation r of a - c and b - c, c = the pixel-wise mean of the ok samples
+//                 of that (cell, item) OUTSIDE the pair's block (its coupled group for K >= 2, the
+//                 pair itself for K = 1; the paper's per-dataset / per-prompt mean, for DPS the mean
 //                 reconstruction of that measurement), which removes the structure every sample shares.
+//                 A centre that includes the pair biases r by about -1/(S-1); one that leaves it out is
+//                 independent of the pair but adds its own variance Var(c) = sigma^2 (1 + (K-1) rho) / n
+//                 (n = ok samples in c) to both residuals, biasing r up by about 1/n. The reported value
+//                 removes that exactly (debias_centralized): rho = (n r + r - 1) / (n + (K-1)(1 - r))
+//                 (K = 1: (n r + r - 1) / n). Undefined (skipped) when no ok sample lies outside the block.
 // A pair with a failed sample (not ok) or a constant image (zero variance) is skipped.
 // Summary per cell: mean and standard deviation over pairs (the paper reports "mean (sd)") and a
 // Student-t interval for the mean correlation over pairs (pairs from different groups are independent).
@@ -28,6 +34,10 @@ namespace ipbench {
 /// Pearson correlation of the rows of a and b ([P, D], any floating dtype), computed in float64
 /// with centered two-pass sums: [P] float64 on the CPU; NaN where a row has zero variance.
 torch::Tensor pearson_rows(const torch::Tensor& a, const torch::Tensor& b);
+
+/// The centralized correlation corrected for the variance of a centre of n_other samples (above); NaN
+/// when r is not finite or n_other < 1.
+double debias_centralized(double r, double n_other, int64_t K);
 
 struct PairCorrelations {
   std::vector<double> standard, centralized;  ///< one value per usable pair

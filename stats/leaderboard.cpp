@@ -76,6 +76,9 @@ Leaderboard build_leaderboard(const std::vector<std::pair<std::string, Benchmark
       LeaderboardEntry e;
       e.run = name;
       e.cell = c;
+      // A partial headline (some items unscored) is not comparable with complete cells: n/a.
+      for (MetricSummary& m : e.cell.metrics)
+        if (m.partial) m.ci.mean = m.ci.low = m.ci.high = kNaN;
       board.operators[it->second].entries.push_back(e);
     }
   }

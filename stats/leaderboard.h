@@ -10,6 +10,8 @@
 //    than the leader's is compared with the leader itself (never with the best of its own design);
 //  * otherwise Welch: mean_e - mean_l, se = sqrt(se_e^2 + se_l^2), Welch-Satterthwaite
 //    df = se^4 / (se_e^4/df_e + se_l^4/df_l), a Student-t interval: the two estimators are independent.
+// A metric whose `ci` is partial (MetricSummary::partial: items with fewer than 2 complete groups) has
+// its mean and interval set to NaN in the entry (n/a, ranked last).
 // Standing: "leader"; "behind" when the interval lies entirely on the worse side of 0; "tied" otherwise
 // (also when no interval can be formed).
 #include <map>

@@ -10,10 +10,17 @@
 #include <unordered_map>
 
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace ipbench {
 
 namespace {
+
+const MetricSummary* find_metric_summary(const CellSummary& c, const std::string& name) {
+  for (const auto& m : c.metrics)
+    if (m.name == name) return &m;
+  return nullptr;
+}
 
 /// The records of one cell, by index into the input.
 struct CellRecords {
@@ -26,14 +33,13 @@ struct ItemGroups {
   std::vector<std::vector<double>> groups;
 };
 
-/// Per-item sufficient statistics of one metric.
+/// Per-item statistics of one metric.
 struct ItemStats {
   int64_t units = 0;
   double mean = kNaN;       ///< m_i, mean of the units (= mean of all members)
   double var_units = kNaN;  ///< s_i^2
   double width = kNaN;      ///< width of the per-item t interval
-  double ss_member = 0.0;   ///< sum over members of (x - m_i)^2
-  double s_aa = 0.0, s_bb = 0.0, s_ab = 0.0;  ///< K = 2: centered sums of the two members
+  GroupAnova anova;
 };
 
 void check_same(const Record& first, const Record& r) {
@@ -103,31 +109,14 @@ std::map<int64_t, ItemGroups> complete_groups(const std::vector<Record>& records
   return items;
 }
 
-ItemStats item_stats(const ItemGroups& item, int64_t k, double confidence) {
+ItemStats item_stats(const ItemGroups& item, double confidence) {
   ItemStats s;
-  std::vector<double> units;
-  for (const auto& g : item.groups) units.push_back(mean(g));
-  const Interval iv = t_interval(units, confidence);
+  s.anova = group_anova(item.groups);
+  const Interval iv = t_interval(s.anova.group_means, confidence);
   s.units = iv.units;
   s.mean = iv.mean;
-  s.var_units = sample_variance(units);
+  s.var_units = sample_variance(s.anova.group_means);
   s.width = iv.width();
-  if (s.units == 0) return s;
-  for (const auto& g : item.groups)
-    for (double x : g) s.ss_member += (x - s.mean) * (x - s.mean);
-  if (k == 2) {
-    std::vector<double> a, b;
-    for (const auto& g : item.groups) {
-      a.push_back(g[0]);
-      b.push_back(g[1]);
-    }
-    const double ma = mean(a), mb = mean(b);
-    for (size_t j = 0; j < a.size(); ++j) {
-      s.s_aa += (a[j] - ma) * (a[j] - ma);
-      s.s_bb += (b[j] - mb) * (b[j] - mb);
-      s.s_ab += (a[j] - ma) * (b[j] - mb);
-    }
-  }
   return s;
 }
 
@@ -151,68 +140,95 @@ Interval fixed_items_interval(const std::vector<ItemStats>& items, double confid
   return out;
 }
 
-/// Pooled within-item variances of single members and of group means.
-void pool_variances(const std::vector<ItemStats>& items, int64_t k, MetricSummary& m) {
-  double ss_member = 0.0, df_member = 0.0, ss_group = 0.0, df_group = 0.0;
-  for (const ItemStats& s : items) {
-    if (s.units < 1) continue;
-    ss_member += s.ss_member;
-    df_member += static_cast<double>(s.units * k - 1);
-    if (s.units < 2) continue;
-    ss_group += static_cast<double>(s.units - 1) * s.var_units;
-    df_group += static_cast<double>(s.units - 1);
-  }
-  if (df_member > 0.0) {
-    m.sigma2_member = ss_member / df_member;
-    m.variance_df_member = df_member;
-  }
-  if (df_group > 0.0) {
-    m.var_group = ss_group / df_group;
-    m.variance_df_group = df_group;
-  }
+/// Pooled variances and the ANOVA coupling intervals (stats/efficiency.h).
+void pool_variances(const std::vector<ItemStats>& items, int64_t k, double confidence, MetricSummary& m) {
+  std::vector<GroupAnova> anovas;
+  for (const ItemStats& s : items) anovas.push_back(s.anova);
+  const PooledAnova p = pool_anova(anovas);
+  m.sigma2_member = p.sigma2_member;
+  m.variance_df_member = p.df_member;
+  m.var_group = p.var_group;
+  m.variance_df_group = p.df_b;
+  if (k < 2) return;
+  const CouplingIntervals c = anova_coupling(p, k, confidence);
+  m.anova_f = c.f_ratio;
+  m.variance_df_within = p.df_w;
+  m.rho = c.rho;
+  m.efficiency_in_run = c.efficiency_in_run;
 }
 
-/// rho (K = 2) or rhobar (K > 2) with its Fisher-z interval, and the in-run efficiency.
-void coupling(const std::vector<ItemStats>& items, int64_t k, double confidence, MetricSummary& m) {
-  if (k < 2) return;
-  const double kd = static_cast<double>(k);
-  if (k == 2) {
-    double s_aa = 0.0, s_bb = 0.0, s_ab = 0.0, n_eff = 1.0;
-    for (const ItemStats& s : items) {
-      if (s.units < 1) continue;
-      s_aa += s.s_aa;
-      s_bb += s.s_bb;
-      s_ab += s.s_ab;
-      n_eff += static_cast<double>(s.units - 1);  // sum_i U_i - (I - 1): one df per item centering
+/// Clips an interval's ends into [lo, hi]; true when an end moved.
+bool clip(double& low, double& high, const std::pair<double, double>& bounds) {
+  bool moved = false;
+  if (std::isfinite(low) && low < bounds.first) low = bounds.first, moved = true;
+  if (std::isfinite(high) && high > bounds.second) high = bounds.second, moved = true;
+  return moved;
+}
+
+/// Stein's two-stage interval and the compute it saved (stats/precision.h); groups with id < n0 are
+/// the pilot.
+PrecisionSummary two_stage_summary(const std::map<int64_t, ItemGroups>& groups, const std::vector<ItemStats>& items,
+                                   int64_t k, int64_t n0, double target, double confidence) {
+  PrecisionSummary p;
+  p.active = true;
+  p.target_halfwidth = target;
+  std::vector<double> means, pilot_var, sigma2;
+  std::vector<int64_t> units, pilot_units;
+  size_t idx = 0;
+  for (const auto& kv : groups) {
+    const ItemGroups& g = kv.second;
+    const ItemStats& s = items[idx++];
+    std::vector<double> pilot;
+    for (size_t j = 0; j < g.ids.size(); ++j) {
+      if (g.ids[j] < n0) {
+        pilot.push_back(s.anova.group_means[j]);
+        p.pilot_samples += k;
+      } else {
+        p.stage2_samples += k;
+      }
     }
-    const double denom = s_aa + s_bb;
-    m.rho = fisher_z_interval(denom > 0.0 ? 2.0 * s_ab / denom : kNaN, n_eff, confidence);
-  } else {
-    const double rhobar = (kd * m.var_group / m.sigma2_member - 1.0) / (kd - 1.0);
-    m.rho = fisher_z_interval(rhobar, static_cast<double>(m.groups_used), confidence);
+    means.push_back(s.mean);
+    units.push_back(s.units);
+    pilot_var.push_back(sample_variance(pilot));
+    pilot_units.push_back(static_cast<int64_t>(pilot.size()));
+    const GroupAnova& a = s.anova;
+    sigma2.push_back(k >= 2 ? ((static_cast<double>(k) - 1.0) * a.msw + a.msb) / static_cast<double>(k) : a.msb);
   }
-  const double in_run = m.sigma2_member / (kd * m.var_group);
-  m.efficiency_in_run =
-      variance_ratio_interval(in_run, m.variance_df_member, m.variance_df_group, confidence);
+  p.interval = two_stage_interval(means, units, pilot_var, pilot_units, confidence);
+  p.achieved_halfwidth = 0.5 * p.interval.width();
+  p.met = p.achieved_halfwidth <= target;
+  const double q = student_t_quantile(0.5 * (1.0 + confidence), p.interval.df);
+  p.iid_samples = iid_samples_for_halfwidth(sigma2, p.achieved_halfwidth, q);
+  p.saved_samples = p.iid_samples - static_cast<double>(p.pilot_samples + p.stage2_samples);
+  return p;
 }
 
 MetricSummary summarize_metric(const std::vector<Record>& records, const CellRecords& cell,
-                               const std::string& name, int64_t k, double confidence) {
+                               const std::string& name, int64_t k, const SummaryOptions& options) {
+  const double confidence = options.confidence;
   MetricSummary m;
   m.name = name;
   const auto groups = complete_groups(records, cell, name, k, m.samples_failed);
   std::vector<ItemStats> items;
   std::vector<double> item_means, widths, noise;
   for (const auto& kv : groups) {
-    items.push_back(item_stats(kv.second, k, confidence));
+    items.push_back(item_stats(kv.second, confidence));
     const ItemStats& s = items.back();
     m.groups_used += s.units;
+    ++m.items_total;
     if (s.units >= 1) item_means.push_back(s.mean);
     if (s.units >= 2) widths.push_back(s.width);
     if (s.units >= 2) noise.push_back(s.var_units / static_cast<double>(s.units));
   }
+  m.items_scored = static_cast<int64_t>(widths.size());
+  m.partial = m.items_scored < m.items_total;
   m.ci = fixed_items_interval(items, confidence);
   m.population = t_interval(item_means, confidence);
+  auto bounds = options.bounds.find(name);
+  if (bounds != options.bounds.end()) {
+    m.ci_clipped = clip(m.ci.low, m.ci.high, bounds->second);
+    m.population_clipped = clip(m.population.low, m.population.high, bounds->second);
+  }
   m.ci_width_item_mean = mean(widths);
   m.var_item_means = sample_variance(item_means);
   m.var_noise_item_mean = mean(noise);
@@ -220,13 +236,15 @@ MetricSummary summarize_metric(const std::vector<Record>& records, const CellRec
   // mean; a negative estimate means the spread is all noise.
   if (std::isfinite(m.var_item_means) && std::isfinite(m.var_noise_item_mean))
     m.var_between_items = std::max(0.0, m.var_item_means - m.var_noise_item_mean);
-  pool_variances(items, k, m);
-  coupling(items, k, confidence, m);
+  pool_variances(items, k, confidence, m);
+  for (const PrecisionTarget& t : options.targets)
+    if (t.metric == name && options.pilot_groups >= 2)
+      m.precision = two_stage_summary(groups, items, k, options.pilot_groups, t.halfwidth, confidence);
   return m;
 }
 
 CellSummary summarize_cell(const std::vector<Record>& records, const CellRecords& cell,
-                           const std::vector<std::string>& metrics, double confidence) {
+                           const std::vector<std::string>& metrics, const SummaryOptions& options) {
   const Record& first = records[cell.rows.front()];
   CellSummary c;
   c.cell = first.cell;
@@ -250,31 +268,73 @@ CellSummary summarize_cell(const std::vector<Record>& records, const CellRecords
   for (const auto& kv : per_item) c.samples_per_item = std::max(c.samples_per_item, kv.second);
   c.nfe_per_sample = nfe / n;
   c.seconds_per_sample = seconds / n;
-  for (const std::string& name : metrics)
-    c.metrics.push_back(summarize_metric(records, cell, name, c.group_size, confidence));
+  for (const std::string& name : metrics) {
+    c.metrics.push_back(summarize_metric(records, cell, name, c.group_size, options));
+    PrecisionSummary& p = c.metrics.back().precision;
+    if (p.active) p.saved_nfe = p.saved_samples * c.nfe_per_sample;
+  }
   return c;
 }
 
-/// Equal-sample-budget efficiency against the baseline cell of the same operator and solver:
-/// RE = (K_b var_group_b) / (K var_group), i.e. N Var(estimator) of the baseline over the cell's.
-void add_baseline_efficiency(BenchmarkSummary& summary, double confidence) {
-  for (CellSummary& c : summary.cells) {
+/// Group means per item of one metric in one cell, aligned to `items` (empty where absent).
+std::vector<std::vector<double>> aligned_units(const UnitValues& u, const std::vector<int64_t>& items) {
+  std::vector<std::vector<double>> out;
+  for (int64_t item : items) {
+    out.emplace_back();
+    auto it = u.find(item);
+    if (it == u.end()) continue;
+    for (const auto& kv : it->second) out.back().push_back(kv.second);
+  }
+  return out;
+}
+
+UnitValues unit_values(const std::vector<Record>& records, const CellRecords& cell, const std::string& metric,
+                       int64_t k);
+
+/// Equal-sample-budget efficiency against the baseline cell of the same operator and solver
+/// (stats/efficiency.h): RE = sum_i w_i K_b s_b,i^2 / sum_i w_i K s_i^2, Satterthwaite F and BCa.
+void add_baseline_efficiency(const std::vector<Record>& records, const std::vector<CellRecords>& rows,
+                             BenchmarkSummary& summary, const SummaryOptions& options) {
+  for (size_t ci = 0; ci < summary.cells.size(); ++ci) {
+    CellSummary& c = summary.cells[ci];
     if (c.design == summary.baseline_design) continue;
-    auto base = std::find_if(summary.cells.begin(), summary.cells.end(), [&](const CellSummary& b) {
-      return b.design == summary.baseline_design && b.op == c.op && b.solver == c.solver;
-    });
-    if (base == summary.cells.end()) continue;
+    size_t bi = 0;
+    while (bi < summary.cells.size() && !(summary.cells[bi].design == summary.baseline_design &&
+                                          summary.cells[bi].op == c.op && summary.cells[bi].solver == c.solver))
+      ++bi;
+    if (bi == summary.cells.size()) continue;
+    const CellSummary& base = summary.cells[bi];
     for (MetricSummary& m : c.metrics) {
-      auto bm = std::find_if(base->metrics.begin(), base->metrics.end(),
-                             [&](const MetricSummary& x) { return x.name == m.name; });
-      if (bm == base->metrics.end()) continue;
-      const double num = static_cast<double>(base->group_size) * bm->var_group;
-      const double den = static_cast<double>(c.group_size) * m.var_group;
-      const double re = den > 0.0 ? num / den : kNaN;
-      m.efficiency_vs_baseline =
-          variance_ratio_interval(re, bm->variance_df_group, m.variance_df_group, confidence);
+      if (!find_metric_summary(base, m.name)) continue;
+      const UnitValues ub = unit_values(records, rows[bi], m.name, base.group_size);
+      const UnitValues uc = unit_values(records, rows[ci], m.name, c.group_size);
+      std::vector<int64_t> items;
+      for (const auto& kv : uc) items.push_back(kv.first);
+      const uint64_t key = derive_key(hash_string("efficiency_bootstrap"), hash_string(c.cell), hash_string(m.name));
+      const EfficiencyEstimate e =
+          efficiency_vs_baseline(aligned_units(ub, items), base.group_size, aligned_units(uc, items), c.group_size,
+                                 options.confidence, key, options.bootstrap_resamples);
+      m.efficiency_vs_baseline = e.value;
+      m.efficiency_method = e.method;
+      m.efficiency_vs_baseline_f = e.f;
+      m.efficiency_vs_baseline_bootstrap = e.bootstrap;
+      m.efficiency_df_baseline = e.df_baseline;
+      m.efficiency_df_design = e.df_design;
+      m.efficiency_excess_kurtosis = e.excess_kurtosis;
     }
   }
+}
+
+/// One line per partial (cell, metric): the headline speaks about a subset of the items.
+std::vector<std::string> partial_warnings(const BenchmarkSummary& summary) {
+  std::vector<std::string> out;
+  for (const CellSummary& c : summary.cells)
+    for (const MetricSummary& m : c.metrics)
+      if (m.partial)
+        out.push_back(str_cat("warning: ", c.cell, " ", m.name, ": ", m.items_scored, " of ", m.items_total,
+                              " items scored (the others have fewer than 2 complete groups): its mean and ci "
+                              "are partial, n/a in leaderboards"));
+  return out;
 }
 
 /// Unit values (group means of complete, finite groups) of one metric in one cell.
@@ -350,8 +410,9 @@ BenchmarkSummary summarize(const std::vector<Record>& records, const SummaryOpti
   const auto metrics = metric_names(records, options);
   const std::vector<CellRecords> cells = split_cells(records);
   for (const CellRecords& cell : cells)
-    summary.cells.push_back(summarize_cell(records, cell, metrics, options.confidence));
-  add_baseline_efficiency(summary, options.confidence);
+    summary.cells.push_back(summarize_cell(records, cell, metrics, options));
+  add_baseline_efficiency(records, cells, summary, options);
+  summary.warnings = partial_warnings(summary);
   summary.comparisons = compare_solvers(records, cells, summary, metrics, options);
   return summary;
 }

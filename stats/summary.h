@@ -19,20 +19,21 @@
 //    var_noise_item_mean) (item-to-item spread, which no noise design reduces);
 //  * `ci_width_item_mean` mean over items with U_i >= 2 of the per-item interval width (antithetic
 //                  paper Table 3);
-//  * pooled within-item variances: sigma2_member = sum_i sum_{g,k} (x_igk - m_i)^2 / sum_i (U_i K - 1)
-//    (every member of a used group, coupling ignored: each member is marginally one plain sample),
-//    var_group = sum_i (U_i - 1) s_i^2 / sum_i (U_i - 1), with those denominators as their df;
-//  * for K > 1: rho with a Fisher-z interval. K = 2: 2 S_ab/(S_aa + S_bb), centered cross products of
-//    member 0 (a) and member 1 (b) at per-item member means, pooled over items, n_eff = sum_i U_i -
-//    (I - 1) (one pair lost per item centering beyond the first). K > 2: rhobar = (K var_group /
-//    sigma2_member - 1)/(K - 1), n_eff = groups_used (a heuristic interval);
-//  * for K > 1: in-run efficiency sigma2_member / (K var_group) = 1/(1 + (K-1) rhobar), with an
-//    approximate F interval variance_ratio_interval(value, df_member, df_group) (approximate: both
-//    variances come from the same samples and are dependent);
+//  * pooled within-item variances from the one-way ANOVA of each item (stats/efficiency.h), items
+//    with U_i >= 2 weighted by 1/U_i: sigma2_member = sum_i w_i [W_i/U_i + B_i/(U_i - 1)]/K (unbiased
+//    member variance, coupling accounted for), var_group = sum_i w_i s_i^2, with Welch-Satterthwaite df;
+//  * for K > 1: rho (intraclass correlation) and the in-run efficiency sigma2_member / (K var_group)
+//    = 1/(1 + (K-1) rho), both with the one-way ANOVA F interval (exact for one normal item,
+//    Satterthwaite dfs over items: stats/efficiency.h);
 //  * for a cell whose design is not options.baseline_design, when a cell with the same operator and
 //    solver and the baseline design exists: the measured relative efficiency at equal sample budget,
-//    RE = (K_b var_group_b) / (K var_group) (N times the variance of each estimator; K_b = 1 for iid),
-//    pooled over items, with the F interval variance_ratio_interval(RE, df_group_b, df_group).
+//    RE = sum_i w_i K_b s_b,i^2 / sum_i w_i K s_i^2 (N times the variance of each estimator; K_b = 1 for
+//    iid; items with >= 2 groups in both cells), with a Satterthwaite F interval and a keyed BCa
+//    bootstrap over groups within items; `efficiency_method` says which one is reported
+//    (stats/efficiency.h);
+//  * honesty of the headline: items_total (items with a record), items_scored (items in `ci`);
+//    partial = items_scored < items_total; intervals of metrics with bounds in options.bounds are
+//    clipped to them (ci_clipped / population_clipped say so).
 // Across cells: for every operator, design and metric and every pair of solvers (A, B) with both cells
 // present (A's cell first in record order), a paired comparison on their shared units (stats/paired.h).
 // Undefined quantities are NaN. Records of one cell must agree on op/solver/design/group_size and
@@ -45,10 +46,25 @@
 
 #include "core/record.h"
 #include "stats/correlation.h"
+#include "stats/efficiency.h"
 #include "stats/intervals.h"
 #include "stats/paired.h"
+#include "stats/precision.h"
 
 namespace ipbench {
+
+/// The outcome of a two-stage run for one (cell, metric) with a target (stats/precision.h).
+struct PrecisionSummary {
+  bool active = false;
+  double target_halfwidth = kNaN;
+  Interval interval;               ///< Stein's two-stage interval (pilot variances)
+  double achieved_halfwidth = kNaN;
+  int64_t pilot_samples = 0, stage2_samples = 0;  ///< samples (complete groups x K) by stage
+  bool met = false;                ///< achieved_halfwidth <= target
+  double iid_samples = kNaN;       ///< samples an iid design needs for the achieved half-width
+  double saved_samples = kNaN;     ///< iid_samples - samples used (negative: the design cost more)
+  double saved_nfe = kNaN;         ///< saved_samples x nfe_per_sample
+};
 
 struct MetricSummary {
   std::string name;
@@ -62,10 +78,21 @@ struct MetricSummary {
   double var_item_means = kNaN;       ///< sample variance of the item means (what `population` uses)
   double var_noise_item_mean = kNaN;  ///< mean over items of s_i^2/U_i: noise variance of one item mean
   double var_between_items = kNaN;    ///< max(0, var_item_means - var_noise_item_mean): item spread
-  double variance_df_member = kNaN, variance_df_group = kNaN;
-  RatioInterval rho;                ///< K > 1 only
-  RatioInterval efficiency_in_run;  ///< K > 1 only: sigma2_member/(K var_group), approximate F interval
-  RatioInterval efficiency_vs_baseline;  ///< non-baseline cells with a baseline cell present
+  double variance_df_member = kNaN, variance_df_group = kNaN;  ///< Welch-Satterthwaite
+  int64_t items_total = 0;     ///< items of the cell (with at least one record)
+  int64_t items_scored = 0;    ///< items with >= 2 complete groups: the items of `ci`
+  bool partial = false;        ///< items_scored < items_total: `ci` speaks about a subset
+  bool ci_clipped = false, population_clipped = false;  ///< an end was clipped to the metric's bounds
+  double anova_f = kNaN;            ///< K > 1: pooled MSB / MSW
+  double variance_df_within = kNaN; ///< K > 1: Satterthwaite df of the pooled MSW
+  RatioInterval rho;                ///< K > 1 only: intraclass correlation, ANOVA F interval
+  RatioInterval efficiency_in_run;  ///< K > 1 only: sigma2_member/(K var_group), ANOVA F interval
+  RatioInterval efficiency_vs_baseline;  ///< non-baseline cells with a baseline cell: the reported interval
+  std::string efficiency_method;         ///< "satterthwaite_f" | "bootstrap_bca" ("" when undefined)
+  RatioInterval efficiency_vs_baseline_f, efficiency_vs_baseline_bootstrap;  ///< both candidate intervals
+  double efficiency_df_baseline = kNaN, efficiency_df_design = kNaN;      ///< Satterthwaite dfs
+  double efficiency_excess_kurtosis = kNaN;  ///< of the units, the larger of the two cells
+  PrecisionSummary precision;  ///< two-stage runs, metrics with a target
 };
 
 struct CellSummary {
@@ -87,6 +114,15 @@ struct SummaryOptions {
   /// the caller from the metric registry (stats does not depend on metrics/); a metric not listed gets
   /// a direction-free verdict (a_higher / b_higher).
   std::map<std::string, bool> lower_better;
+  /// Metric name -> [low, high] range of its values (SSIM [-1, 1], L1 [0, 1], ...): intervals are
+  /// clipped to it. Filled by the caller (harness summary_options); a metric not listed is unbounded.
+  std::map<std::string, std::pair<double, double>> bounds;
+  /// Resamples of the efficiency bootstrap (0 = none); keyed by (cell, metric), deterministic.
+  int64_t bootstrap_resamples = 2000;
+  /// Two-stage runs (stats/precision.h): the targets and the pilot's groups per item (groups
+  /// 0..pilot_groups-1 are stage 1, the rest stage 2); pilot_groups = 0: not a two-stage run.
+  std::vector<PrecisionTarget> targets;
+  int64_t pilot_groups = 0;
 };
 
 /// Solver A versus solver B in one (operator, design) on one metric (stats/paired.h).
@@ -109,6 +145,8 @@ struct BenchmarkSummary {
   /// Paired solver comparisons (common random numbers): (operator, design) in order of first
   /// appearance, solver pairs in cell order, metrics in metric order; empty with fewer than 2 solvers.
   std::vector<PairedComparison> comparisons;
+  /// Lines a reader must see (partial cells): printed above the console table and in summary.md.
+  std::vector<std::string> warnings;
 };
 
 /// Throws ipbench::Error when options.confidence is outside (0, 1) or the records are inconsistent

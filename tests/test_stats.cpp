@@ -11,8 +11,10 @@
 #include "core/rng.h"
 #include "stats/correlation.h"
 #include "stats/distribution_distance.h"
+#include "stats/efficiency.h"
 #include "stats/intervals.h"
 #include "stats/leaderboard.h"
+#include "stats/precision.h"
 #include "stats/regression.h"
 #include "stats/summary.h"
 
@@ -162,10 +164,12 @@ TEST_CASE("stats: summarize fixed-items and population intervals by hand", "[sta
   const double w0 = 2 * student_t_quantile(0.975, 2) * std::sqrt(1.0 / 3.0);
   const double w1 = 2 * student_t_quantile(0.975, 1) * 2.0;
   CHECK_THAT(m.ci_width_item_mean, WithinRel((w0 + w1) / 2.0, 1e-12));
-  CHECK_THAT(m.var_group, WithinAbs(10.0 / 3.0, 1e-14));
-  CHECK_THAT(m.sigma2_member, WithinAbs(10.0 / 3.0, 1e-14));
-  CHECK(m.variance_df_group == 3.0);
-  CHECK(m.variance_df_member == 3.0);
+  // Pooled with weights 1/U_i normalized (0.4, 0.6): 0.4 * 1 + 0.6 * 8, Satterthwaite df.
+  CHECK_THAT(m.var_group, WithinAbs(5.2, 1e-14));
+  CHECK_THAT(m.sigma2_member, WithinAbs(5.2, 1e-14));  // K = 1: the member variance is the unit variance
+  const double pooled_df = 5.2 * 5.2 / (0.4 * 0.4 / 2.0 + 4.8 * 4.8 / 1.0);
+  CHECK_THAT(m.variance_df_group, WithinRel(pooled_df, 1e-12));
+  CHECK_THAT(m.variance_df_member, WithinRel(pooled_df, 1e-12));
   CHECK(m.groups_used == 5);
   // K = 1: no coupling statistics; the baseline itself has no efficiency against itself.
   CHECK(std::isnan(m.rho.value));
@@ -181,57 +185,177 @@ TEST_CASE("stats: summarize K = 2 pair correlation and in-run efficiency by hand
     records.push_back(make_record("antithetic", 2, 0, g, 1, pairs[g].second));
   }
   const MetricSummary m = summarize(records, {}).cells.at(0).metrics.at(0);
-  // a - 2.5 = (-1.5, -.5, .5, 1.5), b - 2.75 = (-.75, -1.75, 2.25, .25): S_ab = 3.5, S_aa = 5, S_bb = 8.75.
-  CHECK_THAT(m.rho.value, WithinAbs(7.0 / 13.75, 1e-14));
-  const RatioInterval expect = fisher_z_interval(7.0 / 13.75, 4);
-  CHECK_THAT(m.rho.low, WithinAbs(expect.low, 1e-14));
-  // Units 1.5, 1.5, 4, 3.5 (mean 2.625); members centered at 2.625.
+  // Units 1.5, 1.5, 4, 3.5: MSB = 2 var(units) = 2 * 5.1875 / 3; W = sum (a - b)^2 / 2 = 3.5, MSW = 3.5 / 4.
+  const double msb = 2.0 * 5.1875 / 3.0, msw = 3.5 / 4.0, f0 = msb / msw;
+  CHECK_THAT(m.anova_f, WithinRel(f0, 1e-14));
+  CHECK_THAT(m.rho.value, WithinAbs((f0 - 1.0) / (f0 + 1.0), 1e-14));
+  // Spec 4.1: ICC interval [(F0/F_hi - 1)/(F0/F_hi + K - 1), (F0/F_lo - 1)/(F0/F_lo + K - 1)], F(U-1, U(K-1)).
+  const double f_hi = fisher_f_quantile(0.975, 3, 4), f_lo = fisher_f_quantile(0.025, 3, 4);
+  CHECK_THAT(m.rho.low, WithinAbs((f0 / f_hi - 1.0) / (f0 / f_hi + 1.0), 1e-12));
+  CHECK_THAT(m.rho.high, WithinAbs((f0 / f_lo - 1.0) / (f0 / f_lo + 1.0), 1e-12));
   const std::vector<double> units = {1.5, 1.5, 4.0, 3.5};
   CHECK_THAT(m.var_group, WithinAbs(sample_variance(units), 1e-14));
-  const std::vector<double> members = {1, 2, 2, 1, 3, 5, 4, 3};
-  CHECK_THAT(m.sigma2_member, WithinAbs(sample_variance(members), 1e-14));
-  CHECK(m.variance_df_member == 7.0);
+  // Unbiased member variance [W/U + B/(U-1)]/K with B = 2 * 5.1875.
+  CHECK_THAT(m.sigma2_member, WithinAbs((3.5 / 4.0 + 2.0 * 5.1875 / 3.0) / 2.0, 1e-14));
+  const double c1 = msb / 2.0, c2 = msw / 2.0;
+  CHECK_THAT(m.variance_df_member, WithinRel((c1 + c2) * (c1 + c2) / (c1 * c1 / 3.0 + c2 * c2 / 4.0), 1e-12));
+  CHECK(m.variance_df_group == 3.0);
+  CHECK(m.variance_df_within == 4.0);
   CHECK_THAT(m.efficiency_in_run.value, WithinAbs(m.sigma2_member / (2 * m.var_group), 1e-14));
-  CHECK(m.efficiency_in_run.low < m.efficiency_in_run.value);
-  CHECK(m.efficiency_in_run.high > m.efficiency_in_run.value);
+  // In-run RE = 1/(1 + (K-1) rho) maps the rho interval's ends.
+  CHECK_THAT(m.efficiency_in_run.low, WithinAbs(1.0 / (1.0 + m.rho.high), 1e-12));
+  CHECK_THAT(m.efficiency_in_run.high, WithinAbs(1.0 / (1.0 + m.rho.low), 1e-12));
 }
 
-TEST_CASE("stats: summarize failed samples exclude their group and are counted", "[stats][summary]") {
-  std::vector<Record> records;
-  const std::vector<double> values = {1, 2, 3, NAN, 5, 6, 7, 9};
-  for (int64_t j = 0; j < 8; ++j) records.push_back(make_record("antithetic", 2, 0, j / 2, j % 2, values[j]));
-  const CellSummary c = summarize(records, {}).cells.at(0);
-  CHECK(c.samples_failed == 1);
-  const MetricSummary& m = c.metrics.at(0);
-  CHECK(m.samples_failed == 1);
-  CHECK(m.groups_used == 3);
-  CHECK_THAT(m.ci.mean, WithinAbs((1.5 + 5.5 + 8.0) / 3.0, 1e-14));
-  CHECK(std::isfinite(m.ci.low));
+TEST_CASE("stats: pooled ANOVA weights items by 1/U with Satterthwaite degrees of freedom", "[stats][efficiency]") {
+  // Item 0: 2 groups of K = 2; item 1: 4 groups.
+  const GroupAnova a = group_anova({{0, 2}, {4, 4}});
+  const GroupAnova b = group_anova({{1, 1}, {2, 4}, {0, 2}, {5, 1}});
+  CHECK(a.units == 2);
+  CHECK_THAT(a.mean, WithinAbs(2.5, 1e-15));
+  CHECK_THAT(a.msb, WithinAbs(2.0 * 4.5, 1e-14));  // group means 1, 4: variance 4.5
+  CHECK_THAT(a.msw, WithinAbs(2.0 / 2.0, 1e-14));  // W = 2 + 0 on 2 df
+  const PooledAnova p = pool_anova({a, b});
+  const double wa = (1.0 / 2) / (1.0 / 2 + 1.0 / 4), wb = (1.0 / 4) / (1.0 / 2 + 1.0 / 4);
+  CHECK(p.items == 2);
+  CHECK_THAT(p.msb, WithinAbs(wa * a.msb + wb * b.msb, 1e-14));
+  CHECK_THAT(p.msw, WithinAbs(wa * a.msw + wb * b.msw, 1e-14));
+  const double x = wa * a.msb, y = wb * b.msb;
+  CHECK_THAT(p.df_b, WithinRel((x + y) * (x + y) / (x * x / 1.0 + y * y / 3.0), 1e-12));
+  CHECK(p.df_b < 4.0);  // never more than the sum of the dfs
+  // K = 1: msw undefined, sigma2 = msb.
+  const PooledAnova one = pool_anova({group_anova({{1}, {2}, {4}})});
+  CHECK(std::isnan(one.msw));
+  CHECK_THAT(one.sigma2_member, WithinAbs(sample_variance({1, 2, 4}), 1e-14));
+  CHECK(std::isnan(anova_coupling(one, 1).rho.value));
 }
 
-TEST_CASE("stats: summarize too few units give NaN, not 0", "[stats][summary]") {
-  // One complete group (the other has a failed member), one item.
-  std::vector<Record> records = {make_record("antithetic", 2, 0, 0, 0, 1.0),
-                                 make_record("antithetic", 2, 0, 0, 1, 2.0),
-                                 make_record("antithetic", 2, 0, 1, 0, INFINITY),
-                                 make_record("antithetic", 2, 0, 1, 1, 3.0)};
-  const MetricSummary m = summarize(records, {}).cells.at(0).metrics.at(0);
-  CHECK(m.groups_used == 1);
-  CHECK(m.samples_failed == 1);
-  CHECK(std::isnan(m.ci.mean));
-  CHECK(std::isnan(m.ci.low));
-  CHECK(std::isnan(m.ci.se));
-  CHECK(m.population.mean == 1.5);  // one item: a mean, no interval
-  CHECK(std::isnan(m.population.low));
-  CHECK(std::isnan(m.ci_width_item_mean));
-  CHECK(std::isnan(m.var_group));
-  CHECK(std::isnan(m.efficiency_in_run.value));
-  CHECK_THAT(m.sigma2_member, WithinAbs(0.5, 1e-15));  // one complete group still has K - 1 = 1 df
-  // Every sample failed: nothing is defined.
-  const MetricSummary all = summarize({make_record("iid", 1, 0, 0, 0, NAN)}, {}).cells.at(0).metrics.at(0);
-  CHECK(all.groups_used == 0);
-  CHECK(std::isnan(all.population.mean));
-  CHECK(std::isnan(all.sigma2_member));
+TEST_CASE("stats: efficiency vs baseline: one item is the F interval; bootstrap keyed and deterministic",
+          "[stats][efficiency]") {
+  KeyedGenerator gen(99);
+  std::vector<double> base, cell;
+  for (int i = 0; i < 30; ++i) base.push_back(2.0 * gen.normal());
+  for (int i = 0; i < 15; ++i) cell.push_back(gen.normal());
+  const EfficiencyEstimate e = efficiency_vs_baseline({base}, 1, {cell}, 2, 0.95, 7);
+  const double re = sample_variance(base) / (2.0 * sample_variance(cell));
+  const RatioInterval f = variance_ratio_interval(re, 29, 14);
+  CHECK_THAT(e.value.value, WithinRel(re, 1e-14));
+  CHECK_THAT(e.f.low, WithinRel(f.low, 1e-12));
+  CHECK_THAT(e.f.high, WithinRel(f.high, 1e-12));
+  CHECK_THAT(e.df_baseline, WithinRel(29.0, 1e-12));
+  CHECK_THAT(e.df_design, WithinRel(14.0, 1e-12));
+  CHECK(e.method == "satterthwaite_f");  // normal units
+  CHECK_FALSE(e.heavy_tails);
+  REQUIRE(std::isfinite(e.bootstrap.low));
+  CHECK(e.bootstrap.low < re);
+  CHECK(e.bootstrap.high > re);
+  const EfficiencyEstimate again = efficiency_vs_baseline({base}, 1, {cell}, 2, 0.95, 7);
+  CHECK(again.bootstrap.low == e.bootstrap.low);
+  CHECK(again.bootstrap.high == e.bootstrap.high);
+  CHECK(efficiency_vs_baseline({base}, 1, {cell}, 2, 0.95, 8).bootstrap.low != e.bootstrap.low);
+  // One outlier in the design cell: heavy tails, enough groups: the bootstrap is reported.
+  cell[3] = 12.0;
+  const EfficiencyEstimate heavy = efficiency_vs_baseline({base}, 1, {cell}, 2, 0.95, 7);
+  CHECK(heavy.heavy_tails);
+  CHECK(heavy.excess_kurtosis > 3.0);
+  CHECK(heavy.method == "bootstrap_bca");
+  CHECK(heavy.value.low == heavy.bootstrap.low);
+  // Items with fewer than 2 groups in either cell are left out; none left: undefined.
+  CHECK(efficiency_vs_baseline({base, {1.0}}, 1, {cell, {1.0, 2.0}}, 2, 0.95, 7).items == 1);
+  const EfficiencyEstimate none = efficiency_vs_baseline({{1.0}}, 1, {{1.0, 2.0}}, 2, 0.95, 7);
+  CHECK(none.items == 0);
+  CHECK(none.method.empty());
+  CHECK(std::isnan(none.value.value));
+}
+
+TEST_CASE("stats: RE vs iid covers with heterogeneous items; pooling with summed dfs does not",
+          "[stats][efficiency][coverage]") {
+  // Spec 4.1: item sds 1:2:4 (normal units), iid U = 32 per item, antithetic K = 2 with U = 16 whose
+  // group-mean variance is a quarter of sigma_i^2 (rho = -0.5): true RE = 1/(1 + rho) = 2 in every
+  // item. 2000 repetitions; band at alpha = 0.001: [1867, 1931]. (With U = 16 and 8 the Satterthwaite
+  // F covers 0.933, slightly under: docs/statistics.md section 8.)
+  const int64_t reps = 2000;
+  const std::vector<double> sd = {1.0, 2.0, 4.0};
+  const double re_true = 2.0;
+  int64_t covered_f = 0, covered_boot = 0, covered_naive = 0, boot_defined = 0;
+  for (int64_t rep = 0; rep < reps; ++rep) {
+    KeyedGenerator gen(derive_key(4242, rep));
+    std::vector<std::vector<double>> base(sd.size()), cell(sd.size());
+    double ss_b = 0.0, ss_c = 0.0;
+    for (size_t i = 0; i < sd.size(); ++i) {
+      for (int g = 0; g < 32; ++g) base[i].push_back(sd[i] * gen.normal());
+      // Var(group mean) = sigma^2 (1 + rho)/K = sigma^2 / 4.
+      for (int g = 0; g < 16; ++g) cell[i].push_back(0.5 * sd[i] * gen.normal());
+      ss_b += 31 * sample_variance(base[i]);
+      ss_c += 15 * sample_variance(cell[i]);
+    }
+    const EfficiencyEstimate e = efficiency_vs_baseline(base, 1, cell, 2, 0.95, derive_key(1, rep), 400);
+    auto covers = [re_true](const RatioInterval& r) { return r.low <= re_true && re_true <= r.high; };
+    covered_f += covers(e.f);
+    if (std::isfinite(e.bootstrap.low)) {
+      ++boot_defined;
+      covered_boot += covers(e.bootstrap);
+    }
+    // The old rule: variances pooled with df weights, F(sum of dfs).
+    covered_naive += covers(variance_ratio_interval((ss_b / 93.0) / (2.0 * ss_c / 45.0), 93, 45));
+  }
+  INFO("Satterthwaite F " << covered_f << ", BCa bootstrap " << covered_boot
+                        << " of " << boot_defined << ", pooled F(sum of dfs) " << covered_naive << " of " << reps);
+  CHECK(covered_f >= 1867);
+  CHECK(covered_f <= 1931);
+  CHECK(covered_naive < 1867);  // the test can fail: the old interval is outside the band
+}
+
+TEST_CASE("stats: an item without two complete groups is never dropped silently; bounded intervals clip",
+          "[stats][summary]") {
+  // Items 0 and 1: 4 iid samples each; item 2: one sample only.
+  std::vector<Record> records = iid_records({0.90, 1.0, 0.95, 1.0}, 0);
+  for (const auto& r : iid_records({0.85, 1.0, 0.90, 1.0}, 1)) records.push_back(r);
+  for (const auto& r : iid_records({0.5}, 2)) records.push_back(r);
+  SummaryOptions opt;
+  opt.bounds["m"] = {-1.0, 1.0};
+  const BenchmarkSummary s = summarize(records, opt);
+  const MetricSummary& m = s.cells.at(0).metrics.at(0);
+  CHECK(m.items_total == 3);
+  CHECK(m.items_scored == 2);
+  CHECK(m.partial);
+  REQUIRE(s.warnings.size() == 1);
+  CHECK_THAT(s.warnings[0], Catch::Contains("2 of 3 items scored"));
+  CHECK(m.population.units == 3);  // the population interval keeps the item
+  // The given-items interval of items 0 and 1 reaches past 1 without the bound.
+  SummaryOptions unbounded;
+  const MetricSummary raw = summarize(records, unbounded).cells.at(0).metrics.at(0);
+  REQUIRE(raw.ci.high > 1.0);
+  CHECK_FALSE(raw.ci_clipped);
+  CHECK(m.ci.high == 1.0);
+  CHECK(m.ci_clipped);
+  CHECK(m.ci.low == raw.ci.low);
+  CHECK(m.ci.mean == raw.ci.mean);
+  // Leaderboards show a partial headline as n/a.
+  const Leaderboard board = build_leaderboard({{"run", s}}, "m", false);
+  CHECK(std::isnan(board.operators.at(0).entries.at(0).cell.metrics.at(0).ci.mean));
+  // A complete cell is not partial and has no warning.
+  const BenchmarkSummary full = summarize(iid_records({1, 2, 3}), opt);
+  CHECK_FALSE(full.cells[0].metrics[0].partial);
+  CHECK(full.warnings.empty());
+}
+
+TEST_CASE("stats: centralized correlations: the centre leaves the pair out, its variance is removed", "[stats][correlation]") {
+  // Independent samples, 4 per item (2 RR pairs): centring on the mean of all 4 biases the centralized
+  // correlation by about -1/(S-1) = -1/3; centring on the other 2 samples does not.
+  const int64_t items = 400, S = 4, D = 32;
+  std::vector<double> centralized;
+  const auto ok = torch::ones({S}, torch::kBool);
+  for (int64_t i = 0; i < items; ++i) {
+    const auto pc = item_pair_correlations(keyed_normal({S, D}, derive_key(31, i), torch::kDouble), ok, 1);
+    centralized.insert(centralized.end(), pc.centralized.begin(), pc.centralized.end());
+  }
+  const Interval iv = t_interval(centralized);
+  INFO("mean centralized correlation " << iv.mean << " [" << iv.low << ", " << iv.high << "]");
+  CHECK(std::abs(iv.mean) < 4.0 * iv.se);
+  // Fewer than 3 ok samples: no centre without the pair, no centralized value.
+  CHECK(item_pair_correlations(keyed_normal({2, D}, 5, torch::kDouble), torch::ones({2}, torch::kBool), 1)
+            .centralized.empty());
 }
 
 TEST_CASE("stats: summarize cells in order of appearance, metric order, baseline matching", "[stats][summary]") {
@@ -319,7 +443,9 @@ TEST_CASE("stats: coverage, rho and efficiency on cos(Z1) + Z2 (iid vs antitheti
   double rho_sum = 0.0, var_iid_sum = 0.0, var_anti_sum = 0.0;
   std::vector<double> re, in_run;
   for (int64_t rep = 0; rep < reps; ++rep) {
-    const auto s = summarize(antithetic_repetition(derive_key(20240501, rep), n), {});
+    SummaryOptions no_bootstrap;  // the bootstrap is checked elsewhere; one item: exact F, no draws
+    no_bootstrap.bootstrap_resamples = 0;
+    const auto s = summarize(antithetic_repetition(derive_key(20240501, rep), n), no_bootstrap);
     const MetricSummary& iid = cell_of(s, "iid").metrics.at(0);
     const MetricSummary& anti = cell_of(s, "antithetic").metrics.at(0);
     covered_iid += iid.ci.low <= truth && truth <= iid.ci.high;
@@ -878,6 +1004,77 @@ TEST_CASE("stats: the leaderboard ranks per operator and compares with the leade
   const Leaderboard low = build_leaderboard({{"one", one}}, "psnr", true);
   CHECK(low.operators[0].entries.front().cell.solver == "c");
   CHECK_THROWS_WITH(build_leaderboard({{"one", one}}, "ssim", false), Catch::Contains("ssim"));
+}
+
+TEST_CASE("stats: precision targets parse and refuse bad entries", "[stats][precision]") {
+  const auto t = parse_precision_targets({"psnr:0.05", "l1:1e-3"}, "cfg");
+  REQUIRE(t.size() == 2);
+  CHECK(t[0].metric == "psnr");
+  CHECK(t[0].halfwidth == 0.05);
+  CHECK(t[1].halfwidth == 1e-3);
+  CHECK_THROWS_WITH(parse_precision_targets({"psnr"}, "cfg"), Catch::Contains("cfg: 'psnr' is not metric:halfwidth"));
+  CHECK_THROWS_WITH(parse_precision_targets({"psnr:0"}, "cfg"), Catch::Contains("must be > 0"));
+  CHECK_THROWS_WITH(parse_precision_targets({"psnr:x"}, "cfg"), Catch::Contains("not metric:halfwidth"));
+  CHECK_THROWS_WITH(parse_precision_targets({"l1:1", "l1:2"}, "cfg"), Catch::Contains("two targets"));
+}
+
+TEST_CASE("stats: two-stage plan is Neyman's allocation for the target; the interval uses the pilot variances",
+          "[stats][precision]") {
+  // Two items, pilot variances 1 and 4 (s = 1, 2), n0 = 5, target 0.5: nu = 4 * 9 / 5 = 7.2,
+  // lambda = t^2 * 3 / (4 * 0.25), U_i = ceil(lambda s_i).
+  const double t = student_t_quantile(0.975, 7.2), lambda = t * t * 3.0;
+  const TwoStagePlan plan = plan_two_stage({{1.0, 4.0}}, {0.5}, 5, 1000, 0.95);
+  REQUIRE(plan.groups.size() == 2);
+  CHECK(plan.groups[0] == static_cast<int64_t>(std::ceil(lambda)));
+  CHECK(plan.groups[1] == static_cast<int64_t>(std::ceil(2.0 * lambda)));
+  CHECK_FALSE(plan.capped);
+  // The plan meets the target: the two-stage half-width at these groups is <= 0.5.
+  const Interval iv = two_stage_interval({0.0, 0.0}, plan.groups, {1.0, 4.0}, {5, 5}, 0.95);
+  CHECK(0.5 * iv.width() <= 0.5);
+  CHECK(0.5 * iv.width() > 0.45);
+  const double c0 = 1.0 / plan.groups[0], c1 = 4.0 / plan.groups[1];
+  CHECK_THAT(iv.se, WithinRel(std::sqrt(c0 + c1) / 2.0, 1e-14));
+  CHECK_THAT(iv.df, WithinRel((c0 + c1) * (c0 + c1) / (c0 * c0 / 4 + c1 * c1 / 4), 1e-12));
+  // Capped, never below the pilot; the largest need over metrics wins.
+  const TwoStagePlan capped = plan_two_stage({{1.0, 4.0}}, {0.5}, 5, 20, 0.95);
+  CHECK(capped.capped);
+  CHECK(capped.groups[1] == 20);
+  CHECK(plan_two_stage({{1e-9, 1e-9}}, {0.5}, 5, 100, 0.95).groups == std::vector<int64_t>{5, 5});
+  const TwoStagePlan two = plan_two_stage({{1.0, 4.0}, {4.0, 1.0}}, {0.5, 0.5}, 5, 1000, 0.95);
+  CHECK(two.groups[0] == plan.groups[1]);
+  CHECK(two.groups[1] == plan.groups[1]);
+  // An iid design at member variances 1 and 4 for half-width 0.5 at q = 2: 4 * 9 / (4 * 0.25) = 36.
+  CHECK(iid_samples_for_halfwidth({1.0, 4.0}, 0.5, 2.0) == 36.0);
+}
+
+TEST_CASE("stats: Stein's two-stage procedure covers and meets its target (normal units, sds 1:3:10)",
+          "[stats][precision][coverage]") {
+  const int64_t reps = 2000, n0 = 6;
+  const std::vector<double> sd = {1.0, 3.0, 10.0}, mu = {0.0, 5.0, -2.0};
+  const double truth = (0.0 + 5.0 - 2.0) / 3.0, target = 1.0;
+  int64_t covered = 0, met = 0;
+  for (int64_t rep = 0; rep < reps; ++rep) {
+    KeyedGenerator gen(derive_key(9090, rep));
+    std::vector<std::vector<double>> units(sd.size());
+    std::vector<double> pilot_var;
+    for (size_t i = 0; i < sd.size(); ++i) {
+      for (int64_t g = 0; g < n0; ++g) units[i].push_back(mu[i] + sd[i] * gen.normal());
+      pilot_var.push_back(sample_variance(units[i]));
+    }
+    const TwoStagePlan plan = plan_two_stage({pilot_var}, {target}, n0, 100000, 0.95);
+    std::vector<double> means;
+    for (size_t i = 0; i < sd.size(); ++i) {
+      while (static_cast<int64_t>(units[i].size()) < plan.groups[i]) units[i].push_back(mu[i] + sd[i] * gen.normal());
+      means.push_back(mean(units[i]));
+    }
+    const Interval iv = two_stage_interval(means, plan.groups, pilot_var, {n0, n0, n0}, 0.95);
+    covered += iv.low <= truth && truth <= iv.high;
+    met += 0.5 * iv.width() <= target;
+  }
+  INFO("two-stage coverage " << covered << " of " << reps << ", target met " << met);
+  CHECK(covered >= 1867);
+  CHECK(covered <= 1931);
+  CHECK(met == reps);
 }
 
 TEST_CASE("stats: on a mixed-design board the difference is always entry - leader", "[stats][leaderboard]") {

@@ -25,6 +25,7 @@
 #include "reports/quality.h"
 #include "reports/run_summary.h"
 #include "reports/summary_report.h"
+#include "training/classifier.h"
 #include "training/distill.h"
 #include "training/trainer.h"
 
@@ -374,6 +375,29 @@ int cmd_quality(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_train_classifier(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench train-classifier");
+  desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                            "config (.ini) with a [classifier] section (training/classifier.h)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+      "out,o", po::value<std::string>()->required(), "output folder (model.pt, features.pt, result.ini, ...)")(
+      "quiet,q", po::bool_switch(), "no progress lines");
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << "usage: ipbench train-classifier --config F.ini [--set classifier.key=value ...] --out DIR\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc);
+  Config config = load_config(vm);
+  auto options = read_options<ClassifierTrainOptions>(config.section("classifier"));
+  config.check_all_used();
+  options.quiet = options.quiet || vm["quiet"].as<bool>();
+  const std::string out = vm["out"].as<std::string>();
+  const auto r = train_classifier(options, out, quoted_command("train-classifier", args));
+  std::cout << "test accuracy " << r.test_accuracy << " | " << r.parameters << " parameters | " << options.steps
+            << " steps | " << r.seconds << " s\nwrote " << out << "/model.pt, features.pt, train_log.csv, result.ini\n";
+  return 0;
+}
+
 int cmd_train(const std::vector<std::string>& args) {
   po::options_description desc("ipbench train");
   desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
@@ -505,6 +529,9 @@ const std::vector<Command>& commands() {
       {"distill", "distill --config F.ini --teacher DIR --out DIR [--set ...] [--resume]\n"
                   "                     distill a trained DDPM into a consistency model (docs/distillation.md)",
        cmd_distill},
+      {"train-classifier", "train-classifier --config F.ini --out DIR [--set ...]\n"
+                           "                     train the small Fashion-MNIST classifier (TorchScript logits + features)",
+       cmd_train_classifier},
       {"list", "list               every registered prior, operator, solver, noise design and metric", cmd_list},
       {"dataset", "dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
                   "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"

@@ -222,6 +222,7 @@ std::vector<std::string> write_report(const std::vector<std::string>& run_dirs, 
       {"leaderboard.md", leaderboard_markdown(board, info)},
       {"leaderboard.csv", leaderboard_csv(board)},
       {"leaderboard.json", leaderboard_json(board, info)},
+      {"leaderboard.tex", leaderboard_latex(board, info)},
       {"leaderboard.html", leaderboard_html(board, info, cell_images(runs, board, options.images_per_cell))}};
   std::vector<std::string> written;
   for (const auto& [name, text] : files) {

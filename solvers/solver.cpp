@@ -4,10 +4,12 @@
 #include "solvers/cm_dps.h"
 #include "solvers/cm_inversion.h"
 #include "solvers/cm_sample.h"
+#include "solvers/daps.h"
 #include "solvers/ddim.h"
 #include "solvers/ddpm.h"
 #include "solvers/dds.h"
 #include "solvers/dps.h"
+#include "solvers/enkg.h"
 #include "solvers/lgd.h"
 
 namespace ipbench {
@@ -99,6 +101,12 @@ void register_builtin_solvers() {
   add<CmSampleOptions, CmSampleSolver>(
       r, "cm_sample", "unconditional multistep consistency sampling (baseline; ignores the measurement)",
       Requirements{false, true});
+  add<DapsOptions, DapsSolver>(r, "daps",
+                               "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
+                               "(DAPS-1K default; x0_step = exact for linear operators)");
+  add<EnkgOptions, EnkgSolver>(r, "enkg",
+                               "EnKG (Zheng et al. 2024): derivative-free ensemble Kalman guidance on the PF-ODE, "
+                               "forward operator evaluations only (one ensemble per sample)");
 }
 
 }  // namespace ipbench

@@ -92,6 +92,63 @@ TEST_CASE("reports: the leaderboard renders ranks, intervals and standings in ev
   CHECK_THAT(html, !Catch::Contains("a<b"));  // escaped everywhere
 }
 
+TEST_CASE("reports: the leaderboard as a LaTeX booktabs table", "[reports]") {
+  std::vector<Record> records = records_of("cm_dps", 1);
+  for (const Record& r : records_of("dps", 0)) records.push_back(r);
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const Leaderboard board = build_leaderboard({{"run1", summarize(records, so)}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  info.context = "ipbench test";
+  const std::string tex = leaderboard_latex(board, info);
+  CHECK_THAT(tex, Catch::Contains("\\toprule") && Catch::Contains("\\midrule") && Catch::Contains("\\bottomrule") &&
+                      Catch::Contains("\\begin{tabular}{llrrr}") && Catch::Contains("psnr $\\uparrow$ & l1 & NFE"));
+  // cm_dps leads (bold), its name escaped; dps is significantly behind (a star); minus signs in math.
+  CHECK_THAT(tex, Catch::Contains("cm\\_dps & iid & \\textbf{21.65 [") && Catch::Contains("]$^{*}$") &&
+                      Catch::Contains("\\caption{inpaint:"));
+  CHECK_THAT(tex, !Catch::Contains("cm_dps"));
+  // Every table is balanced.
+  size_t begins = 0, ends = 0;
+  for (size_t at = 0; (at = tex.find("\\begin{table}", at)) != std::string::npos; ++at) ++begins;
+  for (size_t at = 0; (at = tex.find("\\end{table}", at)) != std::string::npos; ++at) ++ends;
+  CHECK(begins == 1);
+  CHECK(ends == 1);
+}
+
+TEST_CASE("reports: the HTML plots have rounded ticks, an axis label, a leader line and an efficiency chart", "[reports]") {
+  std::vector<Record> records = records_of("dps", 0);
+  for (const Record& r : records_of("dds", 0.5)) records.push_back(r);
+  for (Record r : records_of("dps", 0.2)) {  // an antithetic design: K = 2 pairs
+    r.design = "antithetic";
+    r.cell = "inpaint/dps/antithetic";
+    r.group_size = 2;
+    r.member = r.group % 2;
+    r.group /= 2;
+    records.push_back(r);
+  }
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const Leaderboard board = build_leaderboard({{"run1", summarize(records, so)}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  const std::string html = leaderboard_html(board, info, {});
+  CHECK_THAT(html, Catch::Contains("psnr: mean and 95% interval given the items (higher is better)"));
+  CHECK_THAT(html, Catch::Contains("stroke-dasharray=\"4 3\"><title>leader's mean</title>"));
+  CHECK_THAT(html, Catch::Contains("Relative efficiency of the designs") && Catch::Contains("log scale"));
+  // Tick labels are round numbers: every <text ...>label</text> of the axes parses and has at most 2 decimals.
+  size_t ticks = 0;
+  for (size_t at = 0; (at = html.find("text-anchor=\"middle\">", at)) != std::string::npos; ++at) {
+    const size_t b = at + 21, e = html.find('<', b);
+    const std::string label = html.substr(b, e - b);
+    if (label.empty() || !(std::isdigit(static_cast<unsigned char>(label[0])) || label[0] == '-')) continue;
+    ++ticks;
+    const auto dot = label.find('.');
+    CHECK((dot == std::string::npos || label.size() - dot - 1 <= 2));
+  }
+  CHECK(ticks >= 4);
+}
+
 namespace {
 
 namespace fs = std::filesystem;

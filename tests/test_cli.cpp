@@ -345,4 +345,38 @@ TEST_CASE("cli: records on the shipped UNet barely depend on threads and batch s
   REQUIRE(one.size() == 1 + 2 * 2 * 4);
   check_rows(one, run("t2", " --set benchmark.threads=2"), 1e-5);
   check_rows(one, run("t2b2", " --set benchmark.threads=2 --set benchmark.batch_size=2"), 1e-5);
+TEST_CASE("cli: summarize and report say when a run is incomplete and refuse one without records", "[cli]") {
+  TempDir tmp;
+  const auto cfg = tmp.write("c.ini", small_config(synthetic_dataset(tmp)));
+  const fs::path run = tmp.path / "run";
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --out " + run.string()).code == 0);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(run / "records.csv");
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  REQUIRE(lines.size() >= 3);
+  const std::string total = std::to_string(lines.size() - 1);
+  {
+    std::ofstream out(run / "records.csv");
+    for (size_t i = 0; i + 1 < lines.size(); ++i) out << lines[i] << "\n";
+  }
+  const std::string incomplete = "incomplete: " + std::to_string(lines.size() - 2) + " of " + total + " samples";
+  auto s = ipbench_cli("summarize " + run.string());
+  INFO(s.output);
+  CHECK(s.code == 0);
+  CHECK_THAT(s.output, Catch::Contains(incomplete));
+  std::ifstream json(run / "summary.json");
+  const std::string text((std::istreambuf_iterator<char>(json)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("\"incomplete\": \"" + incomplete + "\""));
+  auto r = ipbench_cli("report " + run.string());
+  CHECK(r.code == 0);
+  CHECK_THAT(r.output, Catch::Contains(incomplete));
+  std::ofstream(run / "records.csv") << lines[0] << "\n";
+  auto empty = ipbench_cli("summarize " + run.string());
+  CHECK(empty.code == 2);
+  CHECK_THAT(empty.output, Catch::Contains("holds no records"));
+  CHECK(ipbench_cli("report " + run.string()).code == 2);
+  // A run that failed before its first record leaves a folder that a rerun reuses without --resume.
+  CHECK(ipbench_cli("run --quiet --config " + cfg + " --out " + run.string()).code == 0);
 }

@@ -14,6 +14,7 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "synthetic_run.h"
 #include "temp_dir.h"
 
 using namespace ipbench;
@@ -24,14 +25,7 @@ namespace {
 using testing::TempDir;
 
 // A small synthetic dataset of smooth images in [-1, 1].
-std::string write_synthetic_dataset(const fs::path& dir) {
-  Dataset d;
-  d.images = (0.6 * torch::tanh(keyed_normal({4, 1, 8, 8}, 77))).to(torch::kFloat);
-  d.attributes = {"synthetic", "CC0", "test"};
-  const auto path = (dir / "data.h5").string();
-  write_dataset(path, d);
-  return path;
-}
+std::string write_synthetic_dataset(const fs::path& dir) { return testing::write_synthetic_dataset(dir); }
 
 std::string base_config(const std::string& data) {
   return "[benchmark]\nname = t\nitems = 2\nsamples_per_item = 4\noperators = inpaint, superres\n"

@@ -20,6 +20,7 @@
 #include "reports/run_summary.h"
 #include "stats/leaderboard.h"
 #include "stats/summary.h"
+#include "synthetic_run.h"
 #include "temp_dir.h"
 
 using namespace ipbench;
@@ -152,21 +153,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string synthetic_dataset(const fs::path& dir) {
-  Dataset d;
-  d.images = (0.6 * torch::tanh(keyed_normal({4, 1, 8, 8}, 77))).to(torch::kFloat);
-  d.attributes = {"synthetic", "CC0", "test"};
-  const auto path = (dir / "data.h5").string();
-  write_dataset(path, d);
-  return path;
-}
+std::string synthetic_dataset(const fs::path& dir) { return testing::write_synthetic_dataset(dir); }
 
-RunOutcome run_config(const std::string& ini, const fs::path& out) {
-  RunOptions ro;
-  ro.out_dir = out.string();
-  ro.progress = false;
-  return run_benchmark(parse_spec(Config::from_string(ini, "t.ini")), ro);
-}
+RunOutcome run_config(const std::string& ini, const fs::path& out) { return testing::run_config_text(ini, out); }
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);

@@ -22,6 +22,7 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "synthetic_run.h"
 #include "temp_dir.h"
 
 using namespace ipbench;
@@ -31,14 +32,7 @@ namespace {
 
 using testing::TempDir;
 
-std::string write_data(const fs::path& dir) {
-  Dataset d;
-  d.images = (0.6 * torch::tanh(keyed_normal({2, 1, 8, 8}, 78))).to(torch::kFloat);
-  d.attributes = {"synthetic", "CC0", "test"};
-  const auto path = (dir / "data.h5").string();
-  write_dataset(path, d);
-  return path;
-}
+std::string write_data(const fs::path& dir) { return testing::write_synthetic_dataset(dir, 2, 78); }
 
 // 2 cells (iid, antithetic) x 2 items x 6 samples; batches of 4 samples and a last one of 2.
 std::string tiny_config(const std::string& data, const std::string& prior = "gaussian") {
@@ -49,15 +43,8 @@ std::string tiny_config(const std::string& data, const std::string& prior = "gau
          "[operator.inpaint]\n[solver.dps]\nsteps = 4\nzeta = 0.5\n";
 }
 
-RunOutcome run(const std::string& ini, const fs::path& out, bool resume = false,
-               const std::string& set = "") {
-  auto cfg = Config::from_string(ini, "f.ini");
-  if (!set.empty()) cfg.set(set);
-  RunOptions ro;
-  ro.out_dir = out.string();
-  ro.progress = false;
-  ro.resume = resume;
-  return run_benchmark(parse_spec(cfg), ro);
+RunOutcome run(const std::string& ini, const fs::path& out, bool resume = false, const std::string& set = "") {
+  return testing::run_config_text(ini, out, resume, set);
 }
 
 std::vector<std::string> lines_of(const fs::path& file) {

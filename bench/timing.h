@@ -7,10 +7,10 @@
 namespace ipbench::bench {
 
 /// Median wall time in milliseconds of `reps` calls of fn, after one warm-up call (allocations, lazy
-/// caches such as the Sobol' table or CT matrices).
+/// caches such as the Sobol' table or CT matrices) unless `warm_up` is false.
 template <class Fn>
-double median_ms(Fn&& fn, int reps) {
-  fn();
+double median_ms(Fn&& fn, int reps, bool warm_up = true) {
+  if (warm_up) fn();
   std::vector<double> t;
   for (int r = 0; r < reps; ++r) {
     const auto start = std::chrono::steady_clock::now();

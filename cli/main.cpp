@@ -13,17 +13,19 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
-#include "harness/compare.h"
 #include "harness/merge.h"
-#include "harness/quality.h"
-#include "harness/reconstructions.h"
+#include "harness/plan.h"
 #include "harness/records.h"
-#include "harness/report.h"
+#include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "reports/compare_report.h"
+#include "reports/compare_runs.h"
+#include "reports/leaderboard_files.h"
+#include "reports/quality.h"
+#include "reports/run_summary.h"
 #include "reports/summary_report.h"
-#include "stats/summary.h"
+#include "training/classifier.h"
 #include "training/distill.h"
 #include "training/trainer.h"
 
@@ -32,34 +34,6 @@ namespace fs = std::filesystem;
 using namespace ipbench;
 
 namespace {
-
-constexpr const char* kUsage =
-    "usage: ipbench <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n] [--quiet]\n"
-    "                     run a benchmark: records.csv, summary.json, summary.md in DIR\n"
-    "  merge --out DIR SHARD_DIR...\n"
-    "                     join the folders of `run --shard i/n` into one run (docs/scaling.md)\n"
-    "  summarize DIR      recompute and print the summary of a run from its records\n"
-    "  report RUN_DIR... [--out DIR] [--metric psnr]\n"
-    "                     leaderboard of one or more runs: Markdown, CSV, JSON, self-contained HTML\n"
-    "  correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions\n"
-    "  compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"
-    "                     regression gate: exit 3 when a metric got significantly worse (docs/compare.md)\n"
-    "  quality --config F.ini [--set ...] [--out FILE.md]\n"
-    "                     sample-quality evidence for a prior (Frechet and nearest-neighbour distances)\n"
-    "  train --config F.ini --out DIR [--set ...] [--resume]\n"
-    "                     train a DDPM UNet on an HDF5 dataset (docs/training.md)\n"
-    "  distill --config F.ini --teacher DIR --out DIR [--set ...] [--resume]\n"
-    "                     distill a trained DDPM into a consistency model (docs/distillation.md)\n"
-    "  list               every registered prior, operator, solver, noise design and metric\n"
-    "  dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
-    "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
-    "  dataset import png --dir DIR --out F.h5 [--channels 1|3] [--resize N]\n"
-    "                     write a folder of PNG images (or class subfolders) as an ipbench HDF5 dataset\n"
-    "\n"
-    "`ipbench <command> --help` describes a command's options.\n";
 
 po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
                         const po::positional_options_description* positional = nullptr) {
@@ -83,16 +57,14 @@ Config load_config(const po::variables_map& vm) {
   return config;
 }
 
-// Summarizes records and writes summary.json / summary.md into dir; prints the table.
-void report(const std::vector<Record>& records, const BenchmarkOptions& bench, const fs::path& dir, RunInfo info) {
-  const SummaryOptions so = summary_options(bench);
-  BenchmarkSummary summary = summarize(records, so);
-  if (has_reconstructions(dir.string())) summary.correlations = correlate_run(dir.string(), records, so.confidence);
-  info.records = static_cast<int64_t>(records.size());
-  write_text_atomic((dir / "summary.json").string(), summary_json(summary, info));
-  write_text_atomic((dir / "summary.md").string(), summary_markdown(summary, info));
-  std::cout << "\n" << summary_table(summary) << "\nwrote " << (dir / "records.csv").string() << ", "
-            << (dir / "summary.json").string() << ", " << (dir / "summary.md").string() << "\n";
+// Prints what write_summary wrote: the table, an incomplete run's count, failed samples, the files.
+void print_summary(const SummaryOutcome& out, const RunFolder& folder) {
+  std::cout << "\n" << summary_table(out.summary);
+  for (const auto& [status, n] : out.info.statuses)
+    if (status != "ok") std::cout << n << " sample(s) with status " << status << "\n";
+  if (!out.info.incomplete().empty())
+    std::cout << out.info.incomplete() << " (finish the run with `ipbench run ... --resume`)\n";
+  std::cout << "\nwrote " << folder.path("records.csv") << ", " << out.files[0] << ", " << out.files[1] << "\n";
 }
 
 int cmd_run(const std::vector<std::string>& args) {
@@ -134,25 +106,23 @@ int cmd_run(const std::vector<std::string>& args) {
             << spec.designs.size() << " design(s), " << spec.benchmark.items << " items x "
             << spec.benchmark.samples_per_item << " samples" << std::endl;
 
-  const RunOutcome outcome = run_benchmark(config, spec, ro);
+  RunFolder folder = RunFolder::open_for_writing(ro.out_dir);
+  const RunOutcome outcome = run_benchmark(spec, Plan(spec, ro.shard), folder, ro);
   info.seconds = outcome.seconds;
   std::cout << "solved " << outcome.solved_samples << " samples in " << outcome.seconds << " s" << std::endl;
-  report(outcome.records, spec.benchmark, ro.out_dir, info);
+  if (outcome.failed_batches > 0)
+    std::cout << outcome.failed_batches << " batch(es) failed in the solver: recorded with status error:<message>"
+              << std::endl;
+  print_summary(write_summary(folder, info, &outcome.records), folder);
   return 0;
 }
 
-// Summarizes the records of the run folder `dir` (its config.resolved.ini gives the settings); `how`
-// says where the records came from in the context line.
-void report_stored_run(const fs::path& dir, const std::vector<Record>& records, const std::string& how) {
-  Config config = Config::from_file((dir / "config.resolved.ini").string());
-  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
+// Summarizes a stored run folder; `how` says where the records came from in the context line.
+void summarize_stored_run(const std::string& dir, const std::string& how) {
+  const RunFolder folder = RunFolder::open(dir);
   RunInfo info;
-  info.name = bench.name;
   info.context = context_line() + " (" + how + ")";
-  info.device = bench.device;
-  info.dtype = bench.dtype;
-  info.seed = bench.seed;
-  report(records, bench, dir, info);
+  print_summary(write_summary(folder, info), folder);
 }
 
 int cmd_summarize(const std::vector<std::string>& args) {
@@ -165,8 +135,7 @@ int cmd_summarize(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc, &pos);
-  const fs::path dir = vm["dir"].as<std::string>();
-  report_stored_run(dir, read_records((dir / "records.csv").string()), "summarized from records");
+  summarize_stored_run(vm["dir"].as<std::string>(), "summarized from records");
   return 0;
 }
 
@@ -181,14 +150,13 @@ int cmd_correlate(const std::vector<std::string>& args) {
     return 0;
   }
   auto vm = parse(args, desc, &pos);
-  const fs::path dir = vm["dir"].as<std::string>();
-  Config config = Config::from_file((dir / "config.resolved.ini").string());
-  const auto bench = read_options<BenchmarkOptions>(config.section("benchmark"));
-  require(has_reconstructions(dir.string()), "run folder '", dir.string(),
+  const RunFolder folder = RunFolder::open(vm["dir"].as<std::string>());
+  const auto bench = read_options<BenchmarkOptions>(folder.resolved_config().section("benchmark"));
+  require(folder.has_reconstructions(), "run folder '", folder.dir(),
           "' has no stored reconstructions (reconstructions/): run it with [benchmark] save_reconstructions = true");
-  const auto correlations = correlate_run(dir.string(), read_records((dir / "records.csv").string()), bench.confidence);
-  write_text_atomic((dir / "correlations.json").string(), "{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
-  std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << (dir / "correlations.json").string()
+  const auto correlations = correlate_run(folder, folder.read_records(), bench.confidence);
+  folder.write_correlations("{\n  \"correlations\": " + correlations_json(correlations) + "\n}\n");
+  std::cout << correlation_table(correlations, bench.confidence) << "\nwrote " << folder.path("correlations.json")
             << "\n";
   return 0;
 }
@@ -244,7 +212,10 @@ int cmd_merge(const std::vector<std::string>& args) {
       merge_runs(vm["shards"].as<std::vector<std::string>>(), dir.string(), vm["allow-partial"].as<bool>());
   std::cout << "merged " << merged.shards << " of " << merged.shard_count << " shards: " << merged.records.size()
             << " records\n";
-  report_stored_run(dir, merged.records, "merged from shards");
+  const RunFolder folder = RunFolder::open(dir.string());
+  RunInfo info;
+  info.context = context_line() + " (merged from shards)";
+  print_summary(write_summary(folder, info, &merged.records), folder);
   return 0;
 }
 
@@ -404,6 +375,29 @@ int cmd_quality(const std::vector<std::string>& args) {
   return 0;
 }
 
+int cmd_train_classifier(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench train-classifier");
+  desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
+                                            "config (.ini) with a [classifier] section (training/classifier.h)")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: section.key=value (repeatable)")(
+      "out,o", po::value<std::string>()->required(), "output folder (model.pt, features.pt, result.ini, ...)")(
+      "quiet,q", po::bool_switch(), "no progress lines");
+  if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << "usage: ipbench train-classifier --config F.ini [--set classifier.key=value ...] --out DIR\n" << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc);
+  Config config = load_config(vm);
+  auto options = read_options<ClassifierTrainOptions>(config.section("classifier"));
+  config.check_all_used();
+  options.quiet = options.quiet || vm["quiet"].as<bool>();
+  const std::string out = vm["out"].as<std::string>();
+  const auto r = train_classifier(options, out, quoted_command("train-classifier", args));
+  std::cout << "test accuracy " << r.test_accuracy << " | " << r.parameters << " parameters | " << options.steps
+            << " steps | " << r.seconds << " s\nwrote " << out << "/model.pt, features.pt, train_log.csv, result.ini\n";
+  return 0;
+}
+
 int cmd_train(const std::vector<std::string>& args) {
   po::options_description desc("ipbench train");
   desc.add_options()("help,h", "this help")("config,c", po::value<std::string>()->required(),
@@ -501,29 +495,73 @@ int cmd_distill(const std::vector<std::string>& args) {
   return 0;
 }
 
+// The subcommands: name, usage lines for `ipbench --help`, and the function that parses its arguments
+// and calls the library. Add a command by adding a row.
+struct Command {
+  const char* name;
+  const char* usage;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table{
+      {"run", "run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n] [--quiet]\n"
+              "                     run a benchmark: records.csv, summary.json, summary.md in DIR",
+       cmd_run},
+      {"merge", "merge --out DIR SHARD_DIR...\n"
+                "                     join the folders of `run --shard i/n` into one run (docs/scaling.md)",
+       cmd_merge},
+      {"summarize", "summarize DIR      recompute and print the summary of a run from its records", cmd_summarize},
+      {"report", "report RUN_DIR... [--out DIR] [--metric psnr]\n"
+                 "                     leaderboard of one or more runs: Markdown, CSV, JSON, self-contained HTML",
+       cmd_report},
+      {"correlate", "correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions",
+       cmd_correlate},
+      {"compare", "compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"
+                  "                     regression gate: exit 3 when a metric got significantly worse (docs/compare.md)",
+       cmd_compare},
+      {"quality", "quality --config F.ini [--set ...] [--out FILE.md]\n"
+                  "                     sample-quality evidence for a prior (Frechet and nearest-neighbour distances)",
+       cmd_quality},
+      {"train", "train --config F.ini --out DIR [--set ...] [--resume]\n"
+                "                     train a DDPM UNet on an HDF5 dataset (docs/training.md)",
+       cmd_train},
+      {"distill", "distill --config F.ini --teacher DIR --out DIR [--set ...] [--resume]\n"
+                  "                     distill a trained DDPM into a consistency model (docs/distillation.md)",
+       cmd_distill},
+      {"train-classifier", "train-classifier --config F.ini --out DIR [--set ...]\n"
+                           "                     train the small Fashion-MNIST classifier (TorchScript logits + features)",
+       cmd_train_classifier},
+      {"list", "list               every registered prior, operator, solver, noise design and metric", cmd_list},
+      {"dataset", "dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
+                  "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
+                  "  dataset import png --dir DIR --out F.h5 [--channels 1|3] [--resize N]\n"
+                  "                     write a folder of PNG images (or class subfolders) as an ipbench HDF5 dataset",
+       cmd_dataset},
+  };
+  return table;
+}
+
+std::string usage() {
+  std::string out = "usage: ipbench <command> [options]\n\ncommands:\n";
+  for (const Command& c : commands()) out += std::string("  ") + c.usage + "\n";
+  return out + "\n`ipbench <command> --help` describes a command's options.\n";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-    std::cout << kUsage;
+    std::cout << usage();
     return args.empty() ? 2 : 0;
   }
   const std::string cmd = args[0];
   args.erase(args.begin());
   try {
-    if (cmd == "run") return cmd_run(args);
-    if (cmd == "summarize") return cmd_summarize(args);
-    if (cmd == "correlate") return cmd_correlate(args);
-    if (cmd == "compare") return cmd_compare(args);
-    if (cmd == "merge") return cmd_merge(args);
-    if (cmd == "report") return cmd_report(args);
-    if (cmd == "list") return cmd_list(args);
-    if (cmd == "quality") return cmd_quality(args);
-    if (cmd == "dataset") return cmd_dataset(args);
-    if (cmd == "train") return cmd_train(args);
-    if (cmd == "distill") return cmd_distill(args);
-    std::cerr << "ipbench: unknown command '" << cmd << "'\n\n" << kUsage;
+    for (const Command& c : commands())
+      if (cmd == c.name) return c.run(args);
+    std::cerr << "ipbench: unknown command '" << cmd << "'\n\n" << usage();
     return 2;
   } catch (const Error& e) {
     std::cerr << "ipbench: error: " << e.what() << "\n";

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/suggest.h"
 
 namespace ipbench {
 
@@ -229,15 +230,22 @@ std::vector<std::string> Config::section_names() const {
 void Config::check_all_used() const {
   std::ostringstream msg;
   int n = 0;
+  std::vector<std::string> read_sections;
+  for (const auto& s : sections_)
+    if (s->requested()) read_sections.push_back(s->name());
   for (const auto& s : sections_) {
     if (!s->requested()) {
-      msg << "\n  " << s->origin() << ": unknown section [" << s->name() << "] (nothing in this benchmark reads it)";
+      msg << "\n  " << s->origin() << ": unknown section [" << s->name() << "] (nothing in this benchmark reads it)"
+          << did_you_mean(s->name(), read_sections);
       ++n;
       continue;
     }
+    std::vector<std::string> known;  // the keys the section's reader asked for (set or resolved defaults)
+    for (const auto& [key, e] : s->entries())
+      if (e.used) known.push_back(key);
     for (const auto& [key, e] : s->entries())
       if (!e.used) {
-        msg << "\n  " << e.origin << ": unknown key '" << key << "' in [" << s->name() << "]";
+        msg << "\n  " << e.origin << ": unknown key '" << key << "' in [" << s->name() << "]" << did_you_mean(key, known);
         ++n;
       }
   }

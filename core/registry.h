@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/options.h"
+#include "core/suggest.h"
 
 namespace ipbench {
 
@@ -36,7 +37,7 @@ class Registry {
     if (it == entries_.end()) {
       std::string known;
       for (const auto& kv : entries_) known += (known.empty() ? "" : ", ") + kv.first;
-      throw Error(str_cat("unknown ", kind_, " '", name, "' (registered: ", known, ")"));
+      throw Error(str_cat("unknown ", kind_, " '", name, "'", did_you_mean(name, names()), " (registered: ", known, ")"));
     }
     return it->second;
   }

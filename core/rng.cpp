@@ -1,22 +1,16 @@
 #include "core/rng.h"
 
+#include "core/philox.h"
+
 #include <ATen/Parallel.h>
 
 #include <cmath>
 
 namespace ipbench {
 
-uint64_t mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+uint64_t mix64(uint64_t x) { return philox::mix64(x); }
 
-uint64_t derive_key(uint64_t parent, uint64_t tag) {
-  // Two rounds so that nearby (parent, tag) pairs land far apart.
-  return mix64(mix64(parent) ^ (tag * 0xd1342543de82ef95ULL + 0x2545f4914f6cdd1dULL));
-}
+uint64_t derive_key(uint64_t parent, uint64_t tag) { return philox::derive(parent, tag); }
 
 uint64_t hash_string(const std::string& s) {
   uint64_t h = 0xcbf29ce484222325ULL;
@@ -27,43 +21,12 @@ uint64_t hash_string(const std::string& s) {
   return mix64(h);
 }
 
-void philox4x32(uint64_t key, uint64_t counter, uint32_t out[4]) {
-  constexpr uint32_t M0 = 0xD2511F53u, M1 = 0xCD9E8D57u, W0 = 0x9E3779B9u, W1 = 0xBB67AE85u;
-  uint32_t c0 = static_cast<uint32_t>(counter), c1 = static_cast<uint32_t>(counter >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = static_cast<uint32_t>(key), k1 = static_cast<uint32_t>(key >> 32);
-  for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = static_cast<uint64_t>(M0) * c0;
-    const uint64_t p1 = static_cast<uint64_t>(M1) * c2;
-    const uint32_t n0 = static_cast<uint32_t>(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n1 = static_cast<uint32_t>(p1);
-    const uint32_t n2 = static_cast<uint32_t>(p0 >> 32) ^ c3 ^ k1;
-    const uint32_t n3 = static_cast<uint32_t>(p0);
-    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
-    k0 += W0;
-    k1 += W1;
-  }
-  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
-}
+void philox4x32(uint64_t key, uint64_t counter, uint32_t out[4]) { philox::block(key, counter, out); }
 
 namespace {
 
-// 53-bit uniform in the open interval (0, 1) from two 32-bit words.
-inline double to_unit(uint32_t hi, uint32_t lo) {
-  const uint64_t bits = (static_cast<uint64_t>(hi) << 21) ^ (static_cast<uint64_t>(lo) >> 11);
-  return (static_cast<double>(bits & ((1ULL << 53) - 1)) + 0.5) * 0x1.0p-53;
-}
-
-// Pair j of normals: Box-Muller on the two uniforms of Philox block j.
-inline void normal_pair(uint64_t key, uint64_t j, double& a, double& b) {
-  uint32_t w[4];
-  philox4x32(key, j, w);
-  const double u1 = to_unit(w[0], w[1]);
-  const double u2 = to_unit(w[2], w[3]);
-  const double r = std::sqrt(-2.0 * std::log(u1));
-  const double t = 2.0 * M_PI * u2;
-  a = r * std::cos(t);
-  b = r * std::sin(t);
-}
+using philox::normal_pair;
+using philox::to_unit;
 
 template <class T>
 void fill_normal_impl(T* out, int64_t n, uint64_t key, int64_t offset) {

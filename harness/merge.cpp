@@ -1,18 +1,15 @@
 // Joining shard run folders into one run folder (harness/merge.h).
 #include "harness/merge.h"
 
-#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "core/config.h"
+#include "core/config_diff.h"
 #include "core/error.h"
-#include "harness/records.h"
-#include "harness/runner.h"
+#include "harness/plan.h"
+#include "harness/run_folder.h"
 #include "harness/spec.h"
 
 namespace ipbench {
@@ -21,44 +18,32 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  require(static_cast<bool>(in), path.string(), ": missing (is '", path.parent_path().string(),
-          "' a shard folder of `ipbench run --shard i/n`?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 struct ShardFolder {
-  fs::path dir;
+  RunFolder folder;
   Shard shard;
   std::string resolved;
 };
 
-ShardFolder read_shard_folder(const fs::path& dir) {
-  ShardFolder f;
-  f.dir = dir;
-  require(fs::is_directory(dir), dir.string(), ": not a folder");
-  f.resolved = read_text(dir / "config.resolved.ini");
-  std::string text = read_text(dir / "shard");
-  text.erase(std::remove(text.begin(), text.end(), '\n'), text.end());
-  try {
-    f.shard = Shard::parse(text);
-  } catch (const Error& e) {
-    throw Error(str_cat((dir / "shard").string(), ": corrupt (", e.what(), ")"));
-  }
-  require(fs::is_regular_file(dir / "records.csv"), (dir / "records.csv").string(), ": missing");
-  return f;
+ShardFolder read_shard_folder(const std::string& dir) {
+  require(fs::is_directory(dir), dir, ": not a folder");
+  RunFolder folder = RunFolder::open(dir);
+  require(folder.has_shard_file(), folder.path("shard"), ": missing (is '", dir,
+          "' a shard folder of `ipbench run --shard i/n`?)");
+  const Shard shard = folder.shard();
+  std::string resolved = folder.resolved_config_text();
+  return {std::move(folder), shard, std::move(resolved)};
 }
 
-// Plan rank of each cell label: the runner's loop order (operators, solvers, designs).
-std::map<std::string, size_t> cell_ranks(const Spec& spec) {
-  std::map<std::string, size_t> rank;
-  for (const auto& op : spec.operators)
-    for (const auto& solver : spec.solvers)
-      for (const auto& design : spec.designs) rank.emplace(op.label + "/" + solver.label + "/" + design.label, rank.size());
-  return rank;
+// "merge: DIR/config.resolved.ini differs from FIRST/config.resolved.ini: ... [solver.dps] zeta: 0.5 -> 0.4"
+void require_same_config(const ShardFolder& first, const ShardFolder& f) {
+  if (f.resolved == first.resolved) return;
+  const std::string a = first.folder.path("config.resolved.ini"), b = f.folder.path("config.resolved.ini");
+  std::string list;
+  for (const std::string& d : describe_differences(
+           config_differences(Config::from_string(first.resolved, a), Config::from_string(f.resolved, b)), a, b))
+    list += "\n  " + d;
+  throw Error(str_cat("merge: ", b, " differs from ", a, ": shards of one benchmark share their configuration (",
+                      a, " -> ", b, "):", list.empty() ? "\n  (formatting only)" : list));
 }
 
 }  // namespace
@@ -71,11 +56,10 @@ MergeOutcome merge_runs(const std::vector<std::string>& shard_dirs, const std::s
   const ShardFolder& first = folders.front();
   std::set<int64_t> seen;
   for (const ShardFolder& f : folders) {
-    require(f.resolved == first.resolved, "merge: ", (f.dir / "config.resolved.ini").string(), " differs from ",
-            (first.dir / "config.resolved.ini").string(), ": shards of one benchmark share their configuration");
-    require(f.shard.count == first.shard.count, "merge: ", f.dir.string(), " is shard ", f.shard.str(), " but ",
-            first.dir.string(), " is shard ", first.shard.str(), ": all shards must split the plan the same way");
-    require(seen.insert(f.shard.index).second, "merge: shard ", f.shard.str(), " given twice (", f.dir.string(), ")");
+    require_same_config(first, f);
+    require(f.shard.count == first.shard.count, "merge: ", f.folder.dir(), " is shard ", f.shard.str(), " but ",
+            first.folder.dir(), " is shard ", first.shard.str(), ": all shards must split the plan the same way");
+    require(seen.insert(f.shard.index).second, "merge: shard ", f.shard.str(), " given twice (", f.folder.dir(), ")");
   }
   const int64_t n = first.shard.count;
   if (!allow_partial) {
@@ -85,49 +69,34 @@ MergeOutcome merge_runs(const std::vector<std::string>& shard_dirs, const std::s
     require(missing.empty(), "merge: shard(s) ", missing, " missing; pass every shard folder (or --allow-partial)");
   }
 
-  const Config config = Config::from_string(first.resolved, (first.dir / "config.resolved.ini").string());
+  const Config config = Config::from_string(first.resolved, first.folder.path("config.resolved.ini"));
   const Spec spec = parse_spec(config, false);
-  const auto rank = cell_ranks(spec);
+  const Plan plan(spec);
 
   MergeOutcome out;
   out.shards = static_cast<int64_t>(folders.size());
   out.shard_count = n;
-  std::set<std::tuple<std::string, int64_t, int64_t, int64_t>> keys;
+  std::set<SampleKey> keys;
   for (const ShardFolder& f : folders)
-    for (Record& r : read_records((f.dir / "records.csv").string())) {
-      require(rank.count(r.cell), "merge: ", (f.dir / "records.csv").string(), " holds cell '", r.cell,
+    for (Record& r : f.folder.read_records()) {
+      require(plan.has_cell(r.cell), "merge: ", f.folder.path("records.csv"), " holds cell '", r.cell,
               "', which is not in the configuration");
       require(keys.insert({r.cell, r.item, r.group, r.member}).second, "merge: sample (cell ", r.cell, ", item ",
-              r.item, ", group ", r.group, ", member ", r.member, ") appears twice (", f.dir.string(), ")");
+              r.item, ", group ", r.group, ", member ", r.member, ") appears twice (", f.folder.dir(), ")");
       out.records.push_back(std::move(r));
     }
-  std::stable_sort(out.records.begin(), out.records.end(), [&](const Record& a, const Record& b) {
-    return std::make_tuple(rank.at(a.cell), a.item, a.group, a.member) <
-           std::make_tuple(rank.at(b.cell), b.item, b.group, b.member);
-  });
-  if (!allow_partial) {
-    const auto expected = static_cast<int64_t>(rank.size()) * spec.benchmark.items * spec.benchmark.samples_per_item;
-    require(static_cast<int64_t>(out.records.size()) == expected, "merge: the shards hold ", out.records.size(),
-            " samples, the plan has ", expected, ": a shard did not finish (complete it with `ipbench run --shard i/n ",
-            "--resume`), or pass --allow-partial");
-  }
+  plan.sort(out.records);
+  if (!allow_partial)
+    require(static_cast<int64_t>(out.records.size()) == plan.total_samples(), "merge: the shards hold ",
+            out.records.size(), " samples, the plan has ", plan.total_samples(),
+            ": a shard did not finish (complete it with `ipbench run --shard i/n --resume`), or pass --allow-partial");
 
-  const fs::path dir(out_dir);
-  require(!fs::exists(dir / "records.csv"), "merge: output folder '", dir.string(),
+  require(!fs::exists(fs::path(out_dir) / "records.csv"), "merge: output folder '", out_dir,
           "' already holds a run (records.csv); choose another --out");
-  fs::create_directories(dir);
-  write_text_atomic((dir / "config.resolved.ini").string(), first.resolved);
-  {
-    const std::string tmp = (dir / "records.csv.tmp").string();
-    fs::remove(tmp);
-    RecordWriter writer(tmp, spec.metrics);
-    writer.append(out.records);
-  }
-  fs::rename(dir / "records.csv.tmp", dir / "records.csv");
-  for (const ShardFolder& f : folders)
-    if (fs::is_directory(f.dir / "reconstructions"))
-      fs::copy(f.dir / "reconstructions", dir / "reconstructions",
-               fs::copy_options::recursive | fs::copy_options::skip_existing);
+  RunFolder merged = RunFolder::open_for_writing(out_dir);
+  merged.start(first.resolved, Shard{}, spec.metrics, false);
+  merged.write_records(out.records, spec.metrics);
+  for (const ShardFolder& f : folders) merged.import_reconstructions(f.folder);
   return out;
 }
 

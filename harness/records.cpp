@@ -72,7 +72,7 @@ RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> met
   }
 }
 
-void RecordWriter::append(const std::vector<Record>& batch) {
+std::string RecordWriter::format(const std::vector<Record>& batch) const {
   std::ostringstream os;
   for (const auto& r : batch) {
     os << csv_field(r.cell) << ',' << csv_field(r.op) << ',' << csv_field(r.solver) << ',' << csv_field(r.design)
@@ -83,52 +83,69 @@ void RecordWriter::append(const std::vector<Record>& batch) {
     }
     os << ',' << r.nfe << ',' << format_number(r.seconds) << ',' << csv_field(r.status) << '\n';
   }
-  out_ << os.str();
+  return os.str();
+}
+
+void RecordWriter::write_raw(const std::string& text) {
+  out_ << text;
   out_.flush();
   require(static_cast<bool>(out_), "writing records to '", path_, "' failed (disk full?)");
 }
 
-std::vector<Record> read_records(const std::string& path) {
-  std::ifstream in(path);
+void RecordWriter::append(const std::vector<Record>& batch) { write_raw(format(batch)); }
+
+RecordTable read_record_table(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
   require(static_cast<bool>(in), "records file '", path, "' cannot be opened");
-  std::string line;
-  require(static_cast<bool>(std::getline(in, line)), "records file '", path, "' is empty");
-  const auto header = split_csv(trim(line));
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  RecordTable t;
+  size_t pos = text.find('\n');
+  if (pos == std::string::npos) return t;  // not even a whole header
+  t.header = trim(text.substr(0, pos));
+  const auto header = split_csv(t.header);
   const size_t fixed = std::size(kFixedColumns), trailing = std::size(kTrailingColumns);
   require(header.size() >= fixed + trailing && header[0] == "cell" && header[header.size() - 1] == "status",
           "records file '", path, "': line 1 is not a records header (cell,...,status)");
-  const std::vector<std::string> metrics(header.begin() + fixed, header.end() - trailing);
-
-  std::vector<Record> records;
-  int lineno = 1;
-  while (std::getline(in, line)) {
+  t.metrics.assign(header.begin() + fixed, header.end() - trailing);
+  int64_t lineno = 1;
+  for (size_t start = pos + 1; start < text.size(); start = pos + 1) {
     ++lineno;
+    pos = text.find('\n', start);
+    if (pos == std::string::npos) {  // no final newline: the write was cut short
+      t.torn_tail = true;
+      t.torn_line = lineno;
+      break;
+    }
+    const std::string line = text.substr(start, pos - start);
     if (trim(line).empty()) continue;
     const auto f = split_csv(trim(line));
-    if (f.size() != header.size()) {
-      if (in.peek() == std::ifstream::traits_type::eof()) {
-        std::fprintf(stderr, "warning: %s:%d: ignoring a truncated last line (interrupted run)\n", path.c_str(),
-                     lineno);
-        break;
-      }
-      throw Error(str_cat("records file '", path, "' line ", lineno, ": ", f.size(), " fields, expected ",
-                          header.size()));
-    }
+    require(f.size() == header.size(), "records file '", path, "' line ", lineno, ": ", f.size(),
+            " fields, expected ", header.size());
     try {
       Record r;
       r.cell = f[0]; r.op = f[1]; r.solver = f[2]; r.design = f[3];
       r.group_size = std::stoll(f[4]); r.item = std::stoll(f[5]); r.group = std::stoll(f[6]);
       r.member = std::stoll(f[7]);
-      for (size_t m = 0; m < metrics.size(); ++m) r.metrics[metrics[m]] = std::stod(f[fixed + m]);
-      r.nfe = std::stoll(f[fixed + metrics.size()]);
-      r.seconds = std::stod(f[fixed + metrics.size() + 1]);
-      r.status = f[fixed + metrics.size() + 2];
-      records.push_back(std::move(r));
+      for (size_t m = 0; m < t.metrics.size(); ++m) r.metrics[t.metrics[m]] = std::stod(f[fixed + m]);
+      r.nfe = std::stoll(f[fixed + t.metrics.size()]);
+      r.seconds = std::stod(f[fixed + t.metrics.size() + 1]);
+      r.status = f[fixed + t.metrics.size() + 2];
+      t.records.push_back(std::move(r));
+      t.lines.push_back(line);
     } catch (const std::exception&) {
       throw Error(str_cat("records file '", path, "' line ", lineno, ": a number does not parse"));
     }
   }
-  return records;
+  return t;
+}
+
+std::vector<Record> read_records(const std::string& path) {
+  RecordTable t = read_record_table(path);
+  require(!t.header.empty(), "records file '", path, "' is empty");
+  if (t.torn_tail)
+    std::fprintf(stderr, "warning: %s:%ld: ignoring a truncated last line (interrupted run)\n", path.c_str(),
+                 static_cast<long>(t.torn_line));
+  return std::move(t.records);
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) {

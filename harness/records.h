@@ -17,6 +17,10 @@ class RecordWriter {
   /// Opens `path` for appending; writes the header when the file is new or empty.
   RecordWriter(const std::string& path, std::vector<std::string> metrics);
   void append(const std::vector<Record>& batch);  ///< writes and flushes
+  /// The CSV rows of `batch` (each ending in a newline), as append() writes them.
+  std::string format(const std::vector<Record>& batch) const;
+  /// Writes and flushes `text` (rows from format()); Error naming the file when the write fails.
+  void write_raw(const std::string& text);
   const std::string& path() const { return path_; }
 
  private:
@@ -35,5 +39,19 @@ void write_text_atomic(const std::string& path, const std::string& text);
 /// Reads a records.csv written by RecordWriter; throws Error naming the file and line on bad input.
 /// A truncated last line (a run killed mid-write) is ignored with a warning on stderr.
 std::vector<Record> read_records(const std::string& path);
+
+/// records.csv line by line: the header, the metric columns, every complete record with its line text,
+/// and whether a partial last line (no final newline: a write cut short) was left out.
+struct RecordTable {
+  std::string header;
+  std::vector<std::string> metrics;
+  std::vector<Record> records;
+  std::vector<std::string> lines;  ///< the text of each record's line, without the newline
+  bool torn_tail = false;
+  int64_t torn_line = 0;  ///< line number of the partial line when torn_tail
+};
+/// Error naming the file and line for a malformed complete line; an empty file or one without a whole
+/// header line gives an empty table (header empty).
+RecordTable read_record_table(const std::string& path);
 
 }  // namespace ipbench

@@ -1,9 +1,9 @@
+// Spec, plan and run folder -> records (harness/runner.h).
 #include "harness/runner.h"
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -12,59 +12,45 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "harness/prior_factory.h"
-#include "harness/reconstructions.h"
-#include "harness/records.h"
+#include "harness/run_folder.h"
 #include "models/denoiser.h"
 
 namespace ipbench {
 
-namespace fs = std::filesystem;
-
 namespace {
 
+using ConsistencyTable = std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>>;
+
+// What every unit needs: the data, the prior, each (operator, item) problem, each CM solver's function.
 struct Context {
   torch::Device device = torch::kCPU;
   torch::ScalarType dtype = torch::kFloat;
   uint64_t seed = 0;
   torch::Tensor images;  // [I, C, H, W] on device
-  std::vector<int64_t> item_index;
-  std::vector<int64_t> image_shape;
+  std::shared_ptr<Denoiser> prior;
+  std::vector<std::vector<ItemProblem>> problems;  // [operator][item position]
+  ConsistencyTable consistency;                    // [solver][operator]; null for non-CM solvers
 };
 
-// One operator instance and measurement per (operator, item); shape errors surface here, before solving.
-std::vector<std::vector<ItemProblem>> build_problems(const Spec& spec, const Context& ctx) {
-  std::vector<std::vector<ItemProblem>> problems;
-  for (const auto& op : spec.operators) {
-    std::vector<ItemProblem> per_item;
-    for (size_t i = 0; i < ctx.item_index.size(); ++i)
-      per_item.push_back(make_item_problem(op, ctx.images.slice(0, i, i + 1), ctx.item_index[i], ctx.seed));
-    problems.push_back(std::move(per_item));
-  }
-  return problems;
-}
-
-// The consistency function of every CM solver (per solver and operator; null for the others), one
-// instance per distinct source, built before anything is solved: a missing model folder or `gaussian`
-// with another prior is refused here, naming the solver's section.
-std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>> build_consistency_functions(
-    const Spec& spec, const std::shared_ptr<Denoiser>& prior, torch::Device device) {
+// The consistency function of every CM solver, one instance per distinct source, built before anything
+// is solved: a missing model folder or `gaussian` with another prior is refused here, naming the solver.
+ConsistencyTable build_consistency_functions(const Spec& spec, const std::shared_ptr<Denoiser>& prior,
+                                             torch::Device device) {
   std::map<std::string, std::shared_ptr<const ConsistencyFunction>> built;
-  std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>> out;
+  ConsistencyTable out;
   for (const auto& s : spec.solvers) {
     out.emplace_back();
     for (const auto& solver : s.per_operator) {
       const auto src = solver->consistency_source();
-      if (!src) {
-        out.back().push_back(nullptr);
-        continue;
-      }
-      auto& f = built[src->key()];
-      if (!f) {
+      std::shared_ptr<const ConsistencyFunction> f;
+      if (src) {
+        auto& shared = built[src->key()];
         try {
-          f = make_consistency_function(*src, prior, device);
+          if (!shared) shared = make_consistency_function(*src, prior, device);
         } catch (const Error& e) {
           throw Error(str_cat("config [solver.", s.label, "]: ", e.what()));
         }
+        f = shared;
       }
       out.back().push_back(f);
     }
@@ -72,162 +58,205 @@ std::vector<std::vector<std::shared_ptr<const ConsistencyFunction>>> build_consi
   return out;
 }
 
-using UnitKey = std::tuple<std::string, int64_t, int64_t>;  // cell, item, group
-
-// Groups already complete (all K members) in an earlier invocation.
-std::set<UnitKey> completed_units(const std::vector<Record>& records) {
-  std::map<UnitKey, int64_t> members;
-  std::map<UnitKey, int64_t> needed;
-  for (const auto& r : records) {
-    UnitKey k{r.cell, r.item, r.group};
-    ++members[k];
-    needed[k] = r.group_size;
-  }
-  std::set<UnitKey> done;
-  for (const auto& [k, n] : members)
-    if (n >= needed[k]) done.insert(k);
-  return done;
-}
-
-std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, const SolveResult& result,
-                                const torch::Tensor& x_true, Record base, int64_t first_group, int64_t K) {
-  torch::NoGradGuard no_grad;
-  MetricInput in{result.x, x_true, problem.y, problem.op->forward(result.x)};
-  std::map<std::string, torch::Tensor> values;
-  for (const auto& m : spec.metrics) values[m] = metric_registry().get(m).compute(in).to(torch::kCPU, torch::kDouble);
-  std::vector<Record> out;
-  const int64_t B = result.x.size(0);
-  for (int64_t b = 0; b < B; ++b) {
-    Record r = base;
-    r.group = first_group + b / K;
-    r.member = b % K;
-    r.status = to_string(result.status[b]);
-    for (const auto& m : spec.metrics)
-      r.metrics[m] = result.status[b] == SampleStatus::kOk ? values[m][b].item<double>() : NAN;
-    out.push_back(std::move(r));
-  }
-  return out;
-}
-
-}  // namespace
-
-RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOptions& options) {
+// Data, prior, key accounting, problems (shape errors surface here, before solving), CM functions.
+Context load_context(const Spec& spec, const Plan& plan) {
   const auto& bench = spec.benchmark;
   Context ctx;
   ctx.device = resolve_device(bench.device);
   ctx.dtype = bench.dtype == "float64" ? torch::kDouble : torch::kFloat;
   ctx.seed = static_cast<uint64_t>(bench.seed);
-
   Dataset data = load_dataset_source(spec.dataset.source, spec.dataset.pad_to, spec.dataset.first, bench.items);
   require(data.images.size(0) == bench.items, "config [benchmark] items = ", bench.items, ": dataset '",
           spec.dataset.source, "' has only ", data.images.size(0), " images from index ", spec.dataset.first);
   ctx.images = data.images.to(ctx.device, ctx.dtype);
-  ctx.image_shape = {ctx.images.size(1), ctx.images.size(2), ctx.images.size(3)};
-  for (int64_t i = 0; i < bench.items; ++i) ctx.item_index.push_back(spec.dataset.first + i);
-
-  auto prior = build_prior(spec.prior_type, *spec.prior_section, ctx.device, ctx.dtype, ctx.image_shape,
-                           spec.dataset.pad_to);
-  config.check_all_used();
-  auto problems = build_problems(spec, ctx);
-  const auto consistency = build_consistency_functions(spec, prior, ctx.device);
-
-  // The run directory: refuse to mix runs; resume only the same resolved configuration.
-  const fs::path dir(options.out_dir);
-  fs::create_directories(dir);
-  const fs::path records_path = dir / "records.csv", resolved_path = dir / "config.resolved.ini",
-                 shard_path = dir / "shard";
-  const std::string resolved = config.to_ini();
-  std::vector<Record> previous;
-  if (fs::exists(records_path)) {
-    require(options.resume, "output folder '", dir.string(), "' already holds a run (records.csv); pass --resume ",
-            "to continue it, or choose another --out");
-    std::ifstream in(resolved_path);
-    std::stringstream old;
-    old << in.rdbuf();
-    require(old.str() == resolved, "cannot --resume '", dir.string(),
-            "': its config.resolved.ini differs from this configuration");
-    std::string old_shard = "0/1";
-    if (fs::exists(shard_path)) std::getline(std::ifstream(shard_path), old_shard);
-    require(old_shard == options.shard.str(), "cannot --resume '", dir.string(), "': it holds shard ", old_shard,
-            ", not ", options.shard.str());
-    previous = read_records(records_path.string());
+  const std::vector<int64_t> shape{ctx.images.size(1), ctx.images.size(2), ctx.images.size(3)};
+  ctx.prior = build_prior(spec.prior_type, *spec.prior_section, ctx.device, ctx.dtype, shape, spec.dataset.pad_to);
+  spec.config->check_all_used();
+  for (const auto& op : spec.operators) {
+    ctx.problems.emplace_back();
+    for (int64_t i = 0; i < plan.items(); ++i)
+      ctx.problems.back().push_back(
+          make_item_problem(op, ctx.images.slice(0, i, i + 1), plan.first_item() + i, ctx.seed));
   }
-  write_text_atomic(resolved_path.string(), resolved);
-  if (options.shard.count > 1) write_text_atomic(shard_path.string(), options.shard.str() + "\n");
-  RecordWriter writer(records_path.string(), spec.metrics);
-  const auto done = completed_units(previous);
+  ctx.consistency = build_consistency_functions(spec, ctx.prior, ctx.device);
+  return ctx;
+}
 
-  RunOutcome outcome;
-  outcome.records = previous;
-  const auto t0 = std::chrono::steady_clock::now();
-  const int64_t cells = static_cast<int64_t>(spec.operators.size() * spec.solvers.size() * spec.designs.size());
-  int64_t owned_units = 0;
-  for (int64_t u = 0; u < cells * bench.items; ++u) owned_units += options.shard.owns(u);
-  Progress progress("run", owned_units * bench.samples_per_item, options.progress);
-  progress.advance(static_cast<int64_t>(previous.size()));
+using GroupKey = std::tuple<std::string, int64_t, int64_t>;  // cell, item, group
 
-  int64_t unit = -1;  // (cell, item) units in plan order, for sharding
-  for (size_t o = 0; o < spec.operators.size(); ++o) {
-    for (size_t si = 0; si < spec.solvers.size(); ++si) {
-      const auto& solver_spec = spec.solvers[si];
-      const Solver& solver = *solver_spec.per_operator[o];
-      const ConsistencyFunction* cm = consistency[si][o].get();
-      for (const auto& design : spec.designs) {
-        const int64_t K = design.design->group_size();
-        const int64_t groups = bench.samples_per_item / K;
-        const int64_t per_batch = bench.batch_size > 0 ? bench.batch_size / K : groups;
-        Record base;
-        base.op = spec.operators[o].label;
-        base.solver = solver_spec.label;
-        base.design = design.label;
-        base.cell = base.op + "/" + base.solver + "/" + base.design;
-        base.group_size = K;
-        for (size_t i = 0; i < ctx.item_index.size(); ++i) {
-          if (!options.shard.owns(++unit)) continue;
-          base.item = ctx.item_index[i];
-          const auto& problem = problems[o][i];
-          const uint64_t stream_key =
-              derive_key(ctx.seed, hash_string("noise"), hash_string(design.label), static_cast<uint64_t>(base.item));
-          for (int64_t g0 = 0; g0 < groups; g0 += per_batch) {
-            const int64_t G = std::min(per_batch, groups - g0);
-            bool all_done = true;
-            for (int64_t g = g0; g < g0 + G; ++g) all_done &= done.count({base.cell, base.item, g}) > 0;
-            if (all_done) continue;
-            NoiseStream noise(design.design, stream_key, g0, G, ctx.device, ctx.dtype);
-            const auto tb = std::chrono::steady_clock::now();
-            SolveResult result;
-            try {
-              result = solver.solve(Problem{*prior, *problem.op, problem.y, cm}, noise);
-            } catch (const c10::Error& e) {
-              throw Error(str_cat("cell ", base.cell, ", item ", base.item, ": the solver failed: ",
-                                  e.what_without_backtrace()));
-            }
-            base.nfe = result.nfe;
-            base.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tb).count() / (G * K);
-            auto batch = score_batch(spec, problem, result, ctx.images.slice(0, i, i + 1), base, g0, K);
-            if (bench.save_reconstructions) write_reconstruction_batch(dir.string(), base, base.item, g0 * K, result.x);
-            std::vector<Record> fresh;
-            for (auto& r : batch)
-              if (!done.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
-            writer.append(fresh);
-            outcome.solved_samples += static_cast<int64_t>(fresh.size());
-            progress.advance(static_cast<int64_t>(fresh.size()), base.cell);
-            outcome.records.insert(outcome.records.end(), fresh.begin(), fresh.end());
-          }
-        }
-      }
+// What the folder already holds: groups complete in an earlier invocation, and those recorded as errors.
+struct Done {
+  std::set<GroupKey> complete, errored;
+  explicit Done(const std::vector<Record>& records) {
+    std::map<GroupKey, int64_t> members;
+    for (const auto& r : records) {
+      const GroupKey k{r.cell, r.item, r.group};
+      if (++members[k] >= r.group_size) complete.insert(k);
+      if (r.status.rfind("error:", 0) == 0) errored.insert(k);
     }
   }
+};
+
+// The record fields every sample of a unit shares.
+Record unit_base(const PlanCell& cell, const PlanUnit& unit) {
+  Record base;
+  base.op = cell.op_label;
+  base.solver = cell.solver_label;
+  base.design = cell.design_label;
+  base.cell = cell.label;
+  base.group_size = cell.group_size;
+  base.item = unit.item;
+  return base;
+}
+
+std::vector<Record> score_batch(const Spec& spec, const ItemProblem& problem, const SolveResult& result,
+                                const torch::Tensor& x_true, const Record& base, int64_t first_group) {
+  torch::NoGradGuard no_grad;
+  const int64_t K = base.group_size;
+  MetricInput in{result.x, x_true, problem.y, problem.op->forward(result.x)};
+  std::map<std::string, torch::Tensor> values;
+  for (const auto& m : spec.metrics) values[m] = metric_registry().get(m).compute(in).to(torch::kCPU, torch::kDouble);
+  // A finite sample beyond kDivergedMagnitude has diverged (images live on [-1, 1]).
+  const auto diverged =
+      (torch::nan_to_num(result.x.detach().flatten(1).abs(), 0.0, 0.0, 0.0) > kDivergedMagnitude).any(1).to(torch::kCPU);
+  std::vector<Record> out;
+  for (int64_t b = 0; b < result.x.size(0); ++b) {
+    Record r = base;
+    r.group = first_group + b / K;
+    r.member = b % K;
+    const bool ok = result.status[b] == SampleStatus::kOk && !diverged[b].item<bool>();
+    r.status = result.status[b] != SampleStatus::kOk ? to_string(result.status[b]) : ok ? "ok" : "diverged";
+    for (const auto& m : spec.metrics) r.metrics[m] = ok ? values[m][b].item<double>() : NAN;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// The samples of a batch whose solver threw: status error:<message>, NaN metrics.
+std::vector<Record> error_batch(const Spec& spec, const Record& base, int64_t first_group, int64_t groups,
+                                const std::string& message) {
+  std::vector<Record> out;
+  for (int64_t g = first_group; g < first_group + groups; ++g)
+    for (int64_t k = 0; k < base.group_size; ++k) {
+      Record r = base;
+      r.group = g;
+      r.member = k;
+      r.status = error_status(message);
+      for (const auto& m : spec.metrics) r.metrics[m] = NAN;
+      out.push_back(std::move(r));
+    }
+  return out;
+}
+
+// One solver call on groups [g0, g0 + G) of a unit, scored; a solver or model exception becomes data.
+std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const PlanUnit& unit,
+                                Record base, int64_t g0, int64_t G, torch::Tensor& x) {
+  const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
+  const ItemProblem& problem = ctx.problems[cell.op][unit.item_pos];
+  NoiseStream noise(spec.designs[cell.design].design, noise_key(ctx.seed, cell.design_label, unit.item), g0, G,
+                    ctx.device, ctx.dtype);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto stamp = [&](std::vector<Record> batch) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (Record& r : batch) r.seconds = s / static_cast<double>(G * cell.group_size);
+    return batch;
+  };
+  try {
+    const SolveResult result =
+        solver.solve(Problem{*ctx.prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
+    base.nfe = result.nfe;
+    x = result.x;
+    return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0));
+  } catch (const Error&) {
+    throw;  // a user error (configuration, data, paths) stops the run
+  } catch (const c10::Error& e) {
+    x = torch::Tensor();
+    return stamp(error_batch(spec, base, g0, G, e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    x = torch::Tensor();
+    return stamp(error_batch(spec, base, g0, G, e.what()));
+  }
+}
+
+struct Session {
+  const Spec& spec;
+  const Plan& plan;
+  RunFolder& folder;
+  const Context& ctx;
+  const Done& done;
+  Progress& progress;
+  RunOutcome& outcome;
+};
+
+// Whether groups [g0, g0 + G) of a unit must be solved: a group is missing, or their stored
+// reconstructions are (only batches that produced reconstructions store them).
+bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
+  bool complete = true, errored = true;
+  for (int64_t g = g0; g < g0 + G; ++g) {
+    complete &= s.done.complete.count({base.cell, base.item, g}) > 0;
+    errored &= s.done.errored.count({base.cell, base.item, g}) > 0;
+  }
+  if (!complete) return true;
+  return s.spec.benchmark.save_reconstructions && !errored &&
+         !s.folder.reconstructions_ok(base, base.item, g0 * base.group_size, G * base.group_size);
+}
+
+void solve_unit(Session& s, const PlanUnit& unit) {
+  const PlanCell& cell = s.plan.cells()[unit.cell];
+  const Record base = unit_base(cell, unit);
+  const int64_t per_batch = s.plan.groups_per_batch(cell);
+  for (int64_t g0 = 0; g0 < unit.groups; g0 += per_batch) {
+    const int64_t G = std::min(per_batch, unit.groups - g0);
+    if (!batch_needed(s, base, g0, G)) continue;
+    torch::Tensor x;
+    std::vector<Record> batch = solve_batch(s.spec, s.ctx, cell, unit, base, g0, G, x);
+    if (!x.defined()) ++s.outcome.failed_batches;
+    if (s.spec.benchmark.save_reconstructions && x.defined())
+      s.folder.write_reconstructions(base, unit.item, g0 * cell.group_size, x);
+    std::vector<Record> fresh;
+    for (auto& r : batch)
+      if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
+    s.folder.append(fresh);
+    s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
+    s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
+    s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
+  }
+}
+
+}  // namespace
+
+RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, const RunOptions& options) {
+  const Context ctx = load_context(spec, plan);
+  RunOutcome outcome;
+  outcome.records = folder.start(spec.resolved_ini(), plan.shard(), spec.metrics, options.resume);
+  const Done done(outcome.records);
+  const auto t0 = std::chrono::steady_clock::now();
+  Progress progress("run", plan.owned_samples(), options.progress);
+  progress.advance(static_cast<int64_t>(outcome.records.size()));
+  Session session{spec, plan, folder, ctx, done, progress, outcome};
+  for (const PlanUnit& unit : plan.owned_units()) solve_unit(session, unit);
   progress.finish();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
 }
 
+RunOutcome run_benchmark(const Spec& spec, const RunOptions& options) {
+  RunFolder folder = RunFolder::open_for_writing(options.out_dir);
+  return run_benchmark(spec, Plan(spec, options.shard), folder, options);
+}
+
+std::string error_status(const std::string& message) {
+  std::string line = message.substr(0, message.find('\n'));
+  for (char& c : line)
+    if (c == ',' || c == '"' || static_cast<unsigned char>(c) < 0x20) c = c == ',' ? ';' : c == '"' ? '\'' : ' ';
+  line = trim(line);
+  if (line.size() > 160) line = line.substr(0, 157) + "...";
+  return "error:" + (line.empty() ? std::string("unknown") : line);
+}
+
 ItemProblem make_item_problem(const OperatorSpec& op, const torch::Tensor& x, int64_t item, uint64_t seed) {
   torch::NoGradGuard no_grad;
-  const auto key_item = static_cast<uint64_t>(item);
-  OperatorContext oc{{x.size(1), x.size(2), x.size(3)},
-                     derive_key(seed, hash_string("problem"), hash_string(op.label), key_item), x.device(),
+  OperatorContext oc{{x.size(1), x.size(2), x.size(3)}, problem_key(seed, op.label, item), x.device(),
                      x.scalar_type()};
   ItemProblem p;
   try {
@@ -235,28 +264,8 @@ ItemProblem make_item_problem(const OperatorSpec& op, const torch::Tensor& x, in
   } catch (const Error& e) {
     throw Error(str_cat("config [operator.", op.label, "]: ", e.what()));
   }
-  p.y = p.op->measure(x, derive_key(seed, hash_string("measurement"), hash_string(op.label), key_item));
+  p.y = p.op->measure(x, measurement_key(seed, op.label, item));
   return p;
 }
-
-Shard Shard::parse(const std::string& text) {
-  const auto slash = text.find('/');
-  Shard s;
-  try {
-    require(slash != std::string::npos, "");
-    size_t used_i = 0, used_n = 0;
-    const std::string a = text.substr(0, slash), b = text.substr(slash + 1);
-    s.index = std::stoll(a, &used_i);
-    s.count = std::stoll(b, &used_n);
-    require(used_i == a.size() && used_n == b.size(), "");
-  } catch (const std::exception&) {
-    throw Error(str_cat("--shard ", text, ": expected i/n with whole numbers, e.g. --shard 0/4"));
-  }
-  require(s.count >= 1 && s.index >= 0 && s.index < s.count, "--shard ", text,
-          ": violated 0 <= i < n (shards are numbered from 0)");
-  return s;
-}
-
-std::string Shard::str() const { return str_cat(index, "/", count); }
 
 }  // namespace ipbench

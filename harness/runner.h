@@ -1,47 +1,31 @@
 #pragma once
-// Runner: spec -> plan -> records.
+// Runner: (spec, plan, run folder) -> records.
 //
-// For every cell (operator x solver x design) and item, the runner solves the item's measurement
-// in batches of whole coupled groups, scores each reconstruction with the configured metrics, and
-// appends one Record per sample to DIR/records.csv (flushed per batch). It never computes
-// statistics: the CLI hands the records to stats/ and reports/.
+// For every (cell, item) unit of the plan that the run's shard owns (harness/plan.h: plan order, keys,
+// sharding), the runner solves the item's measurement in batches of whole coupled groups, scores each
+// reconstruction with the configured metrics, and appends one Record per sample to the run folder
+// (harness/run_folder.h: flushed per batch, resumable, locked). It never computes statistics: reports/
+// (write_summary) turns the records into summaries.
 //
-// Keys (all derived from [benchmark] seed, never a global RNG):
-//   problem setup (masks, box positions)  derive(seed, "problem", operator label, item)
-//   measurement noise                     derive(seed, "measurement", operator label, item)
-//   solver noise stream                   derive(seed, "noise", design label, item); the design then
-//                                         keys each draw by (group, draw index)
-// so every solver and design sees the same measurement of an item, solvers share their noise
-// (common random numbers, for paired comparisons), and records do not depend on batch size.
-//
-// Sharding (`ipbench run --shard i/n`): the plan's (cell, item) units, numbered in plan order
-// (operators, then solvers, then designs, then items), go round-robin to n shards, and shard i runs
-// the units u with u mod n = i. The keys above do not depend on the shard, so the shards' records
-// together are the records of an unsharded run; `ipbench merge` joins them (harness/merge.h). A
-// sharded run folder holds a `shard` file ("i/n"); --resume requires the same shard.
+// Failures are data: a solver or model exception inside a batch (c10::Error or another std::exception;
+// not an ipbench::Error, which is a user error and stops the run) is caught, the batch's samples are
+// recorded with status "error:<message>" and NaN metrics, and the run goes on with the other batches
+// and cells. A sample whose reconstruction is not finite is "non_finite"; a finite one beyond
+// kDivergedMagnitude is "diverged".
 #include <string>
 #include <vector>
 
-#include "core/config.h"
 #include "core/record.h"
+#include "harness/plan.h"
 #include "harness/spec.h"
 
 namespace ipbench {
 
-/// Shard i of n (0 <= i < n); n = 1 is the whole plan.
-struct Shard {
-  int64_t index = 0;
-  int64_t count = 1;
-  /// Parses "i/n" (0-based i, e.g. SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT); Error naming the value.
-  static Shard parse(const std::string& text);
-  std::string str() const;  ///< "i/n"
-  /// Whether plan unit u (plan order, see above) belongs to this shard.
-  bool owns(int64_t unit) const { return unit % count == index; }
-};
+class RunFolder;
 
 struct RunOptions {
-  std::string out_dir;       ///< where config.resolved.ini and records.csv go
-  bool resume = false;       ///< continue a run in out_dir (same resolved config) instead of refusing
+  std::string out_dir;       ///< the run folder (run_benchmark(spec, options) only)
+  bool resume = false;       ///< continue a run in the folder (same resolved config) instead of refusing
   bool progress = true;      ///< progress line on stderr
   Shard shard;               ///< the part of the plan this invocation runs
 };
@@ -50,6 +34,7 @@ struct RunOutcome {
   std::vector<Record> records;  ///< every record of the run (resumed ones included)
   double seconds = 0.0;         ///< wall time of this invocation
   int64_t solved_samples = 0;   ///< samples solved by this invocation
+  int64_t failed_batches = 0;   ///< batches whose solver threw (recorded as error:<message>)
 };
 
 /// One operator instance and its measurement of one item: what run_benchmark solves.
@@ -59,12 +44,24 @@ struct ItemProblem {
 };
 
 /// Builds `op` for dataset item `item` (problem key) and measures x [1, C, H, W] with it (measurement
-/// key): the keys of the header above, so the result equals the run's. Error naming the operator's
+/// key): the keys of harness/plan.h, so the result equals the run's. Error naming the operator's
 /// section when it cannot be built for this image shape.
 ItemProblem make_item_problem(const OperatorSpec& op, const torch::Tensor& x, int64_t item, uint64_t seed);
 
-/// Loads the data and the prior, checks that every config key was read, writes the resolved config,
-/// then runs every cell. Throws Error for user errors (before anything is solved when possible).
-RunOutcome run_benchmark(const Config& config, const Spec& spec, const RunOptions& options);
+/// Loads the data and the prior, checks that every config key was read, starts (or resumes) the run in
+/// `folder` (open_for_writing), then solves every unit of `plan` the folder does not hold yet. Throws
+/// Error for user errors (before anything is solved when possible).
+RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, const RunOptions& options);
+
+/// The same with Plan(spec, options.shard) in RunFolder::open_for_writing(options.out_dir).
+RunOutcome run_benchmark(const Spec& spec, const RunOptions& options);
+
+/// A finite reconstruction with a value beyond this magnitude is recorded as "diverged": images live on
+/// [-1, 1], so 1e6 is no reconstruction but an iteration that blew up (an exploding step or gradient).
+constexpr double kDivergedMagnitude = 1e6;
+
+/// "error:<message>": the message's first line, commas, quotes and control characters replaced, at most
+/// 160 characters: one CSV-safe field.
+std::string error_status(const std::string& message);
 
 }  // namespace ipbench

@@ -191,19 +191,18 @@ Spec parse_spec(const Config& config, bool notes) {
   }
   bool has_baseline = false;
   for (const auto& d : spec.designs) has_baseline |= d.label == spec.benchmark.baseline_design;
-  if (!has_baseline && spec.designs.size() > 1)
+  if (notes && !has_baseline && spec.designs.size() > 1)
     std::fprintf(stderr, "note: baseline design '%s' is not in the run; only in-run efficiencies are reported\n",
                  spec.benchmark.baseline_design.c_str());
+  spec.config = std::shared_ptr<const Config>(std::shared_ptr<const Config>(), &config);  // a view
   return spec;
 }
 
-SummaryOptions summary_options(const BenchmarkOptions& bench) {
-  SummaryOptions so;
-  so.confidence = bench.confidence;
-  so.baseline_design = bench.baseline_design;
-  so.metrics = bench.metrics;
-  so.lower_better = metric_directions();
-  return so;
+Spec parse_spec(Config&& config, bool notes) {
+  auto owned = std::make_shared<const Config>(std::move(config));
+  Spec spec = parse_spec(*owned, notes);
+  spec.config = owned;
+  return spec;
 }
 
 }  // namespace ipbench

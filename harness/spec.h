@@ -21,7 +21,6 @@
 #include "noise/design.h"
 #include "operators/operator.h"
 #include "solvers/solver.h"
-#include "stats/summary.h"
 
 namespace ipbench {
 
@@ -40,7 +39,7 @@ struct BenchmarkOptions {
   int64_t threads = 0;             ///< intra-op threads; 0 = all cores
   double confidence = 0.95;        ///< level of every interval
   std::string baseline_design = "iid";  ///< design that efficiencies are measured against
-  bool save_reconstructions = false;    ///< store every reconstruction (harness/reconstructions.h)
+  bool save_reconstructions = false;    ///< store every reconstruction (reports/run_summary.h)
 
   template <class F>
   void fields(F&& f) {
@@ -95,15 +94,25 @@ struct DesignSpec {
   std::shared_ptr<const NoiseDesign> design;
 };
 
+/// Everything a run needs, parsed: the runner takes a Spec and never the caller's Config.
 struct Spec {
   BenchmarkOptions benchmark;
   DatasetOptions dataset;
-  const Section* prior_section = nullptr;  ///< read when the prior is built (needs the data)
+  /// The parsed configuration with its read / unread accounting: the prior's section is read from it
+  /// when the prior is built (that needs the data), then check_all_used() and resolved_ini(). Owned
+  /// when parsed from a Config rvalue; a view of the caller's Config (which must outlive the Spec's
+  /// use) when parsed from an lvalue.
+  std::shared_ptr<const Config> config;
+  const Section* prior_section = nullptr;  ///< [prior] of `config`
   std::string prior_type;
   std::vector<OperatorSpec> operators;
   std::vector<SolverSpec> solvers;
   std::vector<DesignSpec> designs;
   std::vector<std::string> metrics;
+
+  /// The resolved configuration (every key, defaults included once the prior is built) as INI text:
+  /// what config.resolved.ini holds.
+  std::string resolved_ini() const { return config->to_ini(); }
 };
 
 /// Parses and validates everything that needs no data: options, registry names, solver/operator
@@ -112,9 +121,8 @@ struct Spec {
 /// `notes`: print a note on stderr for each configured but unselected component (run time); false
 /// when re-reading a stored run's resolved config (merge, report), where the user has seen them.
 Spec parse_spec(const Config& config, bool notes = true);
-
-/// The statistics settings of a run: confidence, baseline design, metric order, metric directions.
-SummaryOptions summary_options(const BenchmarkOptions& bench);
+/// The same, the Spec owning the configuration (self-contained: nothing else needs to stay alive).
+Spec parse_spec(Config&& config, bool notes = true);
 
 /// Registers every built-in component (priors, operators, designs, solvers, metrics).
 void register_builtins();

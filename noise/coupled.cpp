@@ -19,7 +19,13 @@ torch::Tensor RepulsiveDesign::draw(uint64_t stream_key, int64_t first_group, in
                                     at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
   const int64_t K = options_.K;
   const auto u = group_base_normals(stream_key, first_group, num_groups, draw, K, sample_shape, torch::kDouble);
-  const auto z = std::sqrt(static_cast<double>(K) / static_cast<double>(K - 1)) * (u - u.mean(1, true));
+  // ubar as an explicit left-to-right sum of elementwise ops (not a reduction kernel): every op is one
+  // IEEE rounding, so the draws are bitwise equal on every device.
+  auto sum = u.select(1, 0).clone();
+  for (int64_t k = 1; k < K; ++k) sum = sum + u.select(1, k);
+  // times 1/K rather than / K: CUDA's division by a scalar multiplies by the reciprocal.
+  const auto ubar = (sum * (1.0 / static_cast<double>(K))).unsqueeze(1);
+  const auto z = (u - ubar) * std::sqrt(static_cast<double>(K) / static_cast<double>(K - 1));
   return z.to(dtype).flatten(0, 1);
 }
 
@@ -102,10 +108,19 @@ torch::Tensor CouplingDesign::draw(uint64_t stream_key, int64_t first_group, int
                                    at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
   const auto r = static_cast<int64_t>(cols_);
   const auto u = group_base_normals(stream_key, first_group, num_groups, draw, r, sample_shape, torch::kDouble);
-  const auto z = torch::matmul(A_, u.flatten(2));  // [M, r] x [G, r, D] -> [G, M, D]
+  // z_m = sum_j A_mj u_j as elementwise multiply-adds in a fixed order (not a BLAS product, whose
+  // summation order depends on the device and library): bitwise equal on every device.
+  auto acc = A_.accessor<double, 2>();
+  std::vector<torch::Tensor> members;
+  members.reserve(rows_);
+  for (size_t m = 0; m < rows_; ++m) {
+    auto z = u.select(1, 0) * acc[m][0];
+    for (int64_t j = 1; j < r; ++j) z = z + u.select(1, j) * acc[m][j];
+    members.push_back(z.to(dtype));
+  }
   std::vector<int64_t> shape{num_groups * static_cast<int64_t>(rows_)};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  return z.to(dtype).reshape(shape);
+  return torch::stack(members, 1).reshape(shape);  // [G, M, ...]: members of a group contiguous
 }
 
 std::string CouplingDesign::describe() const {

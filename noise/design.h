@@ -31,9 +31,22 @@ class NoiseDesign {
   /// members of one group contiguous.
   virtual torch::Tensor draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
                              at::IntArrayRef sample_shape, torch::ScalarType dtype) const = 0;
+  /// Uniforms in the open interval (0, 1) at draw index `draw` (same layout as draw()), for resampling
+  /// solvers. Every member is marginally exactly uniform on the grid of uniform_grid(); members are
+  /// coupled by the design's uniform rule. Default (repulsive, coupling): u = Phi(z) of the design's
+  /// coupled Gaussian draw z (float64), so the coupling carries over through a monotone map.
+  /// iid: plain keyed uniforms; antithetic: (u, 1 - u) exactly; rqmc: the scrambled Sobol' coordinates.
+  virtual torch::Tensor draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                     at::IntArrayRef sample_shape, torch::ScalarType dtype) const;
   /// One line for reports.
   virtual std::string describe() const = 0;
 };
+
+/// Puts float64 uniforms u in [0, 1] on the midpoint grid (2k + 1) 2^-b of the output dtype (b = 24 for
+/// float, 53 for double) and converts: k = clamp(floor(u 2^(b-1)), 0, 2^(b-1) - 1). Grid points and
+/// their complements 1 - u are exactly representable, so antithetic pairs sum to exactly 1, no value is
+/// 0 or 1, and u ~ U(0, 1) maps to the exact discrete uniform on the 2^(b-1) grid points.
+torch::Tensor uniform_grid(const torch::Tensor& u, torch::ScalarType dtype);
 
 struct DesignEntry {
   ComponentInfo info;

@@ -1,10 +1,9 @@
 #include "noise/designs.h"
 
-#include <ATen/Parallel.h>
-
 #include "core/options.h"
 #include "core/rng.h"
 #include "noise/coupled.h"
+#include "noise/device.h"
 #include "noise/rqmc.h"
 
 namespace ipbench {
@@ -14,17 +13,53 @@ torch::Tensor group_base_normals(uint64_t stream_key, int64_t first_group, int64
   TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble, "noise dtype must be float or double");
   std::vector<int64_t> shape{num_groups, per_group};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  auto out = torch::empty(shape, torch::TensorOptions().dtype(dtype));
+  auto out = torch::empty(shape, torch::TensorOptions().dtype(dtype).device(noise_device()));
+  fill_group_normals(out, stream_key, first_group, draw);
+  return out;
+}
+
+torch::Tensor group_base_uniforms(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                  int64_t per_group, at::IntArrayRef sample_shape) {
+  std::vector<int64_t> shape{num_groups, per_group};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  auto out = torch::empty(shape, torch::TensorOptions().dtype(torch::kDouble));
   const int64_t n = out.numel() / std::max<int64_t>(num_groups, 1);
-  // One keyed stream per group: its values depend on (stream_key, group, draw) only.
   at::parallel_for(0, num_groups, 1, [&](int64_t begin, int64_t end) {
     for (int64_t g = begin; g < end; ++g) {
       const uint64_t key = derive_key(stream_key, static_cast<uint64_t>(first_group + g), static_cast<uint64_t>(draw));
-      if (dtype == torch::kFloat) fill_normal(out.data_ptr<float>() + g * n, n, key);
-      else fill_normal(out.data_ptr<double>() + g * n, n, key);
+      fill_uniform(out.data_ptr<double>() + g * n, n, key);
     }
   });
   return out;
+}
+
+torch::Tensor uniform_grid(const torch::Tensor& u, torch::ScalarType dtype) {
+  TORCH_CHECK(dtype == torch::kFloat || dtype == torch::kDouble, "noise dtype must be float or double");
+  const double half_cells = dtype == torch::kFloat ? 0x1.0p23 : 0x1.0p52;  // 2^(b-1) grid points
+  auto k = torch::floor(u.to(torch::kDouble) * half_cells).clamp_(0.0, half_cells - 1.0);
+  return ((k + 0.5) / half_cells).to(dtype);  // (2k + 1) 2^-b: exact in dtype, and so is 1 - u
+}
+
+torch::Tensor NoiseDesign::draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                        at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  // Marginal-preserving rule: Phi is the N(0,1) CDF, so each member's Phi(z) is U(0, 1) whatever the coupling.
+  const auto z = this->draw(stream_key, first_group, num_groups, draw, sample_shape, torch::kDouble);
+  return uniform_grid(0.5 * torch::erfc(-z / std::sqrt(2.0)), dtype);
+}
+
+torch::Tensor IidDesign::draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                      at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  return uniform_grid(group_base_uniforms(stream_key, first_group, num_groups, draw, 1, sample_shape), dtype)
+      .flatten(0, 1);
+}
+
+torch::Tensor AntitheticDesign::draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups,
+                                             int64_t draw, at::IntArrayRef sample_shape,
+                                             torch::ScalarType dtype) const {
+  // u on the dtype's midpoint grid, so 1 - u is exact and u + (1 - u) == 1 in dtype.
+  const auto u = uniform_grid(group_base_uniforms(stream_key, first_group, num_groups, draw, 1, sample_shape), dtype)
+                     .to(torch::kDouble);
+  return torch::cat({u, 1.0 - u}, 1).flatten(0, 1).to(dtype);
 }
 
 torch::Tensor IidDesign::draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,

@@ -13,6 +13,8 @@ struct IidOptions {
 
 class IidDesign : public NoiseDesign {
  public:
+  torch::Tensor draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                             at::IntArrayRef sample_shape, torch::ScalarType dtype) const override;
   std::string name() const override { return "iid"; }
   int64_t group_size() const override { return 1; }
   torch::Tensor draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
@@ -29,6 +31,8 @@ struct AntitheticOptions {
 
 class AntitheticDesign : public NoiseDesign {
  public:
+  torch::Tensor draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                             at::IntArrayRef sample_shape, torch::ScalarType dtype) const override;
   std::string name() const override { return "antithetic"; }
   int64_t group_size() const override { return 2; }
   torch::Tensor draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
@@ -37,8 +41,15 @@ class AntitheticDesign : public NoiseDesign {
 };
 
 /// The base draw u of one group: N(0, I) keyed by (stream_key, group, draw). Shared by designs so
-/// that every design's first member is built from the same kind of keyed normal.
+/// that every design's first member is built from the same kind of keyed normal. Allocated on
+/// noise_device() (noise/device.h: the NoiseStream's device, CPU by default), where the values are
+/// bitwise the CPU's; designs transform it with tensor ops on u.device().
 torch::Tensor group_base_normals(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
                                  int64_t per_group, at::IntArrayRef sample_shape, torch::ScalarType dtype);
+
+/// Keyed float64 uniforms in (0, 1) of one group, [num_groups, per_group, sample_shape...]: the same keys
+/// as group_base_normals (a draw index is either a Gaussian or a uniform draw, never both).
+torch::Tensor group_base_uniforms(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                  int64_t per_group, at::IntArrayRef sample_shape);
 
 }  // namespace ipbench

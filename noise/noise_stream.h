@@ -21,6 +21,13 @@ class NoiseStream {
 
   /// Next draw: a [G*K, sample_shape...] tensor on the stream's device, standard normal per member.
   torch::Tensor gaussian(at::IntArrayRef sample_shape);
+  /// Next draw as uniforms in the open interval (0, 1): a [G*K, sample_shape...] tensor (resampling,
+  /// accept/reject). Uniform and Gaussian draws share ONE draw counter: each call takes the next index,
+  /// whichever kind it is, so a solver's draw sequence (kind, shape) fixes every index. Coupling per
+  /// design (NoiseDesign::draw_uniform): iid plain; antithetic (u, 1 - u) exactly (u + u' == 1 in the
+  /// stream's dtype); repulsive, coupling Phi(z) of the coupled Gaussian draw; rqmc scrambled Sobol'
+  /// coordinates. Values lie on the midpoint grid (2k + 1) 2^-24 (float) or 2^-53 (double).
+  torch::Tensor uniform(at::IntArrayRef sample_shape);
   /// Skips one draw index without computing it (a draw the solver gives zero weight).
   void skip() { ++draws_; }
 

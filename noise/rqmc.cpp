@@ -81,7 +81,6 @@ torch::Tensor RqmcDesign::draw(uint64_t stream_key, int64_t first_group, int64_t
 
   const auto [C, H, W] = chw(sample_shape);
   const int64_t s = resolved_s(sample_shape);
-  auto coef = a.view({num_groups, n, C, H * W});  // a viewed as coefficients (dct) or the noise (none)
   // Which flattened (channel, position) each QMC coordinate j drives.
   std::vector<int64_t> channel(s), position(s);
   if (options_.embedding == "dct") {
@@ -93,9 +92,12 @@ torch::Tensor RqmcDesign::draw(uint64_t stream_key, int64_t first_group, int64_t
   } else {
     for (int64_t j = 0; j < s; ++j) channel[j] = j / (H * W), position[j] = j % (H * W);
   }
-  const auto flat_index = torch::empty({s}, torch::kLong);
+  auto flat_index = torch::empty({s}, torch::kLong);
   for (int64_t j = 0; j < s; ++j) flat_index[j] = channel[j] * H * W + position[j];
-  auto coef_flat = coef.view({num_groups, n, C * H * W});
+  // The QMC coordinates of every replicate, [G, n, s], computed on the CPU (n * s values per replicate:
+  // small) and copied into the base draw wherever it lives.
+  std::vector<torch::Tensor> qmc;
+  qmc.reserve(static_cast<size_t>(num_groups));
   for (int64_t g = 0; g < num_groups; ++g) {
     const uint64_t replicate_key = derive_key(stream_key, hash_string("rqmc"), static_cast<uint64_t>(first_group + g));
     auto u = rqmc_uniforms(n, draw * s, s, replicate_key);  // [n, s]
@@ -103,17 +105,40 @@ torch::Tensor RqmcDesign::draw(uint64_t stream_key, int64_t first_group, int64_t
     at::parallel_for(0, u.numel(), 4096, [&](int64_t b, int64_t e) {
       for (int64_t i = b; i < e; ++i) p[i] = inverse_normal_cdf(p[i]);
     });
-    coef_flat[g].index_copy_(1, flat_index, u);
+    qmc.push_back(u);
   }
+  const auto device = a.device();
+  a.view({num_groups, n, C * H * W}).index_copy_(2, flat_index.to(device), torch::stack(qmc).to(device));
   if (options_.embedding == "dct") {
     // eps = D_H^T A D_W per channel (the inverse of the orthonormal 2-D DCT-II).
-    const auto dh = dct_matrix(H), dw = dct_matrix(W);
-    auto A = coef.view({num_groups, n, C, H, W});
-    a = torch::matmul(torch::matmul(dh.t(), A), dw);
+    const auto dh = dct_matrix(H).to(device), dw = dct_matrix(W).to(device);
+    a = torch::matmul(torch::matmul(dh.t(), a.view({num_groups, n, C, H, W})), dw);
   }
   std::vector<int64_t> shape{num_groups * n};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
   return a.to(dtype).reshape(shape);
+}
+
+torch::Tensor RqmcDesign::draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                                       at::IntArrayRef sample_shape, torch::ScalarType dtype) const {
+  const int64_t n = group_size();
+  auto u = group_base_uniforms(stream_key, first_group, num_groups, draw, n, sample_shape);
+  if (draw < options_.qmc_draws) {
+    const auto [C, H, W] = chw(sample_shape);
+    const int64_t d = C * H * W;
+    const int64_t s = options_.s > 0 ? options_.s : std::min<int64_t>(C * 64, d);
+    require(s * options_.qmc_draws <= kSobolMaxDimension, "noise design rqmc: s * qmc_draws = ", s * options_.qmc_draws,
+            ". Violated: s * qmc_draws <= ", kSobolMaxDimension, " (Sobol' direction numbers available)");
+    const int64_t used = std::min(s, d);
+    auto flat = u.view({num_groups, n, d});
+    for (int64_t g = 0; g < num_groups; ++g) {
+      const uint64_t replicate_key = derive_key(stream_key, hash_string("rqmc"), static_cast<uint64_t>(first_group + g));
+      flat[g].narrow(1, 0, used).copy_(rqmc_uniforms(n, draw * s, used, replicate_key));
+    }
+  }
+  std::vector<int64_t> shape{num_groups * n};
+  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
+  return uniform_grid(u, dtype).reshape(shape);
 }
 
 std::string RqmcDesign::describe() const {

@@ -50,6 +50,11 @@ class RqmcDesign : public NoiseDesign {
   int64_t group_size() const override { return int64_t{1} << options_.m; }
   torch::Tensor draw(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
                      at::IntArrayRef sample_shape, torch::ScalarType dtype) const override;
+  /// Uniform draws: for draw index t < qmc_draws, coordinates j < min(s, d) of the flattened sample are the
+  /// scrambled Sobol' coordinates t*s + j themselves (no Phi, no embedding: uniforms are not rotation
+  /// invariant), the rest keyed iid uniforms; later draws keyed iid per member.
+  torch::Tensor draw_uniform(uint64_t stream_key, int64_t first_group, int64_t num_groups, int64_t draw,
+                             at::IntArrayRef sample_shape, torch::ScalarType dtype) const override;
   std::string describe() const override;
   /// The QMC coordinates per draw for a sample shape (s resolved); Error when s > d or the direction
   /// table is exhausted.

@@ -1,5 +1,5 @@
 #pragma once
-// Renders the regression gate of `ipbench compare` (stats/regression.h, harness/compare.h): a Markdown
+// Renders the regression gate of `ipbench compare` (stats/regression.h, reports/compare_runs.h): a Markdown
 // report (also what the terminal shows) and compare.json (docs/formats.md).
 #include <string>
 #include <vector>
@@ -11,7 +11,7 @@ namespace ipbench {
 /// What the report says beside the statistics.
 struct CompareInfo {
   std::string baseline, candidate;              ///< the run folders
-  std::vector<std::string> config_differences;  ///< the change under test (harness/compare.h)
+  std::vector<std::string> config_differences;  ///< the change under test (reports/compare_runs.h)
   bool common_random_numbers = true;
 };
 

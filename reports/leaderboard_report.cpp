@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include "core/error.h"
@@ -81,19 +82,59 @@ std::string entry_label(const LeaderboardEntry& e, const ReportInfo& info) {
   return label;
 }
 
-// A dot-and-whisker plot of the primary metric: one row per entry, best first.
-std::string interval_svg(const OperatorBoard& ob, const Leaderboard& board, const ReportInfo& info) {
-  const double row = 24, left = 260, right = 30, top = 10, plot_w = 420;
-  double lo = INFINITY, hi = -INFINITY;
-  for (const auto& e : ob.entries)
-    if (const MetricSummary* m = find_metric(e.cell, board.primary)) {
-      for (double v : {m->ci.low, m->ci.high, m->ci.mean})
-        if (std::isfinite(v)) {
-          lo = std::min(lo, v);
-          hi = std::max(hi, v);
-        }
+// Tick positions for [lo, hi]: multiples of 1, 2 or 5 x 10^k, about `target` of them, and the
+// digits after the decimal point that print them exactly.
+struct Ticks {
+  std::vector<double> at;
+  int decimals = 0;
+};
+
+Ticks nice_ticks(double lo, double hi, int target = 5) {
+  Ticks t;
+  const double raw = (hi - lo) / std::max(1, target), mag = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = mag;
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (m * mag >= raw) {
+      step = m * mag;
+      break;
     }
+  t.decimals = std::max(0, -static_cast<int>(std::floor(std::log10(step) + 1e-9)));
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + 1e-9 * step; v += step)
+    t.at.push_back(std::abs(v) < 1e-12 * step ? 0.0 : v);
+  return t;
+}
+
+std::string tick_label(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+// One row of a dot-and-whisker plot.
+struct PlotRow {
+  std::string label, color, tooltip;
+  double value = NAN, low = NAN, high = NAN;
+};
+
+// A dot-and-whisker plot: one row per entry, a labelled x axis with rounded ticks, and an optional
+// dashed reference line (the leader's mean; 1 for efficiencies). `log_scale` for ratios.
+std::string dot_plot(const std::vector<PlotRow>& rows, const std::string& axis_label, double reference,
+                     const std::string& reference_label, bool log_scale) {
+  const double row = 24, left = 260, right = 30, top = 10, plot_w = 420;
+  auto tr = [&](double v) { return log_scale ? std::log10(v) : v; };
+  auto usable = [&](double v) { return std::isfinite(v) && (!log_scale || v > 0); };
+  double lo = INFINITY, hi = -INFINITY;
+  for (const PlotRow& r : rows)
+    for (double v : {r.low, r.high, r.value})
+      if (usable(v)) {
+        lo = std::min(lo, tr(v));
+        hi = std::max(hi, tr(v));
+      }
   if (!std::isfinite(lo)) return "";
+  if (usable(reference)) {
+    lo = std::min(lo, tr(reference));
+    hi = std::max(hi, tr(reference));
+  }
   if (hi - lo < 1e-12) {
     lo -= 0.5;
     hi += 0.5;
@@ -101,33 +142,103 @@ std::string interval_svg(const OperatorBoard& ob, const Leaderboard& board, cons
   const double pad = 0.05 * (hi - lo);
   lo -= pad;
   hi += pad;
-  auto x = [&](double v) { return left + (v - lo) / (hi - lo) * plot_w; };
-  const double height = top + row * ob.entries.size() + 30;
+  auto x = [&](double v) { return left + (tr(v) - lo) / (hi - lo) * plot_w; };
+  const double axis_y = top + row * rows.size() + 4, height = axis_y + 46;
   std::ostringstream os;
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot_w + right << "\" height=\"" << height
-     << "\" role=\"img\" aria-label=\"" << html_escape(board.primary) << " with intervals\">\n";
-  for (int t = 0; t <= 4; ++t) {
-    const double v = lo + (hi - lo) * t / 4.0, px = x(v);
-    os << "<line x1=\"" << px << "\" y1=\"" << top << "\" x2=\"" << px << "\" y2=\"" << height - 25
-       << "\" stroke=\"#ddd\"/><text x=\"" << px << "\" y=\"" << height - 10
-       << "\" font-size=\"11\" text-anchor=\"middle\">" << fmt(v, 4) << "</text>\n";
+     << "\" role=\"img\" aria-label=\"" << html_escape(axis_label) << "\">\n";
+  // Ticks: rounded values of the metric (log scale: 1-2-5 decades of the ratio).
+  std::vector<std::pair<double, std::string>> ticks;
+  if (log_scale) {
+    for (int k = static_cast<int>(std::floor(lo)); k <= static_cast<int>(std::ceil(hi)); ++k)
+      for (double m : {1.0, 2.0, 5.0}) {
+        const double v = m * std::pow(10.0, k);
+        if (std::log10(v) >= lo && std::log10(v) <= hi) ticks.emplace_back(v, tick_label(v, std::max(0, -k)));
+      }
+  } else {
+    const Ticks t = nice_ticks(lo, hi);
+    for (double v : t.at) ticks.emplace_back(v, tick_label(v, t.decimals));
   }
-  for (size_t r = 0; r < ob.entries.size(); ++r) {
-    const auto& e = ob.entries[r];
+  for (const auto& [v, text] : ticks) {
+    const double px = x(v);
+    os << "<line x1=\"" << px << "\" y1=\"" << top << "\" x2=\"" << px << "\" y2=\"" << axis_y
+       << "\" stroke=\"#ddd\"/><text x=\"" << px << "\" y=\"" << axis_y + 14
+       << "\" font-size=\"11\" text-anchor=\"middle\">" << text << "</text>\n";
+  }
+  os << "<line x1=\"" << left << "\" y1=\"" << axis_y << "\" x2=\"" << left + plot_w << "\" y2=\"" << axis_y
+     << "\" stroke=\"#57606a\"/>\n<text x=\"" << left + plot_w / 2 << "\" y=\"" << axis_y + 34
+     << "\" font-size=\"12\" text-anchor=\"middle\">" << html_escape(axis_label) << "</text>\n";
+  if (usable(reference))
+    os << "<line x1=\"" << x(reference) << "\" y1=\"" << top - 4 << "\" x2=\"" << x(reference) << "\" y2=\"" << axis_y
+       << "\" stroke=\"#1a7f37\" stroke-dasharray=\"4 3\"><title>" << html_escape(reference_label)
+       << "</title></line>\n";
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const PlotRow& e = rows[r];
     const double y = top + row * r + row / 2;
-    const std::string color = e.standing == "leader" ? "#1a7f37" : e.standing == "tied" ? "#0969da" : "#888";
-    os << "<text x=\"" << left - 8 << "\" y=\"" << y + 4 << "\" font-size=\"12\" text-anchor=\"end\">" << e.rank
-       << ". " << html_escape(entry_label(e, info)) << "</text>\n";
-    const MetricSummary* m = find_metric(e.cell, board.primary);
-    if (!m || !std::isfinite(m->ci.mean)) continue;
-    if (std::isfinite(m->ci.low) && std::isfinite(m->ci.high))
-      os << "<line x1=\"" << x(m->ci.low) << "\" y1=\"" << y << "\" x2=\"" << x(m->ci.high) << "\" y2=\"" << y
-         << "\" stroke=\"" << color << "\" stroke-width=\"2\"/>\n";
-    os << "<circle cx=\"" << x(m->ci.mean) << "\" cy=\"" << y << "\" r=\"4\" fill=\"" << color << "\"><title>"
-       << html_escape(board.primary + " " + mean_ci(m)) << "</title></circle>\n";
+    os << "<text x=\"" << left - 8 << "\" y=\"" << y + 4 << "\" font-size=\"12\" text-anchor=\"end\">"
+       << html_escape(e.label) << "</text>\n";
+    if (!usable(e.value)) continue;
+    if (usable(e.low) && usable(e.high))
+      os << "<line x1=\"" << x(e.low) << "\" y1=\"" << y << "\" x2=\"" << x(e.high) << "\" y2=\"" << y
+         << "\" stroke=\"" << e.color << "\" stroke-width=\"2\"/>\n";
+    os << "<circle cx=\"" << x(e.value) << "\" cy=\"" << y << "\" r=\"4\" fill=\"" << e.color << "\"><title>"
+       << html_escape(e.tooltip) << "</title></circle>\n";
   }
   os << "</svg>\n";
   return os.str();
+}
+
+std::string standing_color(const std::string& standing) {
+  return standing == "leader" ? "#1a7f37" : standing == "tied" ? "#0969da" : "#888";
+}
+
+// The primary metric of every entry with its interval, the leader's mean as a dashed line.
+std::string interval_svg(const OperatorBoard& ob, const Leaderboard& board, const ReportInfo& info) {
+  std::vector<PlotRow> rows;
+  double leader = NAN;
+  for (const auto& e : ob.entries) {
+    PlotRow r;
+    r.label = str_cat(e.rank, ". ", entry_label(e, info));
+    r.color = standing_color(e.standing);
+    if (const MetricSummary* m = find_metric(e.cell, board.primary)) {
+      r.value = m->ci.mean;
+      r.low = m->ci.low;
+      r.high = m->ci.high;
+      r.tooltip = board.primary + " " + mean_ci(m);
+      if (e.standing == "leader") leader = m->ci.mean;
+    }
+    rows.push_back(r);
+  }
+  const std::string level = fmt(100 * board.confidence, 3) + "%";
+  return dot_plot(rows, str_cat(board.primary, ": mean and ", level, " interval given the items (",
+                                direction(board.lower_better), ")"),
+                  leader, "leader's mean", false);
+}
+
+// Each design's relative efficiency on the primary metric (vs the baseline design when measured, else
+// in-run), log scale with a line at 1; empty when no entry has one.
+std::string efficiency_svg(const OperatorBoard& ob, const Leaderboard& board, const ReportInfo& info) {
+  std::vector<PlotRow> rows;
+  bool any = false;
+  for (const auto& e : ob.entries) {
+    const MetricSummary* m = find_metric(e.cell, board.primary);
+    if (!m) continue;
+    const bool measured = std::isfinite(m->efficiency_vs_baseline.value);
+    const RatioInterval& re = measured ? m->efficiency_vs_baseline : m->efficiency_in_run;
+    if (!std::isfinite(re.value)) continue;
+    any = true;
+    PlotRow r;
+    r.label = str_cat(entry_label(e, info), measured ? " (vs baseline)" : " (in-run)");
+    r.color = re.low > 1 ? "#1a7f37" : re.high < 1 ? "#cf222e" : "#0969da";
+    r.value = re.value;
+    r.low = re.low;
+    r.high = re.high;
+    r.tooltip = "relative efficiency " + fmt_ratio(re);
+    rows.push_back(r);
+  }
+  if (!any) return "";
+  return dot_plot(rows, "relative efficiency on " + board.primary + " (> 1: fewer samples needed), log scale",
+                  1.0, "efficiency 1 (no gain)", true);
 }
 
 }  // namespace
@@ -240,6 +351,8 @@ std::string leaderboard_html(const Leaderboard& board, const ReportInfo& info, c
      << "different.</p>\n";
   for (const OperatorBoard& ob : board.operators) {
     os << "<h2>" << html_escape(ob.op) << "</h2>\n" << interval_svg(ob, board, info);
+    const std::string efficiency = efficiency_svg(ob, board, info);
+    if (!efficiency.empty()) os << "<h3>Relative efficiency of the designs</h3>\n" << efficiency;
     os << "<table>\n<tr><th>rank</th><th class=\"l\">solver</th><th class=\"l\">design</th>"
        << (several_runs(info) ? "<th class=\"l\">run</th>" : "") << "<th>" << html_escape(board.primary)
        << "</th><th>vs leader</th><th>standing</th>";

@@ -25,6 +25,9 @@ struct ReportInfo {
 std::string leaderboard_markdown(const Leaderboard& board, const ReportInfo& info);
 std::string leaderboard_csv(const Leaderboard& board);
 std::string leaderboard_json(const Leaderboard& board, const ReportInfo& info);
+/// One LaTeX booktabs table per operator (leaderboard.tex): mean [low, high] of every metric, the
+/// leader in bold, `*` on entries significantly behind it; needs \usepackage{booktabs}.
+std::string leaderboard_latex(const Leaderboard& board, const ReportInfo& info);
 std::string leaderboard_html(const Leaderboard& board, const ReportInfo& info, const std::vector<ReportImage>& images);
 
 /// RFC 4648 base64 (for data URIs).

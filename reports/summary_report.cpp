@@ -2,6 +2,8 @@
 
 #include "reports/format.h"
 
+#include "core/error.h"
+
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -100,12 +102,33 @@ std::string correlation_table(const std::vector<CellCorrelation>& correlations, 
   return fixed_width(correlation_rows(correlations, confidence));
 }
 
+std::string RunInfo::incomplete() const {
+  if (expected_records <= 0 || records >= expected_records) return "";
+  return str_cat("incomplete: ", records, " of ", expected_records, " samples");
+}
+
+namespace {
+
+std::string statuses_json(const RunInfo& info) {
+  std::string out = "{";
+  for (const auto& [status, n] : info.statuses)
+    out += str_cat(out.size() > 1 ? ", " : "", json_string(status), ": ", n);
+  return out + "}";
+}
+
+}  // namespace
+
 std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
   std::ostringstream os;
   os << "{\n  \"format\": \"ipbench-summary/1\",\n  \"name\": " << json_string(info.name)
      << ",\n  \"context\": " << json_string(info.context) << ",\n  \"device\": " << json_string(info.device)
      << ",\n  \"dtype\": " << json_string(info.dtype) << ",\n  \"seed\": " << info.seed
-     << ",\n  \"seconds\": " << json_number(info.seconds) << ",\n  \"records\": " << info.records
+     << ",\n  \"seconds\": " << json_number(info.seconds) << ",\n  \"records\": " << info.records;
+  if (info.expected_records > 0)
+    os << ",\n  \"samples_expected\": " << info.expected_records << ",\n  \"complete\": "
+       << (info.incomplete().empty() ? "true" : "false");
+  if (!info.incomplete().empty()) os << ",\n  \"incomplete\": " << json_string(info.incomplete());
+  os << ",\n  \"statuses\": " << statuses_json(info)
      << ",\n  \"confidence\": " << json_number(s.confidence)
      << ",\n  \"baseline_design\": " << json_string(s.baseline_design) << ",\n  \"cells\": [";
   for (size_t i = 0; i < s.cells.size(); ++i) {
@@ -222,7 +245,8 @@ std::string summary_markdown(const BenchmarkSummary& s, const RunInfo& info) {
   std::ostringstream os;
   os << "# ipbench summary: " << info.name << "\n\n"
      << "- " << info.context << "\n- device " << info.device << ", dtype " << info.dtype << ", seed " << info.seed
-     << "\n- " << info.records << " records, " << fmt(info.seconds, 4) << " s\n"
+     << "\n- " << info.records << " records, " << fmt(info.seconds, 4) << " s"
+     << (info.incomplete().empty() ? std::string() : " (**" + info.incomplete() + "**)") << "\n"
      << "- intervals: " << fmt(100 * s.confidence, 3)
      << "% Student-t over coupled groups; mean over items given the items (docs/statistics.md)\n"
      << "- RE: relative efficiency at equal sample budget (variance ratio), measured against design `"

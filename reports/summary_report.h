@@ -2,6 +2,7 @@
 // Renders a BenchmarkSummary: summary.json (the contract in docs/formats.md), summary.md and the
 // console table. Reporters only render: they never run solvers or compute statistics.
 // Undefined values are written as JSON null and rendered as "n/a".
+#include <map>
 #include <string>
 
 #include "stats/summary.h"
@@ -17,6 +18,10 @@ struct RunInfo {
   int64_t seed = 0;
   double seconds = 0.0;     ///< wall time of the run
   int64_t records = 0;
+  int64_t expected_records = 0;  ///< samples of the run's plan (its shard's part); 0 = unknown
+  std::map<std::string, int64_t> statuses;  ///< records per status (ok, non_finite, diverged, error:...)
+  /// "incomplete: N of M samples" when records < expected_records, else "".
+  std::string incomplete() const;
 };
 
 std::string summary_json(const BenchmarkSummary& summary, const RunInfo& info);

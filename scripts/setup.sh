@@ -13,6 +13,7 @@ packages=(
   catch2
   zlib1g-dev
   dataset-fashion-mnist
+  chromium               # headless browser for the HTML report test (tests/test_browser.cpp)
 )
 
 missing=()

@@ -4,6 +4,7 @@
 #include "solvers/cm_dps.h"
 #include "solvers/cm_inversion.h"
 #include "solvers/cm_sample.h"
+#include "solvers/daps.h"
 #include "solvers/ddim.h"
 #include "solvers/ddnm.h"
 #include "solvers/ddrm.h"
@@ -11,6 +12,7 @@
 #include "solvers/ddpm.h"
 #include "solvers/dds.h"
 #include "solvers/dps.h"
+#include "solvers/enkg.h"
 #include "solvers/lgd.h"
 #include "solvers/pigdm.h"
 #include "solvers/pnpdm.h"
@@ -137,6 +139,12 @@ void register_builtin_solvers() {
                                  "PnP-DM (Wu et al. 2024): split Gibbs, exact Gaussian likelihood step + EDM reverse "
                                  "SDE prior step, rho annealed",
                                  Requirements{true, false});
+  add<DapsOptions, DapsSolver>(r, "daps",
+                               "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
+                               "(DAPS-1K default; x0_step = exact for linear operators)");
+  add<EnkgOptions, EnkgSolver>(r, "enkg",
+                               "EnKG (Zheng et al. 2024): derivative-free ensemble Kalman guidance on the PF-ODE, "
+                               "forward operator evaluations only (one ensemble per sample)");
 }
 
 }  // namespace ipbench

@@ -68,4 +68,31 @@ CellCorrelation summarize_correlations(const PairCorrelations& pooled, double co
   return out;
 }
 
+PairCorrelations pool_cell_correlations(const std::map<int64_t, std::map<int64_t, torch::Tensor>>& items, int64_t K,
+                                        const std::function<bool(int64_t item, int64_t sample)>& ok) {
+  PairCorrelations pooled;
+  for (const auto& [item, samples] : items) {
+    if (samples.empty()) continue;
+    std::vector<torch::Tensor> images;
+    std::vector<bool> status;
+    const int64_t last = samples.rbegin()->first;
+    for (int64_t g = 0; g * K <= last; ++g) {
+      bool complete = true;
+      for (int64_t k = 0; k < K; ++k) complete &= samples.count(g * K + k) > 0;
+      if (!complete) continue;
+      for (int64_t k = 0; k < K; ++k) {
+        images.push_back(samples.at(g * K + k));
+        status.push_back(ok(item, g * K + k));
+      }
+    }
+    if (images.empty()) continue;
+    auto mask = torch::zeros({static_cast<int64_t>(status.size())}, torch::kBool);
+    for (size_t i = 0; i < status.size(); ++i) mask[static_cast<int64_t>(i)] = static_cast<bool>(status[i]);
+    const auto pairs = item_pair_correlations(torch::stack(images), mask, K);
+    pooled.standard.insert(pooled.standard.end(), pairs.standard.begin(), pairs.standard.end());
+    pooled.centralized.insert(pooled.centralized.end(), pairs.centralized.begin(), pairs.centralized.end());
+  }
+  return pooled;
+}
+
 }  // namespace ipbench

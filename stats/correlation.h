@@ -14,6 +14,8 @@
 // Summary per cell: mean and standard deviation over pairs (the paper reports "mean (sd)") and a
 // Student-t interval for the mean correlation over pairs (pairs from different groups are independent).
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,13 @@ struct CellCorrelation {
   int64_t pairs = 0;
   CorrelationStat standard, centralized;
 };
+
+/// The pair correlations of one cell pooled over its items. `items`: item -> sample index
+/// (group * K + member) -> image [C, H, W]; whole groups only, in sample order (a group with a missing
+/// sample is left out); `ok(item, sample)` says whether that sample's record is ok (it may throw Error
+/// for a sample without a record).
+PairCorrelations pool_cell_correlations(const std::map<int64_t, std::map<int64_t, torch::Tensor>>& items, int64_t K,
+                                        const std::function<bool(int64_t item, int64_t sample)>& ok);
 
 /// Mean, sd and interval of the pooled pair correlations of one cell (over all its items).
 CellCorrelation summarize_correlations(const PairCorrelations& pooled, double confidence = 0.95);

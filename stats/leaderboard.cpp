@@ -37,7 +37,7 @@ double primary_mean(const LeaderboardEntry& e, const std::string& primary) {
 const PairedComparison* paired_of(const BenchmarkSummary& s, const CellSummary& e, const CellSummary& leader,
                                   const std::string& primary, bool& flip) {
   for (const PairedComparison& c : s.comparisons) {
-    if (c.op != e.op || c.design != e.design || c.metric != primary) continue;
+    if (c.op != e.op || c.design != e.design || c.design != leader.design || c.metric != primary) continue;
     if (c.solver_a == e.solver && c.solver_b == leader.solver) {
       flip = false;
       return &c;
@@ -96,9 +96,11 @@ Leaderboard build_leaderboard(const std::vector<std::pair<std::string, Benchmark
         continue;
       }
       bool flip = false;
-      const PairedComparison* p = e.run == leader.run
-                                      ? paired_of(*owner.at(e.run), e.cell, leader.cell, primary, flip)
-                                      : nullptr;
+      // Paired only when both cells share run, design and hence noise keys (plan.h: noise key = seed,
+      // design label, item); across designs or runs the estimators are independent: Welch.
+      const bool shared_noise = e.run == leader.run && e.cell.design == leader.cell.design;
+      const PairedComparison* p = shared_noise ? paired_of(*owner.at(e.run), e.cell, leader.cell, primary, flip)
+                                               : nullptr;
       if (p) {
         e.paired = true;
         e.vs_leader = p->paired.difference;

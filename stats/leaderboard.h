@@ -5,8 +5,9 @@
 // Entries are the cells (one per run, operator, solver, design). Per operator they are sorted by the
 // primary metric's mean (`ci`), best first by the metric's direction; entries without a mean go last.
 // Each entry after the first gets its difference to the leader (entry - leader) with an interval:
-//  * paired (common random numbers) when both cells are in the same run and design: the run's own
-//    paired comparison (stats/paired.h);
+//  * paired (common random numbers) when both cells share run, design and so noise keys: the run's own
+//    paired comparison (stats/paired.h); on a board that mixes designs, an entry of another design
+//    than the leader's is compared with the leader itself (never with the best of its own design);
 //  * otherwise Welch: mean_e - mean_l, se = sqrt(se_e^2 + se_l^2), Welch-Satterthwaite
 //    df = se^4 / (se_e^4/df_e + se_l^4/df_l), a Student-t interval: the two estimators are independent.
 // Standing: "leader"; "behind" when the interval lies entirely on the worse side of 0; "tied" otherwise

@@ -104,7 +104,7 @@ struct BenchmarkSummary {
   std::string baseline_design;
   std::vector<CellSummary> cells;  ///< in order of first appearance in the records
   /// Pixel-wise pair correlations (stats/correlation.h), filled by the caller when the run stored its
-  /// reconstructions (harness/reconstructions.h); empty otherwise.
+  /// reconstructions (reports/run_summary.h); empty otherwise.
   std::vector<CellCorrelation> correlations;
   /// Paired solver comparisons (common random numbers): (operator, design) in order of first
   /// appearance, solver pairs in cell order, metrics in metric order; empty with fewer than 2 solvers.

@@ -9,8 +9,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "core/registry.h"
 #include "core/rng.h"
 #include "core/runtime.h"
+#include "core/suggest.h"
 
 using namespace ipbench;
 
@@ -147,4 +149,25 @@ TEST_CASE("remove_tree removes a folder tree, not the targets of its links", "[c
   CHECK(remove_tree(root.string()));  // nothing there: nothing to do
   CHECK(remove_tree(outside.string()));  // a plain file
   CHECK_FALSE(fs::exists(outside));
+}
+
+TEST_CASE("misspelled keys, sections and names get a suggestion", "[core][config]") {
+  CHECK(edit_distance("steps", "stpes") == 1);  // a transposition
+  CHECK(edit_distance("zeta", "zeta") == 0);
+  CHECK(edit_distance("", "abc") == 3);
+  CHECK(closest_match("stpes", {"zeta", "steps", "mode"}) == "steps");
+  CHECK(closest_match("banana", {"zeta", "steps", "mode"}).empty());  // nothing close: no guess
+  CHECK(did_you_mean("modee", {"mode"}) == " (did you mean 'mode'?)");
+
+  auto cfg = Config::from_string("[demo]\nstpes = 3\n[benchmrk]\nx = 1\n[benchmark]\n", "t.ini");
+  read_options<DemoOptions>(cfg.section("demo"));
+  cfg.section("benchmark");
+  CHECK_THROWS_WITH(cfg.check_all_used(), Catch::Contains("unknown key 'stpes' in [demo] (did you mean 'steps'?)") &&
+                                              Catch::Contains("unknown section [benchmrk]") &&
+                                              Catch::Contains("(did you mean 'benchmark'?)"));
+
+  Registry<int> registry("solver");
+  registry.add("dps", 1);
+  registry.add("ddim", 2);
+  CHECK_THROWS_WITH(registry.get("dsp"), Catch::Contains("unknown solver 'dsp' (did you mean 'dps'?)"));
 }

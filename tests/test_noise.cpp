@@ -305,3 +305,97 @@ TEST_CASE("noise: a coupling matrix can come from a file", "[noise][designs]") {
   const auto z = group_draws(d, 2, {3});
   CHECK(torch::equal(z.select(1, 0), -z.select(1, 1)));
 }
+
+// ---- Uniform draws (NoiseStream::uniform; docs/noise-designs.md "Uniform draws") ----
+
+TEST_CASE("noise: uniform draws are U(0,1) per member for every design, inside the open interval", "[noise][uniform]") {
+  const std::vector<std::pair<std::string, std::string>> designs{
+      {"iid", ""}, {"antithetic", ""}, {"repulsive", "K = 4"}, {"coupling", "matrix = 0.6 0.8 | 0.8 0.6 | 0 1"},
+      {"rqmc", "m = 3\ns = 3"}};
+  for (const auto& [name, options] : designs) {
+    for (auto dtype : {torch::kFloat, torch::kDouble}) {
+      INFO(name << " " << options << " dtype " << dtype);
+      auto d = make_design(name, options);
+      const int64_t K = d->group_size(), G = 8000 / K, D = 5;
+      NoiseStream s(d, 4242, 0, G, torch::kCPU, dtype);
+      for (int draw = 0; draw < 2; ++draw) {
+        const auto u = s.uniform({D}).to(torch::kDouble).view({G, K, D});
+        CHECK(u.min().item<double>() > 0.0);
+        CHECK(u.max().item<double>() < 1.0);
+        for (int64_t k = 0; k < K; ++k) {
+          const auto x = u.select(1, k);
+          const double n = x.numel();
+          CHECK(std::abs(x.mean().item<double>() - 0.5) < 5 * std::sqrt(1.0 / 12.0 / n));
+          CHECK(std::abs(x.var().item<double>() - 1.0 / 12.0) < 5 * std::sqrt(1.0 / 180.0 / n));
+          // Kolmogorov-Smirnov-type check on the quartiles.
+          for (double q : {0.1, 0.25, 0.75}) {
+            const double frac = (x < q).to(torch::kDouble).mean().item<double>();
+            CHECK(std::abs(frac - q) < 5 * std::sqrt(q * (1 - q) / n));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("noise: antithetic uniforms sum to exactly 1 and the first member equals iid", "[noise][uniform]") {
+  auto anti = make_design("antithetic");
+  auto iid = make_design("iid");
+  for (auto dtype : {torch::kFloat, torch::kDouble}) {
+    NoiseStream a(anti, 17, 3, 50, torch::kCPU, dtype), b(iid, 17, 3, 50, torch::kCPU, dtype);
+    for (int draw = 0; draw < 3; ++draw) {
+      const auto u = a.uniform({7}).view({50, 2, 7});
+      CHECK(torch::equal(u.select(1, 0) + u.select(1, 1), torch::ones({50, 7}, dtype)));
+      CHECK(torch::equal(u.select(1, 1), 1 - u.select(1, 0)));
+      CHECK(torch::equal(u.select(1, 0), b.uniform({7})));
+    }
+  }
+}
+
+TEST_CASE("noise: repulsive and coupling uniforms are Phi of the coupled Gaussian draw", "[noise][uniform]") {
+  for (const auto& [name, options] : std::vector<std::pair<std::string, std::string>>{
+           {"repulsive", "K = 3"}, {"coupling", "matrix = 1 | -1"}}) {
+    auto d = make_design(name, options);
+    NoiseStream g(d, 5, 0, 4, torch::kCPU, torch::kDouble), u(d, 5, 0, 4, torch::kCPU, torch::kDouble);
+    const auto z = g.gaussian({6});
+    const auto v = u.uniform({6});
+    CHECK((v - 0.5 * torch::erfc(-z / std::sqrt(2.0))).abs().max().item<double>() < 1e-15);
+  }
+  // Coupling matrix (1 | -1) is antithetic through Phi: u + u' = 1 up to the grid (2^-53).
+  auto d = make_design("coupling", "matrix = 1 | -1");
+  NoiseStream s(d, 5, 0, 100, torch::kCPU, torch::kDouble);
+  const auto v = s.uniform({3}).view({100, 2, 3});
+  CHECK(((v.select(1, 0) + v.select(1, 1)) - 1).abs().max().item<double>() < 1e-15);
+}
+
+TEST_CASE("noise: uniform and Gaussian draws share the draw counter and are keyed across batch splits", "[noise][uniform]") {
+  const std::vector<std::pair<std::string, std::string>> designs{
+      {"iid", ""}, {"antithetic", ""}, {"repulsive", "K = 3"}, {"coupling", "matrix = 0.6 0.8 | 1 0 | 0 1"},
+      {"rqmc", "m = 2\ns = 4"}};
+  for (const auto& [name, options] : designs) {
+    INFO(name);
+    auto d = make_design(name, options);
+    NoiseStream whole(d, 7, 0, 6, torch::kCPU, torch::kFloat);
+    NoiseStream first(d, 7, 0, 2, torch::kCPU, torch::kFloat), rest(d, 7, 2, 4, torch::kCPU, torch::kFloat);
+    for (int draw = 0; draw < 3; ++draw) {
+      const auto w = draw == 1 ? whole.gaussian({4}) : whole.uniform({4});
+      const auto parts = draw == 1 ? torch::cat({first.gaussian({4}), rest.gaussian({4})})
+                                   : torch::cat({first.uniform({4}), rest.uniform({4})});
+      CHECK(torch::equal(w, parts));
+    }
+    CHECK(whole.draws() == 3);
+    // A uniform draw takes one index: a stream that skipped it gives the same next Gaussian draw.
+    NoiseStream a(d, 9, 0, 2), b(d, 9, 0, 2);
+    a.uniform({16});
+    b.skip();
+    CHECK(torch::equal(a.gaussian({4}), b.gaussian({4})));
+  }
+  // rqmc: the first draw's uniforms are stratified (the Sobol' coordinates themselves).
+  auto rq = make_design("rqmc", "m = 3\ns = 2");
+  NoiseStream q(rq, 11, 0, 1, torch::kCPU, torch::kDouble);
+  const auto u = q.uniform({2});  // [8, 2]
+  for (int j = 0; j < 2; ++j) {
+    const auto bins = (u.select(1, j) * 8).floor().to(torch::kLong);
+    CHECK(torch::equal(std::get<0>(bins.sort()), torch::arange(8, torch::kLong)));
+  }
+}

@@ -1,13 +1,26 @@
-// Tests for reports/: the leaderboard renderings (Markdown, CSV, JSON, HTML) and base64.
+// Tests for reports/: the leaderboard renderings (Markdown, CSV, JSON, HTML), base64, write_summary and
+// the pair correlations of stored reconstructions.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/rng.h"
+#include "datasets/dataset.h"
+#include "harness/run_folder.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
 #include "reports/format.h"
 #include "reports/leaderboard_report.h"
+#include "reports/run_summary.h"
 #include "stats/leaderboard.h"
 #include "stats/summary.h"
+#include "temp_dir.h"
 
 using namespace ipbench;
 
@@ -76,4 +89,166 @@ TEST_CASE("reports: the leaderboard renders ranks, intervals and standings in ev
                        Catch::Contains("data:image/png;base64," + base64(std::string("\x89PNG", 4))) &&
                        Catch::Contains("ipbench test"));
   CHECK_THAT(html, !Catch::Contains("a<b"));  // escaped everywhere
+}
+
+TEST_CASE("reports: the leaderboard as a LaTeX booktabs table", "[reports]") {
+  std::vector<Record> records = records_of("cm_dps", 1);
+  for (const Record& r : records_of("dps", 0)) records.push_back(r);
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const Leaderboard board = build_leaderboard({{"run1", summarize(records, so)}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  info.context = "ipbench test";
+  const std::string tex = leaderboard_latex(board, info);
+  CHECK_THAT(tex, Catch::Contains("\\toprule") && Catch::Contains("\\midrule") && Catch::Contains("\\bottomrule") &&
+                      Catch::Contains("\\begin{tabular}{llrrr}") && Catch::Contains("psnr $\\uparrow$ & l1 & NFE"));
+  // cm_dps leads (bold), its name escaped; dps is significantly behind (a star); minus signs in math.
+  CHECK_THAT(tex, Catch::Contains("cm\\_dps & iid & \\textbf{21.65 [") && Catch::Contains("]$^{*}$") &&
+                      Catch::Contains("\\caption{inpaint:"));
+  CHECK_THAT(tex, !Catch::Contains("cm_dps"));
+  // Every table is balanced.
+  size_t begins = 0, ends = 0;
+  for (size_t at = 0; (at = tex.find("\\begin{table}", at)) != std::string::npos; ++at) ++begins;
+  for (size_t at = 0; (at = tex.find("\\end{table}", at)) != std::string::npos; ++at) ++ends;
+  CHECK(begins == 1);
+  CHECK(ends == 1);
+}
+
+TEST_CASE("reports: the HTML plots have rounded ticks, an axis label, a leader line and an efficiency chart", "[reports]") {
+  std::vector<Record> records = records_of("dps", 0);
+  for (const Record& r : records_of("dds", 0.5)) records.push_back(r);
+  for (Record r : records_of("dps", 0.2)) {  // an antithetic design: K = 2 pairs
+    r.design = "antithetic";
+    r.cell = "inpaint/dps/antithetic";
+    r.group_size = 2;
+    r.member = r.group % 2;
+    r.group /= 2;
+    records.push_back(r);
+  }
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}, {"l1", true}};
+  const Leaderboard board = build_leaderboard({{"run1", summarize(records, so)}}, "psnr", false);
+  ReportInfo info;
+  info.runs = {"runs/run1"};
+  const std::string html = leaderboard_html(board, info, {});
+  CHECK_THAT(html, Catch::Contains("psnr: mean and 95% interval given the items (higher is better)"));
+  CHECK_THAT(html, Catch::Contains("stroke-dasharray=\"4 3\"><title>leader's mean</title>"));
+  CHECK_THAT(html, Catch::Contains("Relative efficiency of the designs") && Catch::Contains("log scale"));
+  // Tick labels are round numbers: every <text ...>label</text> of the axes parses and has at most 2 decimals.
+  size_t ticks = 0;
+  for (size_t at = 0; (at = html.find("text-anchor=\"middle\">", at)) != std::string::npos; ++at) {
+    const size_t b = at + 21, e = html.find('<', b);
+    const std::string label = html.substr(b, e - b);
+    if (label.empty() || !(std::isdigit(static_cast<unsigned char>(label[0])) || label[0] == '-')) continue;
+    ++ticks;
+    const auto dot = label.find('.');
+    CHECK((dot == std::string::npos || label.size() - dot - 1 <= 2));
+  }
+  CHECK(ticks >= 4);
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string synthetic_dataset(const fs::path& dir) {
+  Dataset d;
+  d.images = (0.6 * torch::tanh(keyed_normal({4, 1, 8, 8}, 77))).to(torch::kFloat);
+  d.attributes = {"synthetic", "CC0", "test"};
+  const auto path = (dir / "data.h5").string();
+  write_dataset(path, d);
+  return path;
+}
+
+RunOutcome run_config(const std::string& ini, const fs::path& out) {
+  RunOptions ro;
+  ro.out_dir = out.string();
+  ro.progress = false;
+  return run_benchmark(parse_spec(Config::from_string(ini, "t.ini")), ro);
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("reports: stored reconstructions give exact PN correlations for a linear sampler", "[reports][correlation]") {
+  // Zero-mean Gaussian prior, no clamping: the DDPM sampler is linear in its noise, so an antithetic pair
+  // is exactly (x, -x) and both of its correlations are -1; the stored files hold every sample.
+  testing::TempDir tmp;
+  const auto data = synthetic_dataset(tmp.path);
+  const std::string cfg =
+      "[benchmark]\nname = t\nitems = 2\nsamples_per_item = 8\nbatch_size = 4\noperators = inpaint\nsolvers = ddpm\n"
+      "designs = iid, antithetic\nmetrics = pixel_mean, centroid\ndevice = cpu\nsave_reconstructions = true\n"
+      "[dataset]\nsource = " + data + "\npad_to = 0\n[prior]\ntype = gaussian\nmean = 0\nvariance = 0.1\n"
+      "[operator.inpaint]\n[solver.ddpm]\nsteps = 5\nclip_denoised = false\n";
+  const auto dir = tmp.path / "run";
+  const auto out = run_config(cfg, dir);
+  const RunFolder folder = RunFolder::open(dir.string());
+  REQUIRE(folder.has_reconstructions());
+  CHECK(fs::exists(dir / "reconstructions" / "inpaint" / "ddpm" / "antithetic" / "item1_s4.h5"));
+  const auto corr = correlate_run(folder, out.records, 0.95);
+  REQUIRE(corr.size() == 2);
+  CHECK(corr[0].design == "iid");
+  CHECK(corr[0].pairs_kind == "independent");
+  CHECK(corr[0].pairs == 8);  // 2 items x 4 consecutive pairs
+  CHECK(corr[1].design == "antithetic");
+  CHECK(corr[1].pairs == 8);  // 2 items x 4 groups
+  CHECK_THAT(corr[1].standard.mean, Catch::Matchers::WithinAbs(-1.0, 1e-5));
+  CHECK_THAT(corr[1].centralized.mean, Catch::Matchers::WithinAbs(-1.0, 1e-5));
+  CHECK(corr[0].standard.mean > -0.9);
+  // write_summary puts them into summary.json.
+  const SummaryOutcome s = write_summary(folder);
+  CHECK(s.summary.correlations.size() == 2);
+  CHECK_THAT(read_file(dir / "summary.json"), Catch::Contains("\"correlations\""));
+}
+
+TEST_CASE("reports: write_summary counts statuses, says when a run is incomplete, refuses no records",
+          "[reports][summary]") {
+  testing::TempDir tmp;
+  const auto data = synthetic_dataset(tmp.path);
+  const std::string cfg =
+      "[benchmark]\nname = t\nitems = 2\nsamples_per_item = 4\noperators = inpaint\nsolvers = dps\n"
+      "designs = iid, antithetic\nmetrics = l1, psnr\ndevice = cpu\n"
+      "[dataset]\nsource = " + data + "\npad_to = 0\n[prior]\ntype = gaussian\nmean = 0\nvariance = 0.3\n"
+      "[operator.inpaint]\n[solver.dps]\nsteps = 4\nzeta = 0.5\n";
+  const auto dir = tmp.path / "run";
+  run_config(cfg, dir);
+  SummaryOutcome s = write_summary(RunFolder::open(dir.string()));
+  CHECK(s.info.records == 16);
+  CHECK(s.info.expected_records == 16);
+  CHECK(s.info.incomplete().empty());
+  CHECK(s.info.statuses.at("ok") == 16);
+  // Statistics come out of the records: the antithetic cell has an efficiency against iid.
+  REQUIRE(s.summary.cells.size() == 2);
+  for (const auto& m : s.summary.cells[1].metrics) CHECK(std::isfinite(m.efficiency_vs_baseline.value));
+  std::string json = read_file(dir / "summary.json");
+  CHECK_THAT(json, Catch::Contains("\"complete\": true") && Catch::Contains("\"statuses\": {\"ok\": 16}"));
+  // Drop the last 5 records: incomplete, said in the outcome, summary.json and summary.md.
+  {
+    std::ifstream in(dir / "records.csv");
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+    std::ofstream out(dir / "records.csv");
+    for (size_t i = 0; i + 5 < lines.size(); ++i) out << lines[i] << "\n";
+  }
+  s = write_summary(RunFolder::open(dir.string()));
+  CHECK(s.info.incomplete() == "incomplete: 11 of 16 samples");
+  CHECK_THAT(read_file(dir / "summary.json"),
+             Catch::Contains("\"complete\": false") && Catch::Contains("\"incomplete\": \"incomplete: 11 of 16 samples\""));
+  CHECK_THAT(read_file(dir / "summary.md"), Catch::Contains("incomplete: 11 of 16 samples"));
+  // A header-only records.csv is refused.
+  {
+    std::ifstream in(dir / "records.csv");
+    std::string header;
+    std::getline(in, header);
+    in.close();
+    std::ofstream(dir / "records.csv") << header << "\n";
+  }
+  CHECK_THROWS_WITH(write_summary(RunFolder::open(dir.string())), Catch::Contains("holds no records"));
 }

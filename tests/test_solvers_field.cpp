@@ -376,7 +376,7 @@ TEST_CASE("solvers: the field's solvers run from a config on inpaint and a CG op
   RunOptions ro;
   ro.out_dir = (tmp.path / "run").string();
   ro.progress = false;
-  auto out = run_benchmark(cfg, spec, ro);
+  auto out = run_benchmark(spec, ro);
   REQUIRE(out.records.size() == 5 * 2 * 2 * 2);
   for (const auto& r : out.records) {
     INFO(r.cell);

@@ -39,7 +39,7 @@ RunOutcome run(const std::string& ini, const fs::path& out) {
   RunOptions ro;
   ro.out_dir = out.string();
   ro.progress = false;
-  return run_benchmark(cfg, spec, ro);
+  return run_benchmark(spec, ro);
 }
 
 }  // namespace

@@ -879,3 +879,38 @@ TEST_CASE("stats: the leaderboard ranks per operator and compares with the leade
   CHECK(low.operators[0].entries.front().cell.solver == "c");
   CHECK_THROWS_WITH(build_leaderboard({{"one", one}}, "ssim", false), Catch::Contains("ssim"));
 }
+
+TEST_CASE("stats: on a mixed-design board the difference is always entry - leader", "[stats][leaderboard]") {
+  SummaryOptions so;
+  so.lower_better = {{"psnr", false}};
+  // One run, two designs on their own noise: a/iid leads; b/antithetic is 0.01 dB below a/antithetic on
+  // shared noise but far below a/iid, whose noise it does not share.
+  std::vector<Record> records = board_run({{"a", 2.0}}, 5);
+  for (const auto& [solver, offset] : std::vector<std::pair<std::string, double>>{{"a", 0}, {"b", -0.01}}) {
+    KeyedGenerator noise(9);
+    for (int64_t i = 0; i < 4; ++i)
+      for (int64_t g = 0; g < 8; ++g) {
+        Record r = make_record("antithetic", 1, i, g, 0, 20 + i + noise.normal() + offset, "psnr");
+        r.solver = solver;
+        r.cell = "op/" + solver + "/antithetic";
+        records.push_back(r);
+      }
+  }
+  const auto summary = summarize(records, so);
+  const Leaderboard board = build_leaderboard({{"one", summary}}, "psnr", false);
+  const auto& e = board.operators[0].entries;
+  REQUIRE(e.size() == 3);
+  REQUIRE(e[0].cell.solver == "a");
+  REQUIRE(e[0].cell.design == "iid");
+  const MetricSummary* leader = find_metric(e[0].cell, "psnr");
+  for (size_t k = 1; k < e.size(); ++k) {
+    INFO(e[k].cell.cell);
+    CHECK(e[k].cell.design == "antithetic");
+    CHECK_FALSE(e[k].paired);  // another design than the leader's: Welch
+    const MetricSummary* m = find_metric(e[k].cell, "psnr");
+    CHECK_THAT(e[k].vs_leader.mean, WithinAbs(m->ci.mean - leader->ci.mean, 1e-9));
+  }
+  // b/antithetic: the difference to the leader (about -2.01), not to a/antithetic (-0.01).
+  CHECK(e[2].cell.solver == "b");
+  CHECK(e[2].vs_leader.mean < -0.5);
+}

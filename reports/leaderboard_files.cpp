@@ -1,7 +1,8 @@
-// Run folders -> leaderboard files (harness/report.h).
-#include "harness/report.h"
+// Run folders -> leaderboard files (reports/leaderboard_files.h).
+#include "reports/leaderboard_files.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -13,11 +14,13 @@
 #include "core/runtime.h"
 #include "datasets/dataset.h"
 #include "datasets/png.h"
-#include "harness/records.h"
+#include "harness/records.h"  // write_text_atomic
+#include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
 #include "metrics/metric.h"
 #include "reports/leaderboard_report.h"
+#include "reports/run_summary.h"
 
 namespace ipbench {
 
@@ -32,28 +35,33 @@ struct LoadedRun {
   DatasetOptions dataset;
   std::string resolved;  ///< config.resolved.ini
   BenchmarkSummary summary;
+  std::string incomplete;  ///< "incomplete: N of M samples" or ""
+
 };
 
 LoadedRun load_run(const fs::path& dir) {
   LoadedRun run;
   run.dir = dir;
   run.name = dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
-  const std::string records = run_file(dir.string(), "records.csv");
-  const Config config = Config::from_file(run_file(dir.string(), "config.resolved.ini"));
+  const RunFolder folder = RunFolder::open(dir.string());
+  const Config config = folder.resolved_config();
   run.resolved = config.to_ini();
   run.bench = read_options<BenchmarkOptions>(config.section("benchmark"));
   run.dataset = read_options<DatasetOptions>(config.section("dataset"));
-  run.summary = summarize(read_records(records), summary_options(run.bench));
+  const std::vector<Record> records = folder.read_records();
+  require(!records.empty(), "report: run folder '", dir.string(), "': records.csv holds no records");
+  run.summary = summarize(records, summary_options(run.bench));
+  RunInfo counts;
+  counts.records = static_cast<int64_t>(records.size());
+  counts.expected_records = expected_samples(folder, run.bench);
+  run.incomplete = counts.incomplete();
+  if (!run.incomplete.empty()) std::fprintf(stderr, "note: %s: %s\n", dir.string().c_str(), run.incomplete.c_str());
   return run;
 }
 
 // The stored reconstructions of the cell's first item ([n, C, H, W], at most n), or undefined.
 torch::Tensor first_reconstructions(const LoadedRun& run, const CellSummary& cell, int64_t item, int64_t n) {
-  const fs::path folder = run.dir / "reconstructions" / cell.op / cell.solver / cell.design;
-  const fs::path file = folder / ("item" + std::to_string(item) + "_s0.h5");
-  if (!fs::is_regular_file(file)) return {};
-  const Dataset batch = read_dataset(file.string());
-  return batch.images.narrow(0, 0, std::min<int64_t>(n, batch.images.size(0)));
+  return RunFolder::open(run.dir.string()).first_reconstructions(cell.op, cell.solver, cell.design, item, n);
 }
 
 // The run's first item [1, C, H, W] float32, read once per run; undefined when its dataset is gone.
@@ -205,7 +213,8 @@ std::vector<std::string> write_report(const std::vector<std::string>& run_dirs, 
 
   ReportInfo info;
   info.title = options.title;
-  for (const LoadedRun& r : runs) info.runs.push_back(r.dir.string());
+  for (const LoadedRun& r : runs)
+    info.runs.push_back(r.dir.string() + (r.incomplete.empty() ? "" : " (" + r.incomplete + ")"));
   info.context = context_line();
   const fs::path dir(out_dir);
   fs::create_directories(dir);
@@ -213,10 +222,11 @@ std::vector<std::string> write_report(const std::vector<std::string>& run_dirs, 
       {"leaderboard.md", leaderboard_markdown(board, info)},
       {"leaderboard.csv", leaderboard_csv(board)},
       {"leaderboard.json", leaderboard_json(board, info)},
+      {"leaderboard.tex", leaderboard_latex(board, info)},
       {"leaderboard.html", leaderboard_html(board, info, cell_images(runs, board, options.images_per_cell))}};
   std::vector<std::string> written;
   for (const auto& [name, text] : files) {
-    write_text_atomic((dir / name).string(), text);
+    write_text_atomic((dir / name).string(), text);  // the leaderboard's own files, not a run folder's
     written.push_back((dir / name).string());
   }
   return written;

@@ -1,5 +1,5 @@
 #pragma once
-// `ipbench report RUN_DIR... [--out DIR]`: a leaderboard of one or more run folders
+// `ipbench report RUN_DIR... [--out DIR]`: a leaderboard of one or more run folders (harness/run_folder.h)
 // (stats/leaderboard.h) written as leaderboard.md, leaderboard.csv, leaderboard.json and a
 // self-contained leaderboard.html (reports/leaderboard_report.h, docs/reports.md).
 //

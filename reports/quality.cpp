@@ -1,4 +1,4 @@
-#include "harness/quality.h"
+#include "reports/quality.h"
 
 #include <chrono>
 #include <cstdio>

@@ -1,5 +1,5 @@
 #pragma once
-// `ipbench compare BASELINE CANDIDATE`: two run folders compared by the regression gate of
+// `ipbench compare BASELINE CANDIDATE`: two run folders (harness/run_folder.h) compared by the regression gate of
 // stats/regression.h (docs/compare.md).
 //
 // Each folder must hold records.csv and config.resolved.ini (what `ipbench run` writes). The resolved

@@ -54,21 +54,33 @@ std::string solver_operator_matrix() {
   os << "  " << pad("solver", w0 + 2);
   for (const auto& o : ops) os << pad(o, o.size() + 2);
   os << "needs\n";
+  std::vector<std::string> refused;  // "solver x operator: reason"
   for (const auto& n : solvers) {
     const auto& req = solver_registry().get(n).requirements;
     os << "  " << pad(n, w0 + 2);
     for (const auto& o : ops) {
       bool ok = true;
       try {
-        check_compatible(n, req, o, operator_registry().get(o).linear);
-      } catch (const Error&) {
+        const auto& op = operator_registry().get(o);
+        check_compatible(n, req, o, op.linear, op.capabilities);
+      } catch (const Error& e) {
         ok = false;
+        const std::string what = e.what();
+        const auto colon = what.find("': ");
+        refused.push_back(n + " x " + o + ": " + (colon == std::string::npos ? what : what.substr(colon + 3)));
       }
       os << pad(ok ? "ok" : "-", o.size() + 2);
     }
     os << req.describe() << "\n";
   }
-  os << "  (ok = valid pair; - = refused before running: the solver needs a linear operator with a true adjoint)\n";
+  os << "  (ok = valid pair; - = refused before running, reasons below; requirements at default options)\n";
+  os << "operator capabilities:\n";
+  for (const auto& o : ops) {
+    const auto& op = operator_registry().get(o);
+    os << "  " << pad(o, w0 + 2) << op.capabilities.describe(op.linear) << "\n";
+  }
+  os << "refused pairs:\n";
+  for (const auto& r : refused) os << "  " << r << "\n";
   return os.str();
 }
 
@@ -162,8 +174,11 @@ Spec parse_spec(const Config& config, bool notes) {
     const auto& entry = lookup(solver_registry(), type, s);
     SolverSpec solver{label, type, {}};
     for (const auto& op : spec.operators) {
-      check_compatible(label, entry.requirements, op.label, op.linear);
-      solver.per_operator.push_back(make_solver(config, entry, label, op.label));
+      // The configured solver's requirements (they may depend on its options, e.g. ddnm's variant).
+      auto configured = make_solver(config, entry, label, op.label);
+      check_compatible(label, configured->requirements(), op.label, op.linear,
+                       operator_registry().get(op.type).capabilities);
+      solver.per_operator.push_back(std::move(configured));
     }
     spec.solvers.push_back(std::move(solver));
   }

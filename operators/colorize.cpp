@@ -25,6 +25,7 @@ ColorizeOperator::ColorizeOperator(MeasurementOptions noise, Options options, co
   }
   w64_ = w64_.view({1, C, 1, 1});
   w_ = w64_.to(ctx.device, ctx.dtype);
+  svd_ = std::make_shared<ChannelSvd>(w64_.flatten(), ctx.image_shape);
 }
 
 std::vector<int64_t> ColorizeOperator::measurement_shape() const {
@@ -57,7 +58,8 @@ std::string ColorizeOperator::describe() const {
 
 OperatorEntry colorize_entry() {
   return make_operator_entry<ColorizeOperator>(
-      "colorize", "y = grey image sum_c w_c x_c (BT.601 luma or channel mean)", /*linear=*/true);
+      "colorize", "y = grey image sum_c w_c x_c (BT.601 luma or channel mean)", /*linear=*/true,
+      OperatorCapabilities{/*svd=*/true, /*projector=*/true});
 }
 
 }  // namespace ipbench

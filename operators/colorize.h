@@ -34,12 +34,16 @@ class ColorizeOperator : public Operator {
   torch::Tensor adjoint(const torch::Tensor& y) const override;
   torch::Tensor normal(const torch::Tensor& x) const override;
   double known_norm() const override;
+  /// Per pixel: V = an orthonormal channel basis led by w/|w|, s = |w|.
+  const OperatorSvd* svd() const override { return svd_.get(); }
+  double equal_singular_value() const override { return known_norm(); }
   std::vector<int64_t> measurement_shape() const override;
   std::string describe() const override;
 
  private:
   Options options_;
   torch::Tensor w_, w64_;  ///< [1, C, 1, 1]
+  std::shared_ptr<const OperatorSvd> svd_;
 };
 
 OperatorEntry colorize_entry();

@@ -96,7 +96,7 @@ std::string CompressedSensingOperator::describe() const {
 OperatorEntry compressed_sensing_entry() {
   return make_operator_entry<CompressedSensingOperator>(
       "cs", "y = m random rows of an orthonormal DCT (or DFT) of sign-flipped pixels; A A^T = I; keyed per item",
-      /*linear=*/true);
+      /*linear=*/true, OperatorCapabilities{/*svd=*/false, /*projector=*/true});
 }
 
 }  // namespace ipbench

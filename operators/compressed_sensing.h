@@ -43,6 +43,8 @@ class CompressedSensingOperator : public Operator {
   bool linear() const override { return true; }
   torch::Tensor forward(const torch::Tensor& x) const override;
   double known_norm() const override { return 1.0; }
+  /// Orthonormal rows: every singular value is 1 (A^+ = A^T).
+  double equal_singular_value() const override { return 1.0; }
   std::vector<int64_t> measurement_shape() const override { return {m_}; }
   std::string describe() const override;
 

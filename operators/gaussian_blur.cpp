@@ -40,6 +40,8 @@ GaussianBlurOperator::GaussianBlurOperator(MeasurementOptions noise, Options opt
   taps64_ = gaussian_taps(sigma_, kernel_size_ / 2);
   radius_ = (taps64_.size(0) - 1) / 2;
   taps_ = taps64_.to(ctx.device, ctx.dtype);
+  svd_ = std::make_shared<SeparableSvd>(convolution_matrix_1d(taps64_, H, options_.padding),
+                                        convolution_matrix_1d(taps64_, W, options_.padding), ctx.image_shape);
 }
 
 torch::Tensor GaussianBlurOperator::forward(const torch::Tensor& x) const {
@@ -77,7 +79,7 @@ std::string GaussianBlurOperator::describe() const {
 OperatorEntry gaussian_blur_entry() {
   return make_operator_entry<GaussianBlurOperator>(
       "gaussian_blur", "y = Gaussian blur of x (DPS: sigma 3, kernel 61 at 256, reflect padding; scaled to the image)",
-      /*linear=*/true);
+      /*linear=*/true, OperatorCapabilities{/*svd=*/true, /*projector=*/false});
 }
 
 }  // namespace ipbench

@@ -52,6 +52,9 @@ class GaussianBlurOperator : public Operator {
   torch::Tensor forward(const torch::Tensor& x) const override;
   std::vector<int64_t> measurement_shape() const override { return image_shape(); }
   std::string describe() const override;
+  /// Separable for every padding (A x = H x H'^T per channel, H the 1-D padded convolution matrix):
+  /// two 1-D SVDs, exact.
+  const OperatorSvd* svd() const override { return svd_.get(); }
 
   /// The full kernel_size x kernel_size kernel (float64, CPU; sums to 1).
   torch::Tensor kernel() const;
@@ -65,6 +68,7 @@ class GaussianBlurOperator : public Operator {
   int64_t radius_ = 0;    ///< taps actually used: [-radius_, radius_]
   torch::Tensor taps_;    ///< normalized 1-D taps [2 radius_ + 1], ctx.device, ctx.dtype
   torch::Tensor taps64_;  ///< CPU float64 master
+  std::shared_ptr<const OperatorSvd> svd_;
 };
 
 /// scipy.ndimage's normalized 1-D Gaussian for `sigma` truncated at radius int(4 sigma + 0.5) and then

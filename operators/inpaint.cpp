@@ -87,6 +87,7 @@ InpaintOperator::InpaintOperator(MeasurementOptions noise, Options options, cons
   mask64_ = drawn.mask;
   mask_ = mask64_.to(ctx.device, ctx.dtype);
   missing_ = drawn.missing;
+  svd_ = std::make_shared<DiagonalSvd>(mask64_[0], ctx.image_shape);
   drawn_ = drawn.what;
 }
 
@@ -109,7 +110,7 @@ std::string InpaintOperator::describe() const {
 OperatorEntry inpaint_entry() {
   return make_operator_entry<InpaintOperator>(
       "inpaint", "y = x * M: random pixels (p ~ U(0.3, 0.7)), a square box or the right half missing; keyed per item",
-      /*linear=*/true);
+      /*linear=*/true, OperatorCapabilities{/*svd=*/true, /*projector=*/true});
 }
 
 }  // namespace ipbench

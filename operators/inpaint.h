@@ -56,6 +56,9 @@ class InpaintOperator : public Operator {
   torch::Tensor adjoint(const torch::Tensor& y) const override;
   std::vector<int64_t> measurement_shape() const override { return image_shape(); }
   std::string describe() const override;
+  /// U = V = I, s = M (per channel).
+  const OperatorSvd* svd() const override { return svd_.get(); }
+  double equal_singular_value() const override { return 1.0; }
 
   /// The mask [1, 1, H, W] (1 = observed, 0 = missing) on ctx.device in ctx.dtype.
   const torch::Tensor& mask() const { return mask_; }
@@ -68,6 +71,7 @@ class InpaintOperator : public Operator {
   torch::Tensor mask_;    ///< ctx.device, ctx.dtype
   torch::Tensor mask64_;  ///< CPU float64 master
   int64_t missing_ = 0;
+  std::shared_ptr<const OperatorSvd> svd_;
   std::string drawn_;     ///< what was drawn, for describe()
 };
 

@@ -17,6 +17,7 @@
 #include "operators/compressed_sensing.h"
 #include "operators/mri.h"
 #include "operators/ct.h"
+#include "operators/denoise.h"
 #include "operators/nonlinear.h"
 #include "operators/torchscript_operator.h"
 
@@ -194,6 +195,7 @@ void register_builtin_operators() {
     r.add("phase_retrieval", phase_retrieval_entry());
     r.add("saturation", saturation_entry());
     r.add("torchscript", torchscript_operator_entry());
+    r.add("denoise", denoise_entry());
   });
 }
 

@@ -32,6 +32,7 @@
 #include "core/config.h"
 #include "core/options.h"
 #include "core/registry.h"
+#include "operators/svd.h"
 
 namespace ipbench {
 
@@ -74,6 +75,11 @@ class Operator {
   virtual torch::Tensor normal(const torch::Tensor& x) const;
   /// ||A||_2 when known in closed form (orthonormal rows: 1), NaN otherwise. Tests compare it with op_norm().
   virtual double known_norm() const { return std::nan(""); }
+  /// Closed-form SVD A = U diag(s) V^T (operators/svd.h), or null; matches OperatorEntry::capabilities.svd.
+  virtual const OperatorSvd* svd() const { return nullptr; }
+  /// c > 0 when every nonzero singular value equals c (A A^T A = c^2 A: A^+ = A^T / c^2), NaN otherwise;
+  /// matches OperatorEntry::capabilities.projector.
+  virtual double equal_singular_value() const { return std::nan(""); }
   /// Per-sample data-fit [B] between a forward value ax = A(x) and a measurement y: ||y - ax||_2 by
   /// default (DPS's norm, not squared); torchscript with cross_entropy returns the cross-entropy.
   virtual torch::Tensor loss(const torch::Tensor& ax, const torch::Tensor& y) const;
@@ -134,6 +140,8 @@ using OperatorBuilder = std::function<std::unique_ptr<Operator>(const OperatorCo
 struct OperatorEntry {
   ComponentInfo info;
   bool linear = true;
+  /// Closed forms every instance offers (operators/svd.h); checked against the instances by the registry tests.
+  OperatorCapabilities capabilities;
   /// Reads and validates the options of one config section, returning a builder.
   std::function<OperatorBuilder(const Section&)> parse;
 };
@@ -143,7 +151,8 @@ struct OperatorEntry {
 /// info.options = MeasurementOptions' docs followed by Op::Options' docs; parse() reads both from the
 /// same section (read_options validates them) and returns a builder.
 template <class Op>
-OperatorEntry make_operator_entry(const std::string& name, const std::string& description, bool linear) {
+OperatorEntry make_operator_entry(const std::string& name, const std::string& description, bool linear,
+                                  OperatorCapabilities capabilities = {}) {
   using Options = typename Op::Options;
   OperatorEntry e;
   e.info.name = name;
@@ -151,6 +160,7 @@ OperatorEntry make_operator_entry(const std::string& name, const std::string& de
   e.info.options = describe_options<MeasurementOptions>();
   for (auto& doc : describe_options<Options>()) e.info.options.push_back(std::move(doc));
   e.linear = linear;
+  e.capabilities = capabilities;
   e.parse = [](const Section& section) -> OperatorBuilder {
     const auto noise = read_options<MeasurementOptions>(section);
     const auto options = read_options<Options>(section);

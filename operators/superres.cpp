@@ -67,7 +67,14 @@ SuperresOperator::SuperresOperator(MeasurementOptions noise, Options options, co
     ww64_ = bicubic_resize_matrix(W, f);
     wh_ = wh64_.to(ctx.device, ctx.dtype);
     ww_ = ww64_.to(ctx.device, ctx.dtype);
+    svd_ = std::make_shared<SeparableSvd>(wh64_, ww64_, ctx.image_shape);
+  } else {
+    svd_ = std::make_shared<SeparableSvd>(block_average_matrix_1d(H, f), block_average_matrix_1d(W, f), ctx.image_shape);
   }
+}
+
+double SuperresOperator::equal_singular_value() const {
+  return options_.method == "avgpool" ? 1.0 / static_cast<double>(options_.factor) : std::nan("");
 }
 
 std::vector<int64_t> SuperresOperator::measurement_shape() const {
@@ -102,7 +109,7 @@ std::string SuperresOperator::describe() const {
 OperatorEntry superres_entry() {
   return make_operator_entry<SuperresOperator>(
       "superres", "y = x downsampled by 2 or 4: antialiased bicubic (DPS's resizer) or block average",
-      /*linear=*/true);
+      /*linear=*/true, OperatorCapabilities{/*svd=*/true, /*projector=*/false});
 }
 
 }  // namespace ipbench

@@ -47,11 +47,16 @@ class SuperresOperator : public Operator {
   torch::Tensor adjoint(const torch::Tensor& y) const override;
   std::vector<int64_t> measurement_shape() const override;
   std::string describe() const override;
+  /// Separable: two 1-D SVDs of the block-average or bicubic matrices (exact for both methods).
+  const OperatorSvd* svd() const override { return svd_.get(); }
+  /// avgpool: every singular value is 1/factor (A A^T = I / factor^2); bicubic: NaN.
+  double equal_singular_value() const override;
 
  private:
   Options options_;
   torch::Tensor wh_, ww_;      ///< bicubic: [H/f, H], [W/f, W] on ctx.device in ctx.dtype
   torch::Tensor wh64_, ww64_;  ///< CPU float64 masters
+  std::shared_ptr<const OperatorSvd> svd_;
 };
 
 /// The [n / factor, n] antialiased bicubic downsampling matrix of DPS's resizer for one axis (float64).

@@ -7,11 +7,17 @@
 #include "solvers/daps.h"
 #include "solvers/ddsmc.h"
 #include "solvers/ddim.h"
+#include "solvers/ddnm.h"
+#include "solvers/ddrm.h"
+#include "solvers/diffpir.h"
 #include "solvers/ddpm.h"
 #include "solvers/dds.h"
 #include "solvers/dps.h"
 #include "solvers/enkg.h"
 #include "solvers/lgd.h"
+#include "solvers/pigdm.h"
+#include "solvers/pnpdm.h"
+#include "solvers/reddiff.h"
 
 namespace ipbench {
 
@@ -34,6 +40,7 @@ std::vector<SampleStatus> finite_status(const torch::Tensor& x) {
 std::string Requirements::describe() const {
   std::string out = linear_operator ? "linear operator (true adjoint)" : "any operator";
   if (consistency_model) out += ", a consistency model (option consistency)";
+  if (svd) out += ", a closed-form SVD";
   return out;
 }
 
@@ -48,6 +55,13 @@ void check_compatible(const std::string& solver_label, const Requirements& req, 
                       bool op_linear) {
   require(!req.linear_operator || op_linear, "solver '", solver_label, "' cannot run on operator '", op_label,
           "': it needs a linear operator with a true adjoint, and '", op_label, "' is nonlinear");
+}
+
+void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
+                      bool op_linear, const OperatorCapabilities& caps) {
+  check_compatible(solver_label, req, op_label, op_linear);
+  require(!req.svd || (op_linear && caps.svd), "solver '", solver_label, "' cannot run on operator '", op_label,
+          "': it needs a closed-form SVD (capability svd), and '", op_label, "' offers ", caps.describe(op_linear));
 }
 
 Registry<SolverEntry>& solver_registry() {
@@ -102,6 +116,30 @@ void register_builtin_solvers() {
   add<CmSampleOptions, CmSampleSolver>(
       r, "cm_sample", "unconditional multistep consistency sampling (baseline; ignores the measurement)",
       Requirements{false, true});
+  // The field's solvers (specs/solvers-2.md; docs/solvers.md).
+  add<DdrmOptions, DdrmSolver>(r, "ddrm",
+                               "DDRM (Kawar et al. 2022): DDIM-type steps per SVD coefficient (eta, eta_b); needs a "
+                               "closed-form SVD",
+                               DdrmSolver::ddrm_requirements());
+  add<DdnmOptions, DdnmSolver>(r, "ddnm",
+                               "DDNM / DDNM+ (Wang et al. 2023): range-null space projection with A^+; DDNM+ noise "
+                               "handling per SVD coefficient when sigma_y > 0",
+                               DdrmSolver::ddrm_requirements());
+  add<PigdmOptions, PigdmSolver>(r, "pigdm",
+                                 "PiGDM (Song et al. 2023): DDIM + VJP of the pseudoinverse guidance "
+                                 "J^T A^T (A A^T + sigma_y^2/r^2)^-1 (y - A D)",
+                                 Requirements{true, false});
+  add<DiffpirOptions, DiffpirSolver>(r, "diffpir",
+                                     "DiffPIR (Zhu et al. 2023): denoise, proximal data step rho ~ sigma_y^2/sigma^2, "
+                                     "re-noise with zeta",
+                                     Requirements{true, false});
+  add<ReddiffOptions, ReddiffSolver>(r, "reddiff",
+                                     "RED-diff (Mardani et al. 2024): Adam on mu for data fit + lambda-weighted "
+                                     "denoiser regularizer (variational, not a sampler)");
+  add<PnpdmOptions, PnpdmSolver>(r, "pnpdm",
+                                 "PnP-DM (Wu et al. 2024): split Gibbs, exact Gaussian likelihood step + EDM reverse "
+                                 "SDE prior step, rho annealed",
+                                 Requirements{true, false});
   add<DapsOptions, DapsSolver>(r, "daps",
                                "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
                                "(DAPS-1K default; x0_step = exact for linear operators)");

@@ -48,6 +48,8 @@ struct SolveResult {
 struct Requirements {
   bool linear_operator = false;    ///< needs A linear (with a true adjoint)
   bool consistency_model = false;  ///< needs a consistency function (option `consistency`)
+  /// Needs a closed-form SVD of the operator (OperatorCapabilities::svd, operators/svd.h): DDRM, DDNM+.
+  bool svd = false;
   std::string describe() const;
 };
 
@@ -78,6 +80,9 @@ void register_builtin_solvers();
 /// Throws Error when `solver` cannot run with `op` (names both and the rule).
 void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
                       bool op_linear);
+/// The same, also checking the capabilities the solver needs (svd) against what the operator offers.
+void check_compatible(const std::string& solver_label, const Requirements& req, const std::string& op_label,
+                      bool op_linear, const OperatorCapabilities& caps);
 
 /// The consistency function of a CM solver's problem: Error naming the solver when it is null.
 const ConsistencyFunction& require_consistency(const Problem& problem, const std::string& solver);

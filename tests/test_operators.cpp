@@ -747,3 +747,44 @@ TEST_CASE("operators: torchscript: any scripted network, mse or cross-entropy ag
   ce->loss(ce->forward(xg), y).sum().backward();
   CHECK(xg.grad().abs().sum().item<double>() > 0);
 }
+
+TEST_CASE("operators: closed-form SVDs: U S V^T = A, V orthonormal, A A^+ A = A, as the registry declares",
+          "[operators][svd]") {
+  for (const auto& v : all_variants()) {
+    for (const auto& shape : kShapes) {
+      auto op = build(v, chw(shape), 11);
+      INFO(v.label() << " on " << c10::IntArrayRef(shape) << ": " << op->describe());
+      const auto& caps = operator_registry().get(v.name).capabilities;
+      CHECK((op->svd() != nullptr) == caps.svd);
+      if (caps.projector) CHECK(std::isfinite(op->equal_singular_value()));
+      if (!op->linear()) {
+        CHECK_FALSE(caps.closed_form());
+        continue;
+      }
+      auto x = keyed_normal(shape, 303, torch::kDouble);
+      if (std::isfinite(op->equal_singular_value())) {  // A A^T A = c^2 A, seen through A^T A
+        const double c2 = std::pow(op->equal_singular_value(), 2);
+        auto n1 = op->normal(x);
+        CHECK(max_abs(op->normal(n1) - c2 * n1) < 1e-10 * (1 + max_abs(n1)));
+      }
+      const auto* svd = op->svd();
+      if (svd == nullptr) continue;
+      auto s = svd->s_like(x);
+      REQUIRE(s.sizes() == x.sizes().slice(1));
+      CHECK(s.min().item<double>() >= 0);
+      auto ax = op->forward(x);
+      CHECK(max_abs(svd->U(s * svd->Vt(x)) - ax) < 1e-10 * (1 + max_abs(ax)));
+      CHECK(max_abs(svd->V(svd->Vt(x)) - x) < 1e-10);
+      CHECK(std::abs(norm64(svd->Vt(x)) - norm64(x)) < 1e-10 * norm64(x));
+      auto y = keyed_normal(batch_shape(shape[0], op->measurement_shape()), 404, torch::kDouble);
+      CHECK(max_abs(svd->V(s * svd->Ut_embed(y)) - op->adjoint(y)) < 1e-10 * (1 + max_abs(y)));
+      // A A^+ A = A with A^+ y = V(Ut_embed(y) / s on s > 0).
+      auto u = svd->Ut_embed(ax);
+      auto pinv_ax = svd->V(torch::where(s > 0, u / torch::where(s > 0, s, torch::ones_like(s)), torch::zeros_like(u)));
+      CHECK(max_abs(op->forward(pinv_ax) - ax) < 1e-8 * (1 + max_abs(ax)));
+      // float32 keeps the shapes and stays close.
+      auto x32 = x.to(torch::kFloat);
+      CHECK(max_abs(svd->V(svd->Vt(x32)).to(torch::kDouble) - x) < 1e-4);
+    }
+  }
+}

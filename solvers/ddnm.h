@@ -1,0 +1,62 @@
+#pragma once
+// DDNM / DDNM+: zero-shot image restoration by range-null space decomposition (Wang, Yu, Zhang,
+// ICLR 2023), specs/solvers-2.md section 2; official code wyhuai/DDNM @ 00b58ea
+// (functions/svd_ddnm.py ddnm_diffusion / ddnm_plus_diffusion, guided_diffusion/diffusion.py
+// simplified_ddnm_plus).
+//
+// VP skip grid, N steps (default 100: sigma(990), ..., sigma(0), 0); X = sigma_0 z_0 (draw 0).
+// variant = ddnm (sigma_y = 0; any linear A through A^+: operators' SVD, projector or CG):
+//   D = D(X, sigma);  ehat = (X - D)/sigma;  xhat0 = D - A^+(A D - y)
+//   X = xhat0 + sigma' (sqrt(1 - eta^2) ehat + eta z)              draw z (dead at sigma' = 0: skipped)
+//   The output is the last xhat0: A x = y exactly (to the precision of A^+).
+// variant = plus (sigma_y > 0; closed-form SVD): DDRM's coefficient rules (solvers/ddrm.h) with
+//   eta_b = 1 and the pure-noise init, which is what Lambda / Lambda_noise compute.
+// variant = simplified (README Eq. 17/19 as intended, any A with A^+):
+//   lambda = min(1, sigma'/sigma_y);  gamma = sqrt(max(0, sigma'^2 - lambda^2 sigma_y^2))
+//   xhat0 = D - lambda A^+(A D - y);  X = xhat0 + gamma (sqrt(1 - eta^2) ehat + eta z)
+//   gamma = 0 once sigma' <= sigma_y removes all noise, null space included: a warning is printed.
+// variant = auto (default): ddnm when the assumed sigma_y is 0, plus otherwise (the official switch
+//   on `sigma_y`). Requirements: auto and plus need a closed-form SVD; ddnm and simplified any
+//   linear operator.
+// Not implemented: time travel (the official default travel_length 1, travel_repeat 1 has none).
+// Random draws: N live gaussians of shape x (z_0 + N-1; the last step's is dead).
+#include "solvers/solver.h"
+
+namespace ipbench {
+
+struct DdnmOptions {
+  /// VP skip-grid steps = NFE (configs/celeba_hq.yml T_sampling 100).
+  int64_t steps = 100;
+  /// DDRM-eta in [0, 1] (main.py --eta 0.85).
+  double eta = 0.85;
+  /// auto | ddnm | plus | simplified.
+  std::string variant = "auto";
+  /// Measurement noise std the solver assumes (model units); -1 = the operator's sigma_y.
+  double sigma_y = -1.0;
+  /// CG iterations of A^+ when the operator has no closed form (specs/solvers-2.md 0.11).
+  int64_t cg_iterations = 100;
+
+  template <class F>
+  void fields(F&& f) {
+    f("steps", steps, "VP skip-grid steps = NFE, 1..1000 (DDNM celeba_hq.yml: 100)");
+    f("eta", eta, "DDRM-eta in [0, 1] (DDNM main.py: 0.85)");
+    f("variant", variant, "auto (ddnm if sigma_y = 0, else plus) | ddnm | plus (SVD) | simplified (warned)");
+    f("sigma_y", sigma_y, "assumed measurement noise std, model units; -1 = the operator's sigma_y");
+    f("cg_iterations", cg_iterations, "CG iterations of A^+ without a closed form, >= 1 (100)");
+  }
+  void validate() const;
+};
+
+class DdnmSolver : public Solver {
+ public:
+  explicit DdnmSolver(DdnmOptions options);
+  SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  Requirements requirements() const override;
+  int64_t nfe_per_sample() const override { return options_.steps; }
+  std::string describe() const override;
+
+ private:
+  DdnmOptions options_;
+};
+
+}  // namespace ipbench

@@ -1,0 +1,30 @@
+#pragma once
+// Pieces shared by the field's solvers (specs/solvers-2.md 0.8): VP skip grids in VE sigmas, the
+// measurement noise level a solver assumes, one denoiser call at a scalar sigma.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/denoiser.h"
+#include "operators/operator.h"
+
+namespace ipbench {
+
+/// "VP skip grid, N steps" of the linear DDPM schedule (T = 1000): t = (N-1) skip, ..., skip, 0 with
+/// skip = T / N, as VE sigmas sigma(t) = sqrt((1 - abar_t)/abar_t), then 0 appended (N + 1 values).
+/// N = 20: sigma(950), ..., sigma(0), 0;  N = 100: sigma(990), ..., sigma(0), 0.
+std::vector<double> vp_skip_sigmas(int64_t steps, int64_t T = 1000);
+
+/// The measurement noise std (model units) a solver assumes: `option` when >= 0, else the operator's
+/// (sigma_y for noise = gaussian, 0 for none; poisson: sigma_y as a Gaussian surrogate).
+double assumed_sigma_y(double option, const Operator& op);
+
+/// D(x, sigma) at one scalar sigma for the whole batch.
+torch::Tensor denoise_at(const Denoiser& prior, const torch::Tensor& x, double sigma);
+
+/// The prior's image shape; Error naming `solver` when the prior accepts any shape.
+std::vector<int64_t> solver_image_shape(const Denoiser& prior, const std::string& solver);
+
+}  // namespace ipbench

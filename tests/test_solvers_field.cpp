@@ -1,0 +1,394 @@
+// The field's solvers (ddrm, ddnm, pigdm, diffpir, reddiff, pnpdm) and the operators' data steps:
+// known answers on Gaussian problems (specs/solvers-2.md 0.13 and 11), antithetic negation, DDNM's
+// consistency A x = y, closed-form data steps against conjugate gradients, options and refusals.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <functional>
+#include <memory>
+
+#include "core/config.h"
+#include "core/rng.h"
+#include "datasets/dataset.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "models/gaussian_prior.h"
+#include "noise/designs.h"
+#include "operators/denoise.h"
+#include "operators/inpaint.h"
+#include "operators/operator.h"
+#include "solvers/ddnm.h"
+#include "solvers/ddrm.h"
+#include "solvers/diffpir.h"
+#include "solvers/field_common.h"
+#include "solvers/linear_algebra.h"
+#include "solvers/pigdm.h"
+#include "solvers/pnpdm.h"
+#include "solvers/reddiff.h"
+#include "temp_dir.h"
+
+using namespace ipbench;
+
+namespace {
+
+std::shared_ptr<const NoiseDesign> design(const std::string& name) {
+  register_builtin_designs();
+  auto cfg = Config::from_string("", "t");
+  return design_registry().get(name).make(cfg.section("noise"));
+}
+
+std::unique_ptr<Operator> make_op(const std::string& ini, std::vector<int64_t> shape, uint64_t key = 17) {
+  register_builtin_operators();
+  auto cfg = Config::from_string("[op]\n" + ini, "t");
+  std::string type;
+  cfg.section("op").read("type", type);
+  return operator_registry().get(type).parse(cfg.section("op"))(OperatorContext{shape, key, torch::kCPU, torch::kDouble});
+}
+
+// Delegates forward/adjoint and hides closed forms: `hide_svd` hides the SVD, `hide_projector` also
+// the equal singular value, so the data steps take the projector or the CG path.
+class Hidden : public Operator {
+ public:
+  Hidden(const Operator& op, bool hide_projector)
+      : Operator(op.noise(), op.image_shape()), op_(op), hide_projector_(hide_projector) {}
+  std::string name() const override { return op_.name() + "(hidden)"; }
+  bool linear() const override { return true; }
+  torch::Tensor forward(const torch::Tensor& x) const override { return op_.forward(x); }
+  torch::Tensor adjoint(const torch::Tensor& y) const override { return op_.adjoint(y); }
+  double equal_singular_value() const override {
+    return hide_projector_ ? std::nan("") : op_.equal_singular_value();
+  }
+  std::vector<int64_t> measurement_shape() const override { return op_.measurement_shape(); }
+  std::string describe() const override { return name(); }
+
+ private:
+  const Operator& op_;
+  bool hide_projector_;
+};
+
+// The scalar problem of spec 0.13 / 11 twice in one 1x1x2 image: N(0, 1) prior, sigma_y = 0.5,
+// column 0 observed (a = 1, y = 1), column 1 missing (a = 0).
+struct Scalar {
+  std::shared_ptr<GaussianPrior> prior =
+      std::make_shared<GaussianPrior>(torch::zeros({1, 1, 2}, torch::kDouble), torch::ones({1, 1, 2}, torch::kDouble),
+                                      GaussianPrior::Basis::kPixel);
+  std::unique_ptr<Operator> op = make_op("type = inpaint\nmode = half\nsigma_y = 0.5\n", {1, 1, 2});
+  torch::Tensor y = torch::tensor({1.0, 0.0}, torch::kDouble).view({1, 1, 1, 2});
+};
+
+struct Moments {
+  double mean_a1, var_a1, mean_a0, var_a0;
+};
+
+Moments run_scalar(const Solver& solver, int64_t n, uint64_t key = 5) {
+  Scalar p;
+  NoiseStream noise(design("iid"), key, 0, n, torch::kCPU, torch::kDouble);
+  auto x = solver.solve(Problem{*p.prior, *p.op, p.y}, noise).x.flatten(1);
+  REQUIRE(x.size(0) == n);
+  auto a1 = x.select(1, 0), a0 = x.select(1, 1);
+  return {a1.mean().item<double>(), a1.var().item<double>(), a0.mean().item<double>(), a0.var().item<double>()};
+}
+
+// Expected value +- absolute tolerance on the mean, relative on the variance (plus an absolute floor).
+void check_moments(double mean, double var, double want_mean, double want_var, double mean_tol, double var_rel,
+                   double var_abs = 0) {
+  INFO("mean " << mean << " (want " << want_mean << "), var " << var << " (want " << want_var << ")");
+  CHECK(std::abs(mean - want_mean) <= mean_tol);
+  CHECK(std::abs(var - want_var) <= var_rel * want_var + var_abs);
+}
+
+// Zero-mean problem with y = 0 on a 1x4x4 image: the antithetic pair must be exactly negated.
+void check_antithetic(const Solver& solver, const Operator& op) {
+  auto prior = std::make_shared<GaussianPrior>(torch::zeros({1, 4, 4}, torch::kDouble),
+                                               0.2 + 0.5 * keyed_uniform({1, 4, 4}, 8, torch::kDouble),
+                                               GaussianPrior::Basis::kPixel);
+  std::vector<int64_t> ys{1};
+  for (auto s : op.measurement_shape()) ys.push_back(s);
+  auto y = torch::zeros(ys, torch::kDouble);
+  NoiseStream noise(design("antithetic"), 9, 0, 3, torch::kCPU, torch::kDouble);
+  auto x = solver.solve(Problem{*prior, op, y}, noise).x.view({3, 2, -1});
+  INFO(solver.describe() << " on " << op.describe());
+  CHECK(x.abs().max().item<double>() > 1e-3);  // not trivially zero
+  CHECK((x.select(1, 0) + x.select(1, 1)).abs().max().item<double>() < 1e-12);
+}
+
+}  // namespace
+
+TEST_CASE("solvers: data steps: closed forms (SVD, projector) agree with conjugate gradients", "[solvers][field]") {
+  NoiseStream unused(design("iid"), 1, 0, 1, torch::kCPU, torch::kDouble);
+  for (const std::string ini : {"type = inpaint\n", "type = superres\nmethod = avgpool\nfactor = 2\n",
+                                "type = colorize\nweights = mean\n", "type = gaussian_blur\nsigma = 0.7\nkernel_size = 5\npadding = zeros\n",
+                                "type = cs\nratio = 0.5\n", "type = denoise\n"}) {
+    const std::vector<int64_t> shape{3, 8, 8};
+    auto op = make_op(ini, shape);
+    Hidden projector(*op, false), cg(*op, true);
+    INFO(op->describe());
+    CHECK(data_step_mode(cg) == "cg");
+    auto x = keyed_normal({2, 3, 8, 8}, 31, torch::kDouble);
+    auto y = op->forward(keyed_normal({2, 3, 8, 8}, 32, torch::kDouble)) + 0.1 * keyed_normal(op->forward(x).sizes(), 33, torch::kDouble);
+    std::vector<const Operator*> forms{op.get(), &cg};
+    if (std::isfinite(op->equal_singular_value())) forms.push_back(&projector);
+    auto ref_prox = least_squares_prox(cg, y, x, 0.04, 3.0, 400);
+    auto ref_pinv = pseudo_inverse(cg, y, 400);
+    auto ref_reg = adjoint_regularized_inverse(cg, y, 0.2, 400);
+    // The prox solves its normal equations; A A^+ y = the projection of y onto range(A).
+    auto lhs = op->normal(ref_prox) + 3.0 * 0.04 * ref_prox;
+    CHECK((lhs - op->adjoint(y) - 0.12 * x).abs().max().item<double>() < 1e-8);
+    for (const auto* f : forms) {
+      INFO(data_step_mode(*f));
+      CHECK((least_squares_prox(*f, y, x, 0.04, 3.0, 400) - ref_prox).abs().max().item<double>() < 1e-6);
+      CHECK((pseudo_inverse(*f, y, 400) - ref_pinv).abs().max().item<double>() < 1e-5);
+      CHECK((adjoint_regularized_inverse(*f, y, 0.2, 400) - ref_reg).abs().max().item<double>() < 1e-6);
+      // A A^+ A = A.
+      auto ax = op->forward(x);
+      CHECK((op->forward(pseudo_inverse(*f, ax, 400)) - ax).abs().max().item<double>() < 1e-5);
+      // s2 = 0: the projection z - A^+(A z - y) satisfies A x = y where y is consistent.
+      auto proj = least_squares_prox(*f, ax, keyed_normal(x.sizes(), 34, torch::kDouble), 0.0, 0.0, 400);
+      CHECK((op->forward(proj) - ax).abs().max().item<double>() < 1e-5);
+    }
+  }
+}
+
+TEST_CASE("solvers: gaussian_data_step draws N(Sigma(A^T y/s^2 + x/rho^2), Sigma) in every form", "[solvers][field]") {
+  // inpaint on 1x2x2: per pixel Sigma = (m/s^2 + 1/rho^2)^-1, mean = Sigma (m y/s^2 + x/rho^2).
+  auto op = make_op("type = inpaint\nmode = half\n", {1, 2, 2});
+  Hidden projector(*op, false), cg(*op, true);
+  const double sy = 0.5, rho = 0.8;
+  auto y = torch::tensor({1.0, 0.0, -0.5, 0.0}, torch::kDouble).view({1, 1, 2, 2});
+  auto x = torch::tensor({0.3, -0.2, 0.1, 0.7}, torch::kDouble).view({1, 1, 2, 2});
+  auto m = torch::tensor({1.0, 0.0, 1.0, 0.0}, torch::kDouble).view({1, 1, 2, 2});
+  auto var = 1.0 / (m / (sy * sy) + 1.0 / (rho * rho));
+  auto mean = var * (m * y / (sy * sy) + x / (rho * rho));
+  const int64_t n = 20000;
+  for (const Operator* f : {static_cast<const Operator*>(op.get()), static_cast<const Operator*>(&projector),
+                            static_cast<const Operator*>(&cg)}) {
+    INFO(data_step_mode(*f));
+    NoiseStream noise(design("iid"), 4, 0, n, torch::kCPU, torch::kDouble);
+    auto z = gaussian_data_step(*f, y, x, sy, rho, noise, 100);
+    CHECK(noise.draws() == (data_step_mode(*f) == "cg" ? 2 : 1));
+    auto zm = z.mean(0, true), zv = z.var(0, false, true);
+    CHECK((zm - mean).abs().max().item<double>() < 0.02);
+    CHECK(((zv - var) / var).abs().max().item<double>() < 0.05);
+  }
+}
+
+TEST_CASE("solvers: ddrm matches the spec's computed moments on the scalar Gaussian problem", "[solvers][field]") {
+  // spec 11: DDRM 20 steps, eta .85, eta_b 1: a = 1 (0.792, 0.065); a = 0 (0.002, 0.633). n = 2e4.
+  auto m = run_scalar(DdrmSolver(DdrmOptions{}), 20000);
+  check_moments(m.mean_a1, m.var_a1, 0.792, 0.065, 0.01, 0.06);
+  check_moments(m.mean_a0, m.var_a0, 0.002, 0.633, 0.02, 0.05);
+}
+
+TEST_CASE("solvers: ddnm: DDNM+ and simplified moments; noiseless outputs satisfy A x = y", "[solvers][field]") {
+  // spec 11: DDNM+ (SVD) 100 steps, eta .85: (0.846, 0.046), (0.002, 0.724); simplified (0.933, 0), (0, 0.012).
+  auto m = run_scalar(DdnmSolver(DdnmOptions{}), 20000);
+  check_moments(m.mean_a1, m.var_a1, 0.846, 0.046, 0.01, 0.06);
+  check_moments(m.mean_a0, m.var_a0, 0.002, 0.724, 0.02, 0.05);
+  DdnmOptions so;
+  so.variant = "simplified";
+  auto ms = run_scalar(DdnmSolver(so), 20000);
+  check_moments(ms.mean_a1, ms.var_a1, 0.933, 0.0, 0.01, 0.0, 1e-3);
+  check_moments(ms.mean_a0, ms.var_a0, 0.0, 0.012, 0.01, 0.15);
+
+  // Noiseless: the last xhat0 is projected, so A x = y (closed forms exactly, CG to its precision).
+  auto prior = std::make_shared<GaussianPrior>(torch::zeros({1, 6, 6}, torch::kDouble),
+                                               torch::full({1, 6, 6}, 0.5, torch::kDouble), GaussianPrior::Basis::kPixel);
+  for (const std::string ini : {"type = inpaint\nnoise = none\n", "type = cs\nratio = 0.4\nnoise = none\n",
+                                "type = superres\nfactor = 2\nnoise = none\n",
+                                "type = motion_blur\nkernel_size = 3\npadding = circular\nnoise = none\n"}) {
+    auto op = make_op(ini, {1, 6, 6});
+    INFO(op->describe());
+    auto y = op->measure(0.5 * keyed_normal({1, 1, 6, 6}, 55, torch::kDouble), 1);
+    DdnmOptions o;
+    o.steps = 20;
+    NoiseStream noise(design("iid"), 2, 0, 4, torch::kCPU, torch::kDouble);
+    auto r = DdnmSolver(o).solve(Problem{*prior, *op, y}, noise);
+    CHECK(r.used.find("ddnm ddnm") != std::string::npos);
+    const double tol = data_step_mode(*op) == "cg" ? 1e-4 : 1e-10;
+    CHECK((op->forward(r.x) - y).abs().max().item<double>() < tol);
+    CHECK(noise.draws() == 21);
+  }
+}
+
+TEST_CASE("solvers: pigdm: biased with w = 1, the posterior with weight = exact as steps grow", "[solvers][field]") {
+  // spec 11: 100 steps eta 1: w = 1 (0.999, 0.034); exact (0.799, 0.173); exact 1000 steps (0.801, 0.197).
+  auto m = run_scalar(PigdmSolver(PigdmOptions{}), 20000);
+  check_moments(m.mean_a1, m.var_a1, 0.999, 0.034, 0.01, 0.06);
+  PigdmOptions e;
+  e.weight = "exact";
+  auto me = run_scalar(PigdmSolver(e), 20000);
+  check_moments(me.mean_a1, me.var_a1, 0.799, 0.173, 0.01, 0.05);
+  e.steps = 1000;
+  auto m1000 = run_scalar(PigdmSolver(e), 20000);
+  check_moments(m1000.mean_a1, m1000.var_a1, 0.8, 0.2, 0.01, 0.05);  // the exact posterior N(0.8, 0.2)
+  check_moments(m1000.mean_a0, m1000.var_a0, 0.0, 1.0, 0.02, 0.05);  // a = 0: the prior
+}
+
+TEST_CASE("solvers: diffpir matches the spec's computed moments", "[solvers][field]") {
+  // spec 11: 100 points, zeta .1: lambda 1 (0.843, 0.167); lambda .25 (0.949, 0.051); a = 0 (-0.004, 0.956).
+  DiffpirOptions o;
+  o.clip = false;  // the spec's Gaussian runs do not clamp (an N(0, 1) prior leaves [-1, 1])
+  o.lambda = 1.0;
+  auto m = run_scalar(DiffpirSolver(o), 20000);
+  check_moments(m.mean_a1, m.var_a1, 0.843, 0.167, 0.01, 0.05);
+  check_moments(m.mean_a0, m.var_a0, -0.004, 0.956, 0.02, 0.05);
+  o.lambda = 0.25;
+  auto m25 = run_scalar(DiffpirSolver(o), 20000);
+  check_moments(m25.mean_a1, m25.var_a1, 0.949, 0.051, 0.01, 0.06);
+}
+
+TEST_CASE("solvers: reddiff collapses to the least-squares value in observed directions", "[solvers][field]") {
+  // spec 11: 1000 steps, lambda .25, lr .1: (1.000, 1e-4).
+  auto m = run_scalar(ReddiffSolver(ReddiffOptions{}), 20000);
+  check_moments(m.mean_a1, m.var_a1, 1.0, 1e-4, 0.005, 0.0, 4e-4);
+}
+
+TEST_CASE("solvers: pnpdm approaches the inflated-noise posterior at rho_min", "[solvers][field]") {
+  // spec 7(f): at fixed rho the x-marginal is the posterior with noise sigma_y^2 + rho^2 a^2:
+  // rho = 0.3, a = 1: (0.746, 0.254); the default (code start) run gives (0.742, 0.256).
+  PnpdmOptions o;
+  o.iterations = 60;  // rho reaches 0.3 at k = 33, then 27 iterations at the floor
+  auto m = run_scalar(PnpdmSolver(o), 10000);
+  check_moments(m.mean_a1, m.var_a1, 0.746, 0.254, 0.02, 0.06);  // measured 0.733, 0.260: Euler-Maruyama prior-step bias
+  check_moments(m.mean_a0, m.var_a0, 0.0, 1.0, 0.03, 0.06);
+  o.start = "code";
+  auto mc = run_scalar(PnpdmSolver(o), 10000);
+  check_moments(mc.mean_a1, mc.var_a1, 0.742, 0.256, 0.015, 0.06);
+  // NFE: 3673 from rho, 3573 with the code's start (spec 7(d)) at the defaults.
+  CHECK(PnpdmSolver(PnpdmOptions{}).nfe_per_sample() == 3673);
+  PnpdmOptions code;
+  code.start = "code";
+  CHECK(PnpdmSolver(code).nfe_per_sample() == 3573);
+}
+
+TEST_CASE("solvers: field solvers: antithetic pairs are exactly negated on a zero-mean problem with y = 0",
+          "[solvers][field]") {
+  auto inpaint = make_op("type = inpaint\nsigma_y = 0.1\n", {1, 4, 4});
+  auto blur = make_op("type = motion_blur\nkernel_size = 3\npadding = circular\nsigma_y = 0.1\n", {1, 4, 4});
+  DdrmOptions ddrm;
+  ddrm.steps = 10;
+  DdnmOptions ddnm;
+  ddnm.steps = 10;
+  DdnmOptions ddnm_cg = ddnm;
+  ddnm_cg.variant = "ddnm";
+  PigdmOptions pigdm;
+  pigdm.steps = 10;
+  DiffpirOptions diffpir;
+  diffpir.steps = 10;
+  ReddiffOptions reddiff;
+  reddiff.steps = 20;
+  PnpdmOptions pnpdm;
+  pnpdm.iterations = 3;
+  pnpdm.edm_steps = 10;
+  check_antithetic(DdrmSolver(ddrm), *inpaint);
+  check_antithetic(DdnmSolver(ddnm), *inpaint);
+  Hidden inpaint_cg(*inpaint, true);  // plain DDNM with A^+ by CG (a full-rank blur would leave no null space)
+  check_antithetic(DdnmSolver(ddnm_cg), inpaint_cg);
+  for (const Operator* op : {inpaint.get(), blur.get()}) {
+    check_antithetic(PigdmSolver(pigdm), *op);
+    check_antithetic(DiffpirSolver(diffpir), *op);
+    check_antithetic(ReddiffSolver(reddiff), *op);
+    check_antithetic(PnpdmSolver(pnpdm), *op);
+  }
+}
+
+TEST_CASE("solvers: field solvers validate options and are refused on operators lacking a capability",
+          "[solvers][field]") {
+  DdrmOptions d;
+  d.eta = 1.5;
+  CHECK_THROWS_WITH(d.validate(), Catch::Contains("DdrmOptions::eta = 1.5") && Catch::Contains("0 <= eta <= 1"));
+  d = DdrmOptions{};
+  d.eta_b = -0.1;
+  CHECK_THROWS_WITH(d.validate(), Catch::Contains("eta_b"));
+  DdnmOptions n;
+  n.variant = "fast";
+  CHECK_THROWS_WITH(n.validate(), Catch::Contains("variant"));
+  PigdmOptions p;
+  p.weight = "big";
+  CHECK_THROWS_WITH(p.validate(), Catch::Contains("weight in {code, exact}"));
+  DiffpirOptions f;
+  f.zeta = 2;
+  CHECK_THROWS_WITH(f.validate(), Catch::Contains("DiffpirOptions::zeta = 2"));
+  ReddiffOptions r;
+  r.lr = 0;
+  CHECK_THROWS_WITH(r.validate(), Catch::Contains("lr > 0"));
+  PnpdmOptions q;
+  q.rho_min = 20;
+  CHECK_THROWS_WITH(q.validate(), Catch::Contains("rho_min"));
+
+  register_builtins();
+  const auto& ddrm = solver_registry().get("ddrm").requirements;
+  const auto& blur = operator_registry().get("motion_blur");
+  CHECK_THROWS_WITH(check_compatible("ddrm", ddrm, "motion_blur", blur.linear, blur.capabilities),
+                    Catch::Contains("closed-form SVD") && Catch::Contains("motion_blur"));
+  const auto& inp = operator_registry().get("inpaint");
+  CHECK_NOTHROW(check_compatible("ddrm", ddrm, "inpaint", inp.linear, inp.capabilities));
+  // ddnm's requirement follows its variant: plain DDNM runs with A^+ by CG.
+  n = DdnmOptions{};
+  n.variant = "ddnm";
+  CHECK_NOTHROW(check_compatible("ddnm", DdnmSolver(n).requirements(), "motion_blur", blur.linear, blur.capabilities));
+  CHECK_THROWS(check_compatible("ddnm", DdnmSolver(DdnmOptions{}).requirements(), "motion_blur", blur.linear,
+                                blur.capabilities));
+  const std::string matrix = solver_operator_matrix();
+  CHECK(matrix.find("ddrm x motion_blur: it needs a closed-form SVD") != std::string::npos);
+  CHECK(matrix.find("pigdm x phase_retrieval: it needs a linear operator") != std::string::npos);
+  CHECK(matrix.find("operator capabilities:") != std::string::npos);
+}
+
+TEST_CASE("solvers: field solvers' NFE and draw counts match the spec", "[solvers][field]") {
+  Scalar p;
+  auto count = [&](const Solver& s) {
+    NoiseStream noise(design("iid"), 1, 0, 2, torch::kCPU, torch::kDouble);
+    auto r = s.solve(Problem{*p.prior, *p.op, p.y}, noise);
+    CHECK(r.nfe == s.nfe_per_sample());
+    return noise.draws();
+  };
+  CHECK(DdrmSolver(DdrmOptions{}).nfe_per_sample() == 20);
+  CHECK(count(DdrmSolver(DdrmOptions{})) == 21);  // draw indices: z_0 + 19 live + the skipped last step
+  CHECK(count(DdnmSolver(DdnmOptions{})) == 101);
+  CHECK(DiffpirSolver(DiffpirOptions{}).nfe_per_sample() == 99);
+  CHECK(count(DiffpirSolver(DiffpirOptions{})) == 100);
+  auto sig = diffpir_sigmas(100);
+  auto vp = vp_skip_sigmas(1000);  // sigma(999), ..., sigma(0), 0
+  CHECK(sig[0] == vp[0]);
+  CHECK(sig[1] == vp[100]);   // t = 899
+  CHECK(sig[2] == vp[142]);   // t = 857
+  CHECK(sig[99] == vp[999]);  // t = 0
+}
+
+TEST_CASE("solvers: the field's solvers run from a config on inpaint and a CG operator, iid and antithetic",
+          "[solvers][field][harness]") {
+  testing::TempDir tmp;
+  Dataset data;
+  data.images = (0.6 * torch::tanh(keyed_normal({2, 1, 8, 8}, 78))).to(torch::kFloat);
+  data.attributes = {"synthetic", "CC0", "test"};
+  const auto path = (tmp.path / "data.h5").string();
+  write_dataset(path, data);
+  const std::string ini =
+      "[benchmark]\nname = t\nitems = 1\nsamples_per_item = 2\noperators = inpaint, blur\n"
+      "solvers = ddnm, pigdm, diffpir, reddiff, pnpdm\ndesigns = iid, antithetic\nmetrics = l1, residual\n"
+      "device = cpu\n[dataset]\nsource = " + path + "\npad_to = 0\n[prior]\ntype = gaussian\nmean = 0\nvariance = 0.3\n"
+      "[operator.inpaint]\n[operator.blur]\ntype = motion_blur\nkernel_size = 3\n"
+      "[solver.ddnm]\nsteps = 5\nvariant = ddnm\n[solver.pigdm]\nsteps = 5\n[solver.diffpir]\nsteps = 5\n"
+      "[solver.reddiff]\nsteps = 5\n[solver.pnpdm]\niterations = 2\nedm_steps = 5\n";
+  auto cfg = Config::from_string(ini, "t.ini");
+  Spec spec = parse_spec(cfg);
+  RunOptions ro;
+  ro.out_dir = (tmp.path / "run").string();
+  ro.progress = false;
+  auto out = run_benchmark(spec, ro);
+  REQUIRE(out.records.size() == 5 * 2 * 2 * 2);
+  for (const auto& r : out.records) {
+    INFO(r.cell);
+    CHECK(r.status == "ok");
+    CHECK(std::isfinite(r.metrics.at("l1")));
+  }
+  // ddrm is refused on the SVD-less operator before anything runs, naming the capability.
+  auto bad = ini;
+  bad.replace(bad.find("solvers = ddnm"), 14, "solvers = ddrm");
+  CHECK_THROWS_WITH(parse_spec(Config::from_string(bad, "bad.ini")),
+                    Catch::Contains("'ddrm' cannot run on operator 'blur'") && Catch::Contains("closed-form SVD"));
+  auto eta = ini;
+  eta.replace(eta.find("variant = ddnm"), 14, "eta = 1.5");
+  CHECK_THROWS_WITH(parse_spec(Config::from_string(eta, "eta.ini")), Catch::Contains("eta = 1.5") && Catch::Contains("0 <= eta <= 1"));
+}

@@ -55,7 +55,7 @@ std::string DapsSolver::describe() const {
                  ", tau ", options_.tau, options_.prior_sd > 0 ? str_cat(", prior_sd ", options_.prior_sd) : std::string());
 }
 
-torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
+torch::Tensor daps_exact_x0_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
                                  double r, NoiseStream& noise, int64_t iterations) {
   const auto xi1 = noise.gaussian(op.measurement_shape()).to(x.options());
   const auto xi2 = noise.gaussian(x.sizes().slice(1)).to(x.options());
@@ -104,7 +104,7 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
     torch::Tensor x;
     if (exact) {
       torch::NoGradGuard ng;
-      x = gaussian_data_step(op, x0_hat, problem.y, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
+      x = daps_exact_x0_step(op, x0_hat, problem.y, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
     } else {
       const double lr_k = options_.lr * (1.0 + static_cast<double>(k) / NA * (options_.lr_min_ratio - 1.0));
       x = x0_hat;

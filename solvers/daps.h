@@ -89,7 +89,7 @@ class DapsSolver : public Solver {
 /// Draw from N(Sigma (A^T y / tau^2 + x / r^2), Sigma), Sigma = (A^T A / tau^2 + I / r^2)^-1, for a linear
 /// operator by perturb-then-optimise (specs/solvers-2.md 0.11): two draws from `noise` (xi1 of y's shape,
 /// xi2 of x's shape), then `iterations` CG steps from x. x: [B, C, H, W]; y: [1 or B, m...].
-torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
+torch::Tensor daps_exact_x0_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
                                  double r, NoiseStream& noise, int64_t iterations);
 
 }  // namespace ipbench

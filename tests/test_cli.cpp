@@ -345,6 +345,8 @@ TEST_CASE("cli: records on the shipped UNet barely depend on threads and batch s
   REQUIRE(one.size() == 1 + 2 * 2 * 4);
   check_rows(one, run("t2", " --set benchmark.threads=2"), 1e-5);
   check_rows(one, run("t2b2", " --set benchmark.threads=2 --set benchmark.batch_size=2"), 1e-5);
+}
+
 TEST_CASE("cli: summarize and report say when a run is incomplete and refuse one without records", "[cli]") {
   TempDir tmp;
   const auto cfg = tmp.write("c.ini", small_config(synthetic_dataset(tmp)));

@@ -209,9 +209,9 @@ PYBIND11_MODULE(_ipbench, m) {
                        bool clip_denoised) {
              DdpmChainOptions o;
              o.steps = steps;
-             o.T = T;
-             o.beta_start = beta_start;
-             o.beta_end = beta_end;
+             o.vp.T = T;
+             o.vp.beta_start = beta_start;
+             o.vp.beta_end = beta_end;
              o.variance = variance;
              o.clip_denoised = clip_denoised;
              return DdpmChain(o);

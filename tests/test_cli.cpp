@@ -311,7 +311,7 @@ void check_rows(const std::vector<std::string>& a, const std::vector<std::string
         continue;
       }
       const double y = std::strtod(fb.c_str(), nullptr);
-      CHECK(std::abs(x - y) <= rel * std::max(std::abs(x), std::abs(y)));
+      CHECK(std::abs(x - y) <= rel * std::max(std::abs(x), std::abs(y)) + 1e-5);  // absolute floor: an SSIM near 0
     }
   }
 }
@@ -322,7 +322,8 @@ TEST_CASE("cli: records on the shipped UNet barely depend on threads and batch s
   // between 1 and 2 threads. With use_deterministic_kernels (core/runtime.h) the forward pass is
   // thread-count independent (dds rows equal as text); a backward pass through the UNet still sums the
   // time-embedding broadcast with a reduction LibTorch splits across threads, so gradient solvers (dps)
-  // differ in the last bits (measured: up to 2.3e-6 relative).
+  // differ in the last digits (measured in the integrated tree: up to 1.3e-5 relative, 2e-6 absolute on an
+  // SSIM of 0.017).
   TempDir tmp;
   Dataset d;
   d.images = (0.8 * torch::tanh(keyed_normal({1, 1, 32, 32}, 11))).to(torch::kFloat);
@@ -343,8 +344,8 @@ TEST_CASE("cli: records on the shipped UNet barely depend on threads and batch s
   };
   const auto one = run("t1", " --set benchmark.threads=1");
   REQUIRE(one.size() == 1 + 2 * 2 * 4);
-  check_rows(one, run("t2", " --set benchmark.threads=2"), 1e-5);
-  check_rows(one, run("t2b2", " --set benchmark.threads=2 --set benchmark.batch_size=2"), 1e-5);
+  check_rows(one, run("t2", " --set benchmark.threads=2"), 1e-4);
+  check_rows(one, run("t2b2", " --set benchmark.threads=2 --set benchmark.batch_size=2"), 1e-4);
 }
 
 TEST_CASE("cli: summarize and report say when a run is incomplete and refuse one without records", "[cli]") {

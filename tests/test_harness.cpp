@@ -201,6 +201,9 @@ TEST_CASE("every shipped benchmark config parses and validates", "[harness][conf
     INFO(entry.path().string());
     auto cfg = Config::from_file(entry.path().string());
     if (!cfg.has_section("benchmark")) continue;  // train / distill / quality configs have their own tests
+    // A config of a Python solver parses only with its class registered (ipbench.run(..., solvers=[...]));
+    // python/tests run it.
+    if (entry.path().filename().string().rfind("python-", 0) == 0) continue;
     CHECK_NOTHROW(parse_spec(cfg));
     ++n;
   }

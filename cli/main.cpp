@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "core/runtime.h"
+#include "core/suggest.h"
 #include "datasets/dataset.h"
 #include "harness/couple_learn.h"
 #include "harness/merge.h"
@@ -285,8 +286,57 @@ void print_component(const ComponentInfo& info, const std::string& extra = "") {
               << "): " << o.help << "\n";
 }
 
-int cmd_list(const std::vector<std::string>&) {
+// `ipbench list NAME`: the one component of that name (a prior, operator, solver, design or metric may
+// share a name, e.g. the operator and the solver tables both print theirs).
+int list_one(const std::string& name) {
+  bool found = false;
+  auto header = [&](const char* what) {
+    std::cout << (found ? "\n" : "") << what << ":\n";
+    found = true;
+  };
+  if (prior_registry().contains(name)) {
+    header("prior ([prior] type = ...)");
+    print_component(prior_registry().get(name).info);
+  }
+  if (operator_registry().contains(name)) {
+    header("operator ([operator.<label>] type = ...)");
+    const auto& e = operator_registry().get(name);
+    print_component(e.info, e.linear ? " [linear]" : " [nonlinear]");
+  }
+  if (solver_registry().contains(name)) {
+    header("solver ([solver.<label>] type = ...)");
+    const auto& e = solver_registry().get(name);
+    print_component(e.info, " [needs: " + e.requirements.describe() + "]");
+  }
+  if (design_registry().contains(name)) {
+    header("noise design ([noise.<label>] type = ...)");
+    print_component(design_registry().get(name).info);
+  }
+  if (metric_registry().contains(name)) {
+    header("metric ([benchmark] metrics = ...)");
+    const auto& e = metric_registry().get(name);
+    print_component(e.info, !e.directional ? " (an estimand: no better direction)"
+                            : e.lower_better ? " (lower is better)" : " (higher is better)");
+  }
+  if (!found) {
+    std::vector<std::string> all;
+    for (const auto& names : {prior_registry().names(), operator_registry().names(), solver_registry().names(),
+                              design_registry().names(), metric_registry().names()})
+      all.insert(all.end(), names.begin(), names.end());
+    throw Error(str_cat("list: no prior, operator, solver, noise design or metric is named '", name, "'",
+                        did_you_mean(name, all), " (`ipbench list` prints them all)"));
+  }
+  return 0;
+}
+
+int cmd_list(const std::vector<std::string>& args) {
   register_builtins();
+  if (args.size() > 1) throw Error("list: expected at most one name (ipbench list [NAME])");
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench list [NAME]   every registered component, or the one named NAME\n";
+    return 0;
+  }
+  if (!args.empty()) return list_one(args[0]);
   std::cout << "priors ([prior] type = ...):\n";
   for (const auto& n : prior_registry().names()) print_component(prior_registry().get(n).info);
   std::cout << "\noperators ([operator.<label>] type = ...):\n";
@@ -603,7 +653,7 @@ const std::vector<Command>& commands() {
                  "  couple gallery DIR [--baseline LABEL]\n"
                  "                     gallery metrics of a run with intervals and design comparisons at equal K",
        cmd_couple},
-      {"list", "list               every registered prior, operator, solver, noise design and metric", cmd_list},
+      {"list", "list [NAME]        every registered prior, operator, solver, noise design and metric, or one", cmd_list},
       {"dataset", "dataset import fashion-mnist --split train|test --out F.h5 [--pad-to N]\n"
                   "                     write Debian's Fashion-MNIST as an ipbench HDF5 dataset\n"
                   "  dataset import png --dir DIR --out F.h5 [--channels 1|3] [--resize N]\n"
@@ -616,7 +666,8 @@ const std::vector<Command>& commands() {
 std::string usage() {
   std::string out = "usage: ipbench <command> [options]\n\ncommands:\n";
   for (const Command& c : commands()) out += std::string("  ") + c.usage + "\n";
-  return out + "\n`ipbench <command> --help` describes a command's options.\n";
+  return out + "  --version          the version, git revision, build type and LibTorch\n"
+               "\n`ipbench <command> --help` describes a command's options.\n";
 }
 
 }  // namespace
@@ -627,12 +678,18 @@ int main(int argc, char** argv) {
     std::cout << usage();
     return args.empty() ? 2 : 0;
   }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::cout << context_line() << "\n";  // version, git revision, build type, LibTorch, threads, CUDA
+    return 0;
+  }
   const std::string cmd = args[0];
   args.erase(args.begin());
   try {
     for (const Command& c : commands())
       if (cmd == c.name) return c.run(args);
-    std::cerr << "ipbench: unknown command '" << cmd << "'\n\n" << usage();
+    std::vector<std::string> names;
+    for (const Command& c : commands()) names.push_back(c.name);
+    std::cerr << "ipbench: unknown command '" << cmd << "'" << did_you_mean(cmd, names) << "\n\n" << usage();
     return 2;
   } catch (const Error& e) {
     std::cerr << "ipbench: error: " << e.what() << "\n";

@@ -383,3 +383,24 @@ TEST_CASE("cli: summarize and report say when a run is incomplete and refuse one
   // A run that failed before its first record leaves a folder that a rerun reuses without --resume.
   CHECK(ipbench_cli("run --quiet --config " + cfg + " --out " + run.string()).code == 0);
 }
+
+TEST_CASE("cli: --version, list NAME and suggestions for misspelled commands", "[cli]") {
+  auto v = ipbench_cli("--version");
+  CHECK(v.code == 0);
+  CHECK_THAT(v.output, Catch::Contains("ipbench 0.1.0") && Catch::Contains("LibTorch"));
+  auto one = ipbench_cli("list dps");
+  INFO(one.output);
+  CHECK(one.code == 0);
+  CHECK_THAT(one.output, Catch::Contains("solver ([solver.<label>] type = ...)") && Catch::Contains("  dps - ") &&
+                             Catch::Contains("zeta"));
+  CHECK_THAT(one.output, !Catch::Contains("  ddrm - "));  // only the named component
+  auto both = ipbench_cli("list inpaint");
+  CHECK_THAT(both.output, Catch::Contains("operator ([operator.<label>] type = ...)"));
+  auto typo = ipbench_cli("list dsp");
+  CHECK(typo.code == 2);
+  CHECK_THAT(typo.output, Catch::Contains("no prior, operator, solver, noise design or metric is named 'dsp'") &&
+                              Catch::Contains("did you mean 'dps'?"));
+  auto cmd = ipbench_cli("reprot x");
+  CHECK(cmd.code == 2);
+  CHECK_THAT(cmd.output, Catch::Contains("unknown command 'reprot' (did you mean 'report'?)"));
+}

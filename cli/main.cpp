@@ -3,6 +3,7 @@
 // 3 `compare`: the regression gate failed.
 #include <boost/program_options.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "resume", po::bool_switch(), "continue an interrupted run in the output folder")(
       "shard", po::value<std::string>(), "i/n: run only shard i (0-based) of n; join the shards with `ipbench merge`")(
       "quiet,q", po::bool_switch(), "no progress line")(
+      "progress-every", po::value<double>(),
+      "seconds between progress lines (default: 0.2 on a terminal, 10 in a log); each shows the batch in flight")(
       "plugin", po::value<std::vector<std::string>>()->composing(),
       "solver plugin (.so built with find_package(ipbench), docs/adding-a-solver.md); repeatable");
   if (std::find(args.begin(), args.end(), "--help") != args.end() || std::find(args.begin(), args.end(), "-h") != args.end()) {
@@ -95,13 +98,19 @@ int cmd_run(const std::vector<std::string>& args) {
     }
 
   const Spec spec = parse_spec(config);
-  const int threads = configure_threads(static_cast<int>(spec.benchmark.threads));
+  const int threads =
+      configure_threads(static_cast<int>(spec.benchmark.threads), spec.benchmark.kernels == "deterministic");
   (void)threads;
   if (!optimized_build()) std::fprintf(stderr, "warning: this is not a Release build: expect it to be slow\n");
   RunOptions ro;
   ro.out_dir = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.benchmark.name;
   ro.resume = vm["resume"].as<bool>();
   ro.progress = !vm["quiet"].as<bool>();
+  if (vm.count("progress-every")) {
+    ro.progress_every_s = vm["progress-every"].as<double>();
+    require(std::isfinite(ro.progress_every_s) && ro.progress_every_s >= 0, "--progress-every ", ro.progress_every_s,
+            ": must be a finite number of seconds >= 0");
+  }
   if (vm.count("shard")) ro.shard = Shard::parse(vm["shard"].as<std::string>());
 
   RunInfo info;

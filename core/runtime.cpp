@@ -30,13 +30,17 @@ int configure_threads(int threads, bool deterministic_kernels) {
   int n = threads > 0 ? threads : static_cast<int>(std::thread::hardware_concurrency());
   if (n < 1) n = 1;
   at::set_num_threads(n);
-  if (deterministic_kernels) {
+  set_deterministic_kernels(deterministic_kernels);
+  return at::get_num_threads();
+}
+
+void set_deterministic_kernels(bool deterministic) {
+  if (deterministic) {
     use_deterministic_kernels();
   } else {  // LibTorch's defaults
     at::globalContext().setUserEnabledMkldnn(true);
     at::globalContext().setDeterministicCuDNN(false);
   }
-  return at::get_num_threads();
 }
 
 void use_deterministic_kernels() {

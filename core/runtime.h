@@ -16,18 +16,21 @@ int configure_threads(int threads, bool deterministic_kernels);
 int configure_threads(int threads);
 
 /// Makes convolutions independent of the thread count (and the batch size) on CPU, and asks cuDNN for
-/// its deterministic algorithms on CUDA. Not covered: a backward pass's broadcast-sum reductions,
-/// which LibTorch splits across threads (the UNet's time-embedding add), so gradient solvers (dps,
-/// lgd, dps_edm, cm_dps, ...) still differ in the last bits between thread counts (measured 2.3e-6
-/// relative at most on the shipped UNet); forward-only solvers (dds, tested; ddim, ddpm, cm_sample) are identical. LibTorch 1.13 runs a CPU float convolution through oneDNN
+/// its deterministic algorithms on CUDA. (The UNet's GroupNorm gradient and its Linear layers, the other
+/// thread-count and batch-size dependent kernels found, are models/fixed_order.h's; with both, records
+/// on the shipped UNet are identical for any thread count and batch size, gradient solvers included.) LibTorch 1.13 runs a CPU float convolution through oneDNN
 /// (mkldnn) or its native im2col + GEMM path, chosen per call from the batch size and the thread
 /// count (a 1x1 kernel on fewer than 16 images goes to oneDNN only with more than one thread; a small
 /// input only with more than one image), and the two round differently: the shipped UNet's records
 /// moved by up to 0.3% between 1 and 2 threads. With oneDNN off every convolution takes the native
-/// path, which computes each image in one thread in a fixed order (the forward pass; see above). Process-wide and idempotent;
-/// configure_threads and build_prior (harness/prior_factory.h) call it. What stays different on CUDA:
-/// deterministic_kernels_note().
+/// path, which computes each image in one thread in a fixed order. It costs speed: a UNet forward +
+/// backward pass on one CPU thread took 1.05x (batch 4) and 1.84x (batch 16) as long as with oneDNN
+/// (bench/bench_fixed_order.cpp, docs/performance.md). Process-wide and idempotent. What stays different
+/// on CUDA: deterministic_kernels_note().
 void use_deterministic_kernels();
+/// use_deterministic_kernels() when `deterministic`, else LibTorch's fastest choice (oneDNN on, cuDNN
+/// free to pick any algorithm): a benchmark's `[benchmark] kernels = deterministic | fast`.
+void set_deterministic_kernels(bool deterministic);
 
 /// What is and is not bitwise identical on `device`, for the run context and the docs.
 std::string deterministic_kernels_note(torch::Device device);

@@ -1,7 +1,6 @@
 #include "harness/prior_factory.h"
 
 #include "core/error.h"
-#include "core/runtime.h"
 #include "datasets/dataset.h"
 
 namespace ipbench {
@@ -9,7 +8,6 @@ namespace ipbench {
 std::shared_ptr<Denoiser> build_prior(const std::string& type, const Section& section, torch::Device device,
                                       torch::ScalarType dtype, const std::vector<int64_t>& image_shape,
                                       int64_t pad_to) {
-  use_deterministic_kernels();  // records independent of the thread count (core/runtime.h)
   PriorContext pc;
   pc.device = device;
   pc.dtype = dtype;

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <tuple>
@@ -10,6 +11,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/runtime.h"
+#include "harness/step_progress.h"
 #include "datasets/dataset.h"
 #include "harness/prior_factory.h"
 #include "harness/run_folder.h"
@@ -70,6 +72,7 @@ Context load_context(const Spec& spec, const Plan& plan) {
           spec.dataset.source, "' has only ", data.images.size(0), " images from index ", spec.dataset.first);
   ctx.images = data.images.to(ctx.device, ctx.dtype);
   const std::vector<int64_t> shape{ctx.images.size(1), ctx.images.size(2), ctx.images.size(3)};
+  set_deterministic_kernels(bench.kernels == "deterministic");  // core/runtime.h
   ctx.prior = build_prior(spec.prior_type, *spec.prior_section, ctx.device, ctx.dtype, shape, spec.dataset.pad_to);
   spec.config->check_all_used();
   for (const auto& op : spec.operators) {
@@ -161,8 +164,10 @@ std::vector<Record> error_batch(const Spec& spec, const Record& base, int64_t fi
 }
 
 // One solver call on groups [g0, g0 + G) of a unit, scored; a solver or model exception becomes data.
+// `on_network_call(k)` follows the batch's k-th prior evaluation (per-step progress, harness/step_progress.h).
 std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const PlanUnit& unit,
-                                Record base, int64_t g0, int64_t G, torch::Tensor& x) {
+                                Record base, int64_t g0, int64_t G, torch::Tensor& x,
+                                const std::function<void(int64_t)>& on_network_call = {}) {
   const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
   const ItemProblem& problem = ctx.problems[cell.op][unit.item_pos];
   // A subspace design on the operator's own mask is bound to this item's operator.
@@ -182,8 +187,9 @@ std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const Plan
     return batch;
   };
   try {
+    const CountingDenoiser prior(*ctx.prior, on_network_call);
     const SolveResult result =
-        solver.solve(Problem{*ctx.prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
+        solver.solve(Problem{prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
     base.nfe = result.nfe;
     x = result.x;
     return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0, *design));
@@ -229,7 +235,10 @@ void solve_unit(Session& s, const PlanUnit& unit) {
     const int64_t G = std::min(per_batch, unit.groups - g0);
     if (!batch_needed(s, base, g0, G)) continue;
     torch::Tensor x;
-    std::vector<Record> batch = solve_batch(s.spec, s.ctx, cell, unit, base, g0, G, x);
+    const int64_t nfe = s.spec.solvers[cell.solver].per_operator[cell.op]->nfe_per_sample();
+    std::vector<Record> batch = solve_batch(s.spec, s.ctx, cell, unit, base, g0, G, x, [&](int64_t k) {
+      s.progress.step(G * cell.group_size, k, nfe, cell.label);
+    });
     if (!x.defined()) ++s.outcome.failed_batches;
     if (s.spec.benchmark.save_reconstructions && x.defined())
       s.folder.write_reconstructions(base, unit.item, g0 * cell.group_size, x);
@@ -251,8 +260,8 @@ RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, 
   outcome.records = folder.start(spec.resolved_ini(), plan.shard(), spec.metrics, options.resume);
   const Done done(outcome.records);
   const auto t0 = std::chrono::steady_clock::now();
-  Progress progress("run", plan.owned_samples(), options.progress);
-  progress.advance(static_cast<int64_t>(outcome.records.size()));
+  Progress progress("run", plan.owned_samples(), options.progress, options.progress_every_s);
+  progress.resume(static_cast<int64_t>(outcome.records.size()));
   Session session{spec, plan, folder, ctx, done, progress, outcome};
   for (const PlanUnit& unit : plan.owned_units()) solve_unit(session, unit);
   progress.finish();

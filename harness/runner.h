@@ -27,6 +27,8 @@ struct RunOptions {
   std::string out_dir;       ///< the run folder (run_benchmark(spec, options) only)
   bool resume = false;       ///< continue a run in the folder (same resolved config) instead of refusing
   bool progress = true;      ///< progress line on stderr
+  /// Seconds between progress lines; < 0: 0.2 s on a terminal, 10 s in a log (core/progress.h).
+  double progress_every_s = -1;
   Shard shard;               ///< the part of the plan this invocation runs
 };
 

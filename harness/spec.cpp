@@ -21,6 +21,8 @@ void BenchmarkOptions::validate() const {
   check_option(!metrics.empty(), "BenchmarkOptions", "metrics", metrics, "at least one metric");
   check_option(dtype == "float32" || dtype == "float64", "BenchmarkOptions", "dtype", dtype, "float32 or float64");
   check_option(threads >= 0, "BenchmarkOptions", "threads", threads, "threads >= 0");
+  check_option(kernels == "deterministic" || kernels == "fast", "BenchmarkOptions", "kernels", kernels,
+               "deterministic or fast");
   check_option(confidence > 0 && confidence < 1, "BenchmarkOptions", "confidence", confidence, "0 < confidence < 1");
   for (const auto* list : {&operators, &solvers, &designs, &metrics}) {
     std::set<std::string> seen(list->begin(), list->end());

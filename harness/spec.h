@@ -3,7 +3,7 @@
 //
 // Sections (docs/configs.md):
 //   [benchmark]               name, seed, items, samples_per_item, batch_size, operators, solvers,
-//                             designs, metrics, device, dtype, threads, confidence, baseline_design
+//                             designs, metrics, device, dtype, threads, kernels, confidence, baseline_design
 //   [dataset]                 source, pad_to, first
 //   [prior]                   type + the prior's options
 //   [operator.<label>]        type (default: the label) + the operator's options
@@ -37,6 +37,9 @@ struct BenchmarkOptions {
   std::string device = "auto";     ///< auto | cpu | cuda | cuda:N
   std::string dtype = "float32";   ///< float32 | float64
   int64_t threads = 0;             ///< intra-op threads; 0 = all cores
+  /// deterministic: records independent of the thread count and batch size (oneDNN off, core/runtime.h);
+  /// fast: LibTorch picks oneDNN per call (CPU: up to 1.8x faster UNet passes, docs/performance.md).
+  std::string kernels = "deterministic";
   double confidence = 0.95;        ///< level of every interval
   std::string baseline_design = "iid";  ///< design that efficiencies are measured against
   bool save_reconstructions = false;    ///< store every reconstruction (reports/run_summary.h)
@@ -55,6 +58,7 @@ struct BenchmarkOptions {
     f("device", device, "auto | cpu | cuda | cuda:N");
     f("dtype", dtype, "float32 | float64");
     f("threads", threads, "intra-op threads, 0 = all cores");
+    f("kernels", kernels, "deterministic (records independent of threads and batch size) | fast (oneDNN on the CPU)");
     f("confidence", confidence, "confidence level of every interval, in (0, 1)");
     f("baseline_design", baseline_design, "design the relative efficiencies are measured against");
     f("save_reconstructions", save_reconstructions,

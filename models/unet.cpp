@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
-#include "models/group_norm.h"
+#include "models/fixed_order.h"
 #include "models/prior_util.h"
 
 namespace ipbench {
@@ -58,7 +58,7 @@ struct ResBlockImpl : nn::Module {
   /// emb_act = SiLU(timestep MLP output), [B, emb_dim].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& emb_act) {
     torch::Tensor h = conv1(torch::silu(group_norm(norm1, norm_input(x))));
-    h = h + emb_proj(emb_act).unsqueeze(-1).unsqueeze(-1);
+    h = h + linear(emb_proj, emb_act).unsqueeze(-1).unsqueeze(-1);
     h = conv2(drop(torch::silu(group_norm(norm2, norm_input(h)))));
     return (skip ? skip(x) : x) + h;
   }
@@ -199,7 +199,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) 
   const UNetOptions& o = options_;
   const int64_t levels = static_cast<int64_t>(o.channel_mult.size());
   const torch::Tensor temb = timestep_embedding(t.to(x.device()), o.base_channels).to(x.scalar_type());
-  const torch::Tensor emb = torch::silu(temb_out_(torch::silu(temb_in_(temb))));  // SiLU(temb), as every block uses it
+  const torch::Tensor emb = torch::silu(linear(temb_out_, torch::silu(linear(temb_in_, temb))));  // SiLU(temb), as every block uses it
   std::vector<torch::Tensor> hs{conv_in_(x)};
   size_t block = 0;
   for (int64_t l = 0; l < levels; ++l) {

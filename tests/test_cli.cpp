@@ -297,7 +297,7 @@ TEST_CASE("cli: records on the shipped UNet are identical for any thread count a
   // size, and the two round differently; the UNet's 1x1 convolutions moved every record by up to 0.3%
   // between 1 and 2 threads: use_deterministic_kernels (core/runtime.h) keeps the native ones. The
   // backward pass of LibTorch's GroupNorm also rounds with the thread count (DPS rows moved by up to
-  // 1.3e-5 relative): the UNet's GroupNorm gradient is models/group_norm.h's. Both solvers, the
+  // 1.3e-5 relative): the UNet's GroupNorm gradient is models/fixed_order.h's. Both solvers, the
   // gradient one (dps) and the forward-only one (dds), must give rows equal as text.
   TempDir tmp;
   Dataset d;
@@ -328,6 +328,27 @@ TEST_CASE("cli: records on the shipped UNet are identical for any thread count a
   };
   same_rows(run("t2", " --set benchmark.threads=2"));
   same_rows(run("t2b2", " --set benchmark.threads=2 --set benchmark.batch_size=2"));
+}
+
+TEST_CASE("cli: progress shows the solver's steps inside a batch, one line per update in a log; kernels = fast", "[cli]") {
+  TempDir tmp;
+  const auto cfg = tmp.write("p.ini", small_config(synthetic_dataset(tmp)));
+  auto r = ipbench_cli("run --progress-every 0 --config " + cfg + " --out " + (tmp.path / "run").string());
+  INFO(r.output);
+  REQUIRE(r.code == 0);
+  // dps with 3 steps evaluates the prior 3 times a sample; a batch holds a cell's 2 samples.
+  for (int k = 1; k <= 3; ++k)
+    CHECK_THAT(r.output, Catch::Contains("(batch of 2: network evaluation " + std::to_string(k) + "/3)"));
+  CHECK_THAT(r.output, Catch::Contains("samples/s"));
+  CHECK_THAT(r.output, Catch::Contains("run 4/4 samples (100%)"));  // iid and antithetic cells
+  CHECK(r.output.find('\r') == std::string::npos);  // not a terminal: whole lines
+  CHECK(ipbench_cli("run --progress-every -1 --config " + cfg + " --out " + (tmp.path / "r2").string()).code == 2);
+  auto kernels = ipbench_cli("run --quiet --set benchmark.kernels=quick --config " + cfg + " --out " + (tmp.path / "r3").string());
+  CHECK(kernels.code == 2);
+  CHECK_THAT(kernels.output, Catch::Contains("kernels") && Catch::Contains("deterministic or fast"));
+  auto fast = ipbench_cli("run --quiet --set benchmark.kernels=fast --config " + cfg + " --out " + (tmp.path / "r4").string());
+  CHECK(fast.code == 0);
+  CHECK_THAT(fast.output, Catch::Contains("oneDNN on"));  // the context line says records may change
 }
 
 TEST_CASE("cli: summarize and report say when a run is incomplete and refuse one without records", "[cli]") {

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "models/denoiser.h"
-#include "models/group_norm.h"
+#include "models/fixed_order.h"
 #include "models/prior_util.h"
 #include "models/schedule.h"
 #include "models/unet.h"
@@ -126,7 +126,7 @@ TEST_CASE("unet: gradients reach every parameter", "[unet]") {
 TEST_CASE("unet: group_norm matches torch::group_norm and its input gradient ignores the thread count",
           "[unet][determinism]") {
   // [4, 48, 32, 32] in 8 groups (6 channels a group) is the shipped UNet's shape whose LibTorch input
-  // gradient changed with the thread count (models/group_norm.h).
+  // gradient changed with the thread count (models/fixed_order.h).
   const auto x0 = keyed_normal({4, 48, 32, 32}, 3) * 2 + 0.5;
   const auto dy = keyed_normal({4, 48, 32, 32}, 4);
   const auto w = keyed_normal({48}, 5), b = keyed_normal({48}, 6);
@@ -146,6 +146,38 @@ TEST_CASE("unet: group_norm matches torch::group_norm and its input gradient ign
   CHECK(torch::equal(g1, g2));           // bitwise, whatever the thread count
   CHECK(torch::equal(g1, g3));
   CHECK((g1 - ref).abs().max().item<double>() <= 1e-5 * ref.abs().max().item<double>());
+}
+
+TEST_CASE("unet: linear gives each row the same result in any batch and for any thread count", "[unet][determinism]") {
+  // LibTorch's Linear (a GEMM) rounded a row differently in a batch of 2 and one of 32 (models/fixed_order.h).
+  const auto x = keyed_normal({32, 96}, 21), w = keyed_normal({48, 96}, 22) * 0.1, b = keyed_normal({48}, 23);
+  const auto dy = keyed_normal({32, 48}, 24);
+  auto run = [&](int64_t rows, int threads) {
+    at::set_num_threads(threads);
+    const auto xr = x.slice(0, 0, rows).clone().requires_grad_(true);
+    const auto y = linear(xr, w, b);
+    const auto dx = torch::autograd::grad({y}, {xr}, {dy.slice(0, 0, rows)})[0];
+    return std::make_pair(y.detach().slice(0, 0, 2), dx.slice(0, 0, 2));
+  };
+  const int saved = at::get_num_threads();
+  const auto small = run(2, 1), big = run(32, 2), mid = run(14, 1);
+  at::set_num_threads(saved);
+  CHECK(torch::equal(small.first, big.first));
+  CHECK(torch::equal(small.first, mid.first));
+  CHECK(torch::equal(small.second, big.second));
+  CHECK(torch::equal(small.second, mid.second));
+  const auto ref = torch::nn::functional::linear(x.slice(0, 0, 2), w, b);
+  CHECK((small.first - ref).abs().max().item<double>() <= 1e-5 * ref.abs().max().item<double>());
+  // float64: equal to LibTorch's values and all three gradients; any leading dimensions.
+  const auto xd = keyed_normal({2, 3, 5}, 25, torch::kDouble).requires_grad_(true);
+  const auto wd = keyed_normal({4, 5}, 26, torch::kDouble).requires_grad_(true);
+  const auto bd = keyed_normal({4}, 27, torch::kDouble).requires_grad_(true);
+  const auto dyd = keyed_normal({2, 3, 4}, 28, torch::kDouble);
+  const auto ours = linear(xd, wd, bd), theirs = torch::nn::functional::linear(xd, wd, bd);
+  CHECK(torch::allclose(ours, theirs, 1e-12, 1e-12));
+  const auto g1 = torch::autograd::grad({ours}, {xd, wd, bd}, {dyd});
+  const auto g2 = torch::autograd::grad({theirs}, {xd, wd, bd}, {dyd});
+  for (size_t i = 0; i < 3; ++i) CHECK(torch::allclose(g1[i], g2[i], 1e-12, 1e-12));
 }
 
 TEST_CASE("unet: group_norm's gradients pass gradcheck (input, scale and shift)", "[unet]") {

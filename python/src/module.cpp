@@ -65,7 +65,7 @@ py::dict run(const std::string& config_path, const std::vector<std::string>& set
   // Constructs the Python solver objects (GIL held); the Spec, which holds them, is destroyed with the
   // GIL held too (after `release` below has re-acquired it).
   const Spec spec = parse_spec(std::move(config));
-  configure_threads(static_cast<int>(spec.benchmark.threads));
+  configure_threads(static_cast<int>(spec.benchmark.threads), spec.benchmark.kernels == "deterministic");
   RunOptions ro;
   ro.out_dir = out ? *out : "runs/" + spec.benchmark.name;
   ro.resume = resume;

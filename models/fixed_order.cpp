@@ -1,4 +1,4 @@
-#include "models/group_norm.h"
+#include "models/fixed_order.h"
 
 #include <ATen/Parallel.h>
 
@@ -85,12 +85,80 @@ class DeterministicGroupNorm : public torch::autograd::Function<DeterministicGro
   }
 };
 
+// out[r, o] = sum_i a[r, i] b[o, i] (+ bias[o]) for a [R, I], b [O, I], each summed serially in double.
+template <typename T>
+void rowwise_dots(const T* a, const T* b, const T* bias, T* out, int64_t R, int64_t I, int64_t O) {
+  at::parallel_for(0, R * O, 256, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      const int64_t r = k / O, o = k % O;
+      double s = bias ? static_cast<double>(bias[o]) : 0.0;
+      for (int64_t i = 0; i < I; ++i) s += static_cast<double>(a[r * I + i]) * static_cast<double>(b[o * I + i]);
+      out[k] = static_cast<T>(s);
+    }
+  });
+}
+
+// a [R, I] b [O, I]^T (+ bias) through rowwise_dots.
+torch::Tensor fixed_order_mm(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& bias) {
+  const auto ac = a.contiguous(), bc = b.to(a.scalar_type()).contiguous();
+  const auto biasc = bias.defined() ? bias.to(a.scalar_type()).contiguous() : torch::Tensor();
+  auto out = torch::empty({ac.size(0), bc.size(0)}, ac.options());
+  AT_DISPATCH_FLOATING_TYPES(ac.scalar_type(), "ipbench::fixed_order_mm", [&] {
+    rowwise_dots(ac.data_ptr<scalar_t>(), bc.data_ptr<scalar_t>(), biasc.defined() ? biasc.data_ptr<scalar_t>() : nullptr,
+                 out.data_ptr<scalar_t>(), ac.size(0), ac.size(1), bc.size(0));
+  });
+  return out;
+}
+
+class FixedOrderLinear : public torch::autograd::Function<FixedOrderLinear> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x,
+                               const torch::Tensor& weight, const torch::Tensor& bias) {
+    const auto x2 = x.reshape({-1, x.size(-1)});
+    ctx->save_for_backward({x2, weight});
+    ctx->saved_data["has_bias"] = bias.defined();
+    auto out_shape = x.sizes().vec();
+    out_shape.back() = weight.size(0);
+    return fixed_order_mm(x2, weight, bias).reshape(out_shape);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const torch::Tensor &x2 = saved[0], &weight = saved[1];
+    const auto dy = grads[0].reshape({-1, weight.size(0)});
+    torch::Tensor dx, dweight, dbias;
+    if (ctx->needs_input_grad(0)) {  // dx[r, i] = sum_o dy[r, o] W[o, i]
+      auto in_shape = grads[0].sizes().vec();
+      in_shape.back() = weight.size(1);
+      dx = fixed_order_mm(dy, weight.t(), torch::Tensor()).reshape(in_shape);
+    }
+    if (ctx->needs_input_grad(1)) dweight = dy.t().mm(x2);  // training: LibTorch's
+    if (ctx->needs_input_grad(2) && ctx->saved_data["has_bias"].toBool()) dbias = dy.sum(0);
+    return {dx, dweight, dbias};
+  }
+};
+
+bool fixed_order_dtype(const torch::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble);
+}
+
 }  // namespace
+
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias) {
+  if (!fixed_order_dtype(x) || x.dim() < 1 || weight.dim() != 2 || x.size(-1) != weight.size(1) ||
+      weight.scalar_type() != x.scalar_type())
+    return torch::nn::functional::linear(x, weight, bias);
+  return FixedOrderLinear::apply(x, weight, bias);
+}
+
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  return linear(x, layer->weight, layer->bias);
+}
 
 torch::Tensor group_norm(const torch::Tensor& x, int64_t groups, const torch::Tensor& weight,
                          const torch::Tensor& bias, double eps) {
-  const bool ours = x.device().is_cpu() && (x.scalar_type() == torch::kFloat || x.scalar_type() == torch::kDouble) &&
-                    x.dim() >= 2 && x.requires_grad() && torch::GradMode::is_enabled() && groups > 0 &&
+  const bool ours = fixed_order_dtype(x) && x.dim() >= 2 && x.requires_grad() && torch::GradMode::is_enabled() && groups > 0 &&
                     x.size(1) % groups == 0 && (!weight.defined() || weight.scalar_type() == x.scalar_type());
   if (!ours) return torch::group_norm(x, groups, weight, bias, eps);
   return DeterministicGroupNorm::apply(x, weight, bias, groups, eps);

@@ -1,6 +1,16 @@
 #pragma once
-// GroupNorm whose gradient does not depend on the thread count.
+// The UNet's GroupNorm and Linear layers with results that depend on neither the thread count nor the
+// batch size (CPU float32/float64; other devices and dtypes call LibTorch unchanged).
 //
+// Linear: LibTorch's CPU Linear is a BLAS GEMM whose rounding changes with the number of rows:
+// measured in Debian's LibTorch 1.13 (OpenBLAS), a 96-input Linear gave rows differing by up to
+// 5.4e-7 between a batch of 2 and one of 32, and the shipped UNet's outputs for the same two images
+// moved by up to 8.3e-7 between batches of 2 and 14 (records on the UNet changed with the batch size
+// from about 14 samples). linear() computes every output (and every input-gradient element) as one
+// dot product summed serially in double, so a row's result is the same in any batch; the weight and
+// bias gradients (training) are LibTorch's.
+//
+// GroupNorm:
 // LibTorch 1.13's CPU GroupNorm backward (native_group_norm_backward) rounds differently with 1 and 2
 // threads for some shapes: measured on the shipped UNet (models/fmnist32-ddpm), a [4, 48, 32, 32] input
 // with 8 groups (6 channels a group) gave input gradients differing by up to 2.4e-7 between
@@ -23,5 +33,12 @@ torch::Tensor group_norm(const torch::Tensor& x, int64_t groups, const torch::Te
 
 /// The module form used by the UNet: its weight, bias, groups and eps.
 torch::Tensor group_norm(const torch::nn::GroupNorm& norm, const torch::Tensor& x);
+
+/// x [..., in] W^T + b with W [out, in], b [out] (may be undefined); differentiable in all three (see
+/// the header comment for determinism).
+torch::Tensor linear(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias);
+
+/// The module form used by the UNet.
+torch::Tensor linear(const torch::nn::Linear& layer, const torch::Tensor& x);
 
 }  // namespace ipbench

@@ -4,7 +4,7 @@
 
 #include "core/options.h"
 #include "solvers/common.h"
-#include "solvers/dds.h"
+#include "solvers/linear_algebra.h"
 
 namespace ipbench {
 
@@ -13,10 +13,8 @@ void DapsOptions::validate() const {
   check_option(preset == "1k" || preset == "4k", o, "preset", preset, "preset is 1k or 4k");
   check_option(annealing_steps >= 0, o, "annealing_steps", annealing_steps, "annealing_steps >= 1 (0 = preset)");
   check_option(ode_steps >= 0, o, "ode_steps", ode_steps, "ode_steps >= 1 (0 = preset)");
-  check_option(sigma_min > 0 && std::isfinite(sigma_min), o, "sigma_min", sigma_min, "sigma_min > 0");
-  check_option(sigma_max > sigma_min && std::isfinite(sigma_max), o, "sigma_max", sigma_max, "sigma_max > sigma_min");
+  karras.validate(o);
   check_option(ode_sigma_min > 0, o, "ode_sigma_min", ode_sigma_min, "ode_sigma_min > 0");
-  check_option(rho > 0, o, "rho", rho, "rho > 0");
   check_option(langevin_steps >= 1, o, "langevin_steps", langevin_steps, "langevin_steps >= 1");
   check_option(lr > 0 && std::isfinite(lr), o, "lr", lr, "lr > 0 (Langevin step size)");
   check_option(lr_min_ratio > 0 && lr_min_ratio <= 1, o, "lr_min_ratio", lr_min_ratio, "0 < lr_min_ratio <= 1");
@@ -45,23 +43,14 @@ int64_t DapsSolver::nfe_per_sample() const {
 }
 
 std::string DapsSolver::describe() const {
-  return str_cat("daps: ", options_.resolved_annealing_steps(), " annealing levels ", options_.sigma_max, " -> ",
-                 options_.sigma_min, ", x0_hat ", options_.x0_hat,
+  return str_cat("daps: ", options_.resolved_annealing_steps(), " annealing levels ", options_.karras.sigma_max, " -> ",
+                 options_.karras.sigma_min, ", x0_hat ", options_.x0_hat,
                  options_.x0_hat == "ode" ? str_cat(" (", options_.resolved_ode_steps(), " Euler steps)") : std::string(),
                  ", x0 step ", options_.x0_step,
                  options_.x0_step == "langevin"
                      ? str_cat(" (K ", options_.langevin_steps, ", lr ", options_.lr, " -> x", options_.lr_min_ratio, ")")
                      : std::string(),
                  ", tau ", options_.tau, options_.prior_sd > 0 ? str_cat(", prior_sd ", options_.prior_sd) : std::string());
-}
-
-torch::Tensor daps_exact_x0_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
-                                 double r, NoiseStream& noise, int64_t iterations) {
-  const auto xi1 = noise.gaussian(op.measurement_shape()).to(x.options());
-  const auto xi2 = noise.gaussian(x.sizes().slice(1)).to(x.options());
-  const double a = 1.0 / (tau * tau), b = 1.0 / (r * r);
-  const auto rhs = a * op.adjoint(y.expand_as(xi1) + tau * xi1) + b * (x + r * xi2);
-  return conjugate_gradient([&](const torch::Tensor& v) { return a * op.normal(v) + b * v; }, rhs, x, iterations, 0.0);
 }
 
 SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const {
@@ -75,7 +64,7 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
   const double tau2 = options_.tau * options_.tau, s2 = options_.prior_sd * options_.prior_sd;
   const auto& op = problem.op;
   auto sigma_k = [&](int64_t k) {  // Karras(N_A + 1, sigma_max, sigma_min); sigma_{N_A} = 0
-    return k >= NA ? 0.0 : karras_time(k, NA + 1, options_.sigma_min, options_.sigma_max, options_.rho);
+    return k >= NA ? 0.0 : options_.karras.time(k, NA + 1);
   };
 
   torch::Tensor X;
@@ -93,8 +82,8 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
       } else {  // Euler PF-ODE on Karras(N_ode + 1, sigma, ode_sigma_min), ends at ode_sigma_min
         auto x = X;
         for (int64_t i = 0; i < Node; ++i) {
-          const double h = karras_time(i, Node + 1, options_.ode_sigma_min, sigma, options_.rho);
-          const double h_next = karras_time(i + 1, Node + 1, options_.ode_sigma_min, sigma, options_.rho);
+          const double h = karras_time(i, Node + 1, options_.ode_sigma_min, sigma, options_.karras.rho);
+          const double h_next = karras_time(i + 1, Node + 1, options_.ode_sigma_min, sigma, options_.karras.rho);
           x = x + (h_next - h) * (x - problem.prior.denoise(x, sigma_like(x, h))) / h;
         }
         x0_hat = x;
@@ -104,7 +93,7 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
     torch::Tensor x;
     if (exact) {
       torch::NoGradGuard ng;
-      x = daps_exact_x0_step(op, x0_hat, problem.y, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
+      x = gaussian_data_step(op, problem.y, x0_hat, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
     } else {
       const double lr_k = options_.lr * (1.0 + static_cast<double>(k) / NA * (options_.lr_min_ratio - 1.0));
       x = x0_hat;

@@ -12,14 +12,17 @@
 //        x <- x - lr_k [grad_x loss(A(x), y)^2 / (2 tau^2) + (x - x0_hat)/r_k^2] + sqrt(2 lr_k) xi   draw xi
 //        lr_k = lr (1 + (k / N_A)(lr_min_ratio - 1))
 //     x0_step = exact (harness; linear A, norm loss): x ~ N(Sigma (A^T y/tau^2 + x0_hat/r^2), Sigma),
-//        Sigma = (A^T A/tau^2 + I/r^2)^-1, by perturb-then-optimise: draws xi1 (shape y), xi2 (shape x),
-//        CG on Sigma^-1 x = A^T (y + tau xi1)/tau^2 + (x0_hat + r xi2)/r^2 from x0_hat (cg_iterations)
+//        Sigma = (A^T A/tau^2 + I/r^2)^-1: gaussian_data_step (solvers/linear_algebra.h, shared with PnP-DM):
+//        closed form per SVD coefficient or in projector mode (one draw of shape x), else perturb-then-
+//        optimise (draws xi1 of shape y, xi2 of shape x; cg_iterations of CG)
 //     X = x + sigma_{k+1} z_{k+1}                                          draw (skipped at k = N_A - 1)
 //   return X
 // loss(A(x), y) is the operator's data fit (||y - A(x)||_2; cross-entropy for torchscript classifiers),
 // so the data term is the Gaussian N(y; A x, tau^2 I) of the paper-era LangevinDynamics (spec 5 g).
 // NFE per sample = N_A * N_ode (x0_hat = ode) or N_A (denoise). No network gradient.
-// Draws per trajectory: 1 + N_A K + (N_A - 1) (langevin; 20,200 for DAPS-1K) or 1 + 2 N_A + (N_A - 1) (exact).
+// Draws per trajectory: 1 + N_A K + (N_A - 1) (langevin; 20,200 for DAPS-1K); exact: 1 + N_A + (N_A - 1) with a
+// closed form (SVD, projector), 1 + 2 N_A + (N_A - 1) with CG.
+#include "models/schedule.h"
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -31,11 +34,10 @@ struct DapsOptions {
   /// Overrides of the preset (0 = from the preset).
   int64_t annealing_steps = 0;
   int64_t ode_steps = 0;
-  /// Annealing grid (edm_daps.yaml: 100 -> 0.1, rho 7) and the inner ODE's end (0.01).
-  double sigma_max = 100.0;
-  double sigma_min = 0.1;
+  /// Annealing grid (edm_daps.yaml: 100 -> 0.1, rho 7; the shared KarrasOptions with DAPS's defaults) and
+  /// the inner ODE's end (0.01; the inner grid uses the same rho).
+  KarrasOptions karras{/*sigma_min=*/0.1, /*sigma_max=*/100.0, /*rho=*/7.0};
   double ode_sigma_min = 0.01;
-  double rho = 7.0;
   /// Langevin: steps K (100), step size lr (1e-4: SR x4, Gaussian deblur, random inpainting; 5e-5: box,
   /// motion deblur, phase retrieval), lr_min_ratio (0.01), likelihood scale tau (0.01).
   int64_t langevin_steps = 100;
@@ -56,10 +58,10 @@ struct DapsOptions {
     f("preset", preset, "1k (200 annealing x 5 ODE steps, official DAPS-1K) | 4k (200 x 20)");
     f("annealing_steps", annealing_steps, "annealing levels N_A, >= 1; 0 = from the preset");
     f("ode_steps", ode_steps, "Euler PF-ODE steps per level N_ode, >= 1; 0 = from the preset");
-    f("sigma_max", sigma_max, "largest annealing level (100)");
-    f("sigma_min", sigma_min, "smallest annealing level, 0 < sigma_min < sigma_max (0.1)");
+    f("sigma_max", karras.sigma_max, "largest annealing level (100)");
+    f("sigma_min", karras.sigma_min, "smallest annealing level, 0 < sigma_min < sigma_max (0.1)");
     f("ode_sigma_min", ode_sigma_min, "end level of the inner ODE, > 0 (0.01)");
-    f("rho", rho, "Karras exponent of both grids, > 0 (7)");
+    f("rho", karras.rho, "Karras exponent of both grids, > 0 (7)");
     f("langevin_steps", langevin_steps, "Langevin steps K per level, >= 1 (100)");
     f("lr", lr, "Langevin step size, > 0 (1e-4; 5e-5 box inpainting, motion blur, phase retrieval)");
     f("lr_min_ratio", lr_min_ratio, "final step size / lr, in (0, 1] (0.01)");
@@ -85,11 +87,5 @@ class DapsSolver : public Solver {
  private:
   DapsOptions options_;
 };
-
-/// Draw from N(Sigma (A^T y / tau^2 + x / r^2), Sigma), Sigma = (A^T A / tau^2 + I / r^2)^-1, for a linear
-/// operator by perturb-then-optimise (specs/solvers-2.md 0.11): two draws from `noise` (xi1 of y's shape,
-/// xi2 of x's shape), then `iterations` CG steps from x. x: [B, C, H, W]; y: [1 or B, m...].
-torch::Tensor daps_exact_x0_step(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double tau,
-                                 double r, NoiseStream& noise, int64_t iterations);
 
 }  // namespace ipbench

@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "core/options.h"
-#include "core/rng.h"
 #include "solvers/common.h"
 
 namespace ipbench {
@@ -12,10 +11,8 @@ void DdsmcOptions::validate() const {
   const char* o = "DdsmcOptions";
   check_option(particles >= 2, o, "particles", particles, "particles >= 2");
   check_option(steps >= 2, o, "steps", steps, "steps >= 2");
-  check_option(sigma_min > 0 && std::isfinite(sigma_min), o, "sigma_min", sigma_min, "sigma_min > 0");
-  check_option(sigma_max > sigma_min && std::isfinite(sigma_max), o, "sigma_max", sigma_max, "sigma_max > sigma_min");
-  check_option(rho_max > sigma_min && std::isfinite(rho_max), o, "rho_max", rho_max, "rho_max > sigma_min");
-  check_option(rho > 0, o, "rho", rho, "rho > 0");
+  karras.validate(o);
+  check_option(rho_max > karras.sigma_min && std::isfinite(rho_max), o, "rho_max", rho_max, "rho_max > sigma_min");
   check_option(eta >= 0 && eta <= 1, o, "eta", eta, "0 <= eta <= 1");
   check_option(resampling == "multinomial" || resampling == "systematic", o, "resampling", resampling,
                "resampling is multinomial or systematic");
@@ -24,36 +21,16 @@ void DdsmcOptions::validate() const {
 
 DdsmcSolver::DdsmcSolver(DdsmcOptions options) : options_(std::move(options)) { options_.validate(); }
 
-Requirements DdsmcSolver::requirements() const {
+Requirements DdsmcSolver::ddsmc_requirements() {
   Requirements r;
-  r.linear_operator = true;  // and a coefficient basis (diagonal_basis): checked when solving
+  r.linear_operator = true;
+  r.svd = true;  // the operator's closed-form SVD (operators/svd.h)
   return r;
 }
 
-std::optional<CoefficientBasis> diagonal_basis(const Operator& op, const std::vector<int64_t>& image_shape,
-                                               const torch::TensorOptions& opts) {
-  if (!op.linear() || op.measurement_shape() != image_shape) return std::nullopt;
-  torch::NoGradGuard ng;
-  std::vector<int64_t> shape{1};
-  shape.insert(shape.end(), image_shape.begin(), image_shape.end());
-  const auto m = op.forward(torch::ones(shape, opts));
-  const auto probe = keyed_normal(shape, 0x64696167ULL, torch::kDouble).to(opts);
-  const auto tol = 1e-5 * (1.0 + probe.abs().max().item<double>() * m.abs().max().item<double>());
-  if ((op.forward(probe) - m * probe).abs().max().item<double>() > tol) return std::nullopt;
-  if ((op.adjoint(probe) - m * probe).abs().max().item<double>() > tol) return std::nullopt;
-  CoefficientBasis b;
-  // A = diag(m) = U diag(|m|) V^T with V = I and U = diag(sign m): U^T y = sign(m) y.
-  const auto sign = torch::sign(m);
-  b.s = m.abs().squeeze(0);
-  b.Vt = [](const torch::Tensor& x) { return x; };
-  b.V = [](const torch::Tensor& c) { return c; };
-  b.Ut_embed = [sign](const torch::Tensor& y) { return sign * y; };
-  return b;
-}
-
 std::string DdsmcSolver::describe() const {
-  return str_cat("ddsmc: ", options_.particles, " particles, ", options_.steps, " steps ", options_.sigma_max, " -> ",
-                 options_.sigma_min, " (rho ", options_.rho_max, " -> ", options_.sigma_min, "), eta ", options_.eta,
+  return str_cat("ddsmc: ", options_.particles, " particles, ", options_.steps, " steps ", options_.karras.sigma_max, " -> ",
+                 options_.karras.sigma_min, " (rho ", options_.rho_max, " -> ", options_.karras.sigma_min, "), eta ", options_.eta,
                  ", ", options_.resampling, " resampling when ESS < ", options_.ess_threshold, " N");
 }
 
@@ -91,10 +68,9 @@ SolveResult DdsmcSolver::solve(const Problem& problem, NoiseStream& noise) const
   const auto shape = problem.prior.image_shape();
   TORCH_CHECK(!shape.empty(), "DDSMC needs a prior with a fixed image shape");
   const auto opts = problem.y.options();
-  const auto basis = diagonal_basis(op, shape, opts);
-  require(basis.has_value(), "ddsmc needs a closed-form SVD of the operator; '", op.name(),
-          "' is not diagonal in the pixel basis (inpainting, denoising), the only SVD this build knows");
-  const CoefficientBasis* svd = &*basis;
+  const OperatorSvd* svd = op.svd();
+  require(svd != nullptr, "ddsmc needs a closed-form SVD of the operator (capability svd: inpaint, denoise, ",
+          "colorize, superres, gaussian_blur); operator '", op.name(), "' has none");
   const double sigma_y = op.noise().noise == "none" ? 0.0 : op.noise().sigma_y;
   require(op.noise().noise == "gaussian" && sigma_y > 0, "ddsmc needs Gaussian measurement noise with sigma_y > 0 ",
           "(the official code has no noise-free proposal); operator '", op.name(), "' has noise = ", op.noise().noise,
@@ -107,14 +83,14 @@ SolveResult DdsmcSolver::solve(const Problem& problem, NoiseStream& noise) const
   std::vector<int64_t> full{B, N};
   full.insert(full.end(), shape.begin(), shape.end());
 
-  auto sig = [&](int64_t k) { return k >= S ? 0.0 : karras_time(k, S, options_.sigma_min, options_.sigma_max, options_.rho); };
-  auto rho_k = [&](int64_t k) { return k >= S ? 0.0 : karras_time(k, S, options_.sigma_min, options_.rho_max, options_.rho); };
+  auto sig = [&](int64_t k) { return k >= S ? 0.0 : options_.karras.time(k, S); };
+  auto rho_k = [&](int64_t k) { return k >= S ? 0.0 : karras_time(k, S, options_.karras.sigma_min, options_.rho_max, options_.karras.rho); };
   auto m_of = [&](int64_t j) {
     const double a = sig(j), b = sig(j + 1), delta = a * a - b * b;
     return delta / (options_.eta * b * b + delta);
   };
 
-  const auto s = svd->s.to(opts).expand(full);          // [B, N, C, H, W]
+  const auto s = svd->s().to(opts).expand(full);  // [B, N, C, H, W]
   const auto obs = s > 0;
   const auto ybar = svd->Ut_embed(problem.y.to(opts)).unsqueeze(1).expand(full);  // U^T y, not divided by s
   const double sy2 = sigma_y * sigma_y;

@@ -24,37 +24,23 @@
 //     c = mean + sqrt(var) z_{k+1}                                              draw [N, d] (skipped at k = S-1)
 //   logw = -sum_O (s c - y')^2/(2 sigma_y^2) - l' - log r;  j = resample(w, uniform [1]);  return V c_j   draw
 // Log densities drop terms constant within a chain. ess_threshold = 1 (default, official): resample every
-// step. NFE per sample = N * S (3200 at the defaults). Needs the operator's closed-form SVD (this build:
-// diagonal operators, diagonal_basis) and Gaussian noise with sigma_y > 0.
-#include <functional>
-#include <optional>
+// step. NFE per sample = N * S (3200 at the defaults). Needs the operator's closed-form SVD
+// (Operator::svd(), operators/svd.h: inpaint, denoise, colorize, superres, gaussian_blur) and Gaussian noise
+// with sigma_y > 0. V, V^T and U^T act on image-shaped coefficients, so the same code runs on diagonal
+// (inpaint), per-pixel (colorize) and separable (blur, super-resolution) SVDs.
 
+#include "models/schedule.h"
 #include "solvers/solver.h"
 
 namespace ipbench {
-
-/// The SVD coefficient maps DDSMC needs (specs/solvers-2.md 0.10), coefficients in image shape:
-/// A x = U(s * Vt(x)), Ut_embed(y) = U^T y at the coefficients of s (0 elsewhere), s [C, H, W] (0 = null space).
-struct CoefficientBasis {
-  std::function<torch::Tensor(const torch::Tensor&)> Vt, V, Ut_embed;
-  torch::Tensor s;
-};
-
-/// The basis of an operator that is diagonal in the pixel basis (inpainting, denoising: A x = m * x with
-/// measurements of image shape), detected by probing forward and adjoint with a keyed vector; nullopt
-/// otherwise. (The operators' closed-form SVDs of issue 14, operators/svd.h, replace this probe when merged.)
-std::optional<CoefficientBasis> diagonal_basis(const Operator& op, const std::vector<int64_t>& image_shape,
-                                               const torch::TensorOptions& opts);
 
 struct DdsmcOptions {
   /// Particles per chain (ddsmc.yaml: 16); >= 2.
   int64_t particles = 16;
   /// Annealing steps S (200), sigma_max -> sigma_min (100 -> 0.01), rho_max (47), Karras exponent 7.
   int64_t steps = 200;
-  double sigma_max = 100.0;
-  double sigma_min = 0.01;
+  KarrasOptions karras{/*sigma_min=*/0.01, /*sigma_max=*/100.0, /*rho=*/7.0};  // the shared Karras range
   double rho_max = 47.0;
-  double rho = 7.0;
   /// Transition stochasticity in [0, 1] (0.5; eta = 1 is the DDPM posterior step, 0 DAPS re-noising).
   double eta = 0.5;
   /// multinomial (official) | systematic
@@ -66,10 +52,10 @@ struct DdsmcOptions {
   void fields(F&& f) {
     f("particles", particles, "particles per chain N, >= 2 (16)");
     f("steps", steps, "annealing steps S, >= 2 (200)");
-    f("sigma_max", sigma_max, "largest noise level (100)");
-    f("sigma_min", sigma_min, "smallest noise level, 0 < sigma_min < sigma_max (0.01)");
+    f("sigma_max", karras.sigma_max, "largest noise level (100)");
+    f("sigma_min", karras.sigma_min, "smallest noise level, 0 < sigma_min < sigma_max (0.01)");
     f("rho_max", rho_max, "largest proposal scale rho, > sigma_min (47)");
-    f("rho", rho, "Karras exponent, > 0 (7)");
+    f("rho", karras.rho, "Karras exponent, > 0 (7)");
     f("eta", eta, "transition stochasticity in [0, 1] (0.5)");
     f("resampling", resampling, "multinomial (official) | systematic");
     f("ess_threshold", ess_threshold, "resample when ESS < threshold * N, in (0, 1] (1 = every step, official)");
@@ -81,7 +67,9 @@ class DdsmcSolver : public Solver {
  public:
   explicit DdsmcSolver(DdsmcOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  Requirements requirements() const override;
+  Requirements requirements() const override { return ddsmc_requirements(); }
+  /// Linear operator with a closed-form SVD.
+  static Requirements ddsmc_requirements();
   int64_t nfe_per_sample() const override { return options_.particles * options_.steps; }
   std::string describe() const override;
 

@@ -14,9 +14,7 @@ void EnkgOptions::validate() const {
   check_option(gamma > 0 && std::isfinite(gamma), o, "gamma", gamma, "gamma > 0");
   check_option(num_updates >= 1, o, "num_updates", num_updates, "num_updates >= 1");
   check_option(steps >= 2, o, "steps", steps, "steps >= 2");
-  check_option(sigma_min > 0 && std::isfinite(sigma_min), o, "sigma_min", sigma_min, "sigma_min > 0");
-  check_option(sigma_max > sigma_min && std::isfinite(sigma_max), o, "sigma_max", sigma_max, "sigma_max > sigma_min");
-  check_option(rho > 0, o, "rho", rho, "rho > 0");
+  karras.validate(o);
   check_option(threshold >= 0, o, "threshold", threshold, "threshold >= 0");
   check_option(factor >= 1, o, "factor", factor, "factor >= 1");
   check_option(max_ode_steps >= 1, o, "max_ode_steps", max_ode_steps, "max_ode_steps >= 1");
@@ -39,8 +37,8 @@ int64_t EnkgOptions::nfe_per_member() const {
 EnkgSolver::EnkgSolver(EnkgOptions options) : options_(std::move(options)) { options_.validate(); }
 
 std::string EnkgSolver::describe() const {
-  return str_cat("enkg: ensemble ", options_.ensemble, ", ", options_.steps, " Euler steps ", options_.sigma_max, " -> ",
-                 options_.sigma_min, ", gamma ", options_.gamma, " x ", options_.num_updates,
+  return str_cat("enkg: ensemble ", options_.ensemble, ", ", options_.steps, " Euler steps ", options_.karras.sigma_max, " -> ",
+                 options_.karras.sigma_min, ", gamma ", options_.gamma, " x ", options_.num_updates,
                  " updates, output ", options_.output, " (", options_.nfe_per_member(), " NFE per member)");
 }
 
@@ -54,12 +52,12 @@ SolveResult EnkgSolver::solve(const Problem& problem, NoiseStream& noise) const 
   eshape.insert(eshape.end(), shape.begin(), shape.end());
   std::vector<int64_t> flat{B * J};
   flat.insert(flat.end(), shape.begin(), shape.end());
-  auto e = [&](int64_t i) { return i >= S ? 0.0 : karras_time(i, S, options_.sigma_min, options_.sigma_max, options_.rho); };
+  auto e = [&](int64_t i) { return i >= S ? 0.0 : options_.karras.time(i, S); };
   auto euler = [&](const torch::Tensor& x, double s, double s_next) {
     return x + (s_next - s) * (x - problem.prior.denoise(x, sigma_like(x, s))) / s;
   };
 
-  torch::Tensor X = options_.sigma_max * noise.gaussian(eshape).to(opts).reshape(flat);  // [B*J, C, H, W]
+  torch::Tensor X = options_.karras.sigma_max * noise.gaussian(eshape).to(opts).reshape(flat);  // [B*J, C, H, W]
   const auto y = problem.y;
   for (int64_t i = 0; i < S; ++i) {
     if (static_cast<double>(i) > options_.threshold) {
@@ -68,8 +66,8 @@ SolveResult EnkgSolver::solve(const Problem& problem, NoiseStream& noise) const 
         // x0 by the Euler PF-ODE on Karras(n, e_i, sigma_min) ++ [0] (n = 1: one denoiser call).
         auto x0 = X;
         for (int64_t q = 0; q < n; ++q) {
-          const double s = n == 1 ? e(i) : karras_time(q, n, options_.sigma_min, e(i), options_.rho);
-          const double s_next = q + 1 < n ? karras_time(q + 1, n, options_.sigma_min, e(i), options_.rho) : 0.0;
+          const double s = n == 1 ? e(i) : karras_time(q, n, options_.karras.sigma_min, e(i), options_.karras.rho);
+          const double s_next = q + 1 < n ? karras_time(q + 1, n, options_.karras.sigma_min, e(i), options_.karras.rho) : 0.0;
           x0 = euler(x0, s, s_next);
         }
         const auto G = problem.op.forward(x0).reshape({B, J, -1});

@@ -18,6 +18,7 @@
 //     X <- X + (e_{i+1} - e_i)(X - D(X, e_i)) / e_i                          (Euler PF-ODE step)
 // NFE per member = steps + num_updates * sum_{i > threshold} n_i (958 at the defaults); NFE per returned
 // sample = J times that. One draw per trajectory. Not exact for any prior (spec 9 f).
+#include "models/schedule.h"
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -28,11 +29,10 @@ struct EnkgOptions {
   /// Guidance step gamma (2.0) and updates per guided step (2).
   double gamma = 2.0;
   int64_t num_updates = 2;
-  /// PF-ODE steps (80) on Karras(steps, sigma_max = 80, sigma_min = 0.002, rho = 7) ++ [0].
+  /// PF-ODE steps (80) on Karras(steps, sigma_max = 80, sigma_min = 0.002, rho = 7) ++ [0]: the shared
+  /// KarrasOptions (whose defaults are enkg.yaml's).
   int64_t steps = 80;
-  double sigma_max = 80.0;
-  double sigma_min = 0.002;
-  double rho = 7.0;
+  KarrasOptions karras;
   /// Guidance at steps i > threshold (0.1, i.e. every step but the first).
   double threshold = 0.1;
   /// Inner ODE length n_i = min(1 + (steps - i) // factor, max_ode_steps) (8, 20).
@@ -47,9 +47,7 @@ struct EnkgOptions {
     f("gamma", gamma, "guidance step, > 0 (2.0)");
     f("num_updates", num_updates, "ensemble updates per guided step, >= 1 (2)");
     f("steps", steps, "Euler PF-ODE steps, >= 2 (80)");
-    f("sigma_max", sigma_max, "largest noise level (80)");
-    f("sigma_min", sigma_min, "smallest noise level, 0 < sigma_min < sigma_max (0.002)");
-    f("rho", rho, "Karras exponent, > 0 (7)");
+    karras.fields(f);
     f("threshold", threshold, "guidance at steps i > threshold, >= 0 (0.1)");
     f("factor", factor, "inner ODE length n_i = min(1 + (steps - i) // factor, max_ode_steps), >= 1 (8)");
     f("max_ode_steps", max_ode_steps, "cap of the inner ODE length, >= 1 (20)");

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/options.h"
+#include "solvers/common.h"
 #include "solvers/field_common.h"
 #include "solvers/linear_algebra.h"
 
@@ -67,7 +68,8 @@ SolveResult ReddiffSolver::solve(const Problem& problem, NoiseStream& noise) con
     } else {
       torch::AutoGradMode grad(true);
       auto mg = mu.detach().requires_grad_(true);
-      auto loss = (op.forward(mg) - problem.y).pow(2).sum() / (2 * m);
+      // The operator's data fit (||y - A(mu)||; cross-entropy for torchscript classifiers), squared like DAPS.
+      auto loss = data_fit_norm(op, mg, problem.y).square().sum() / (2 * m);
       data_grad = torch::autograd::grad({loss}, {mg})[0];
     }
     const double w = options_.lambda * weight_of(options_.weighting, sg);

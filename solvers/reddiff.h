@@ -11,7 +11,8 @@
 //     w = lambda f(sigma), f = linear: sigma | sqrt: sqrt(sigma) | square: sigma^2 | log: log(1 + sigma)
 //                               | trunc_linear: min(sigma, 1) | const: 1
 //     grad = v A^T(A mu - y)/m + w (ehat - eps)/d     (m, d = per-sample sizes of y and x)
-//            (nonlinear A: v grad_mu ||y - A(mu)||^2/(2m) by autograd)
+//            (nonlinear A: v grad_mu loss(A(mu), y)^2/(2m) by autograd, loss = the operator's data fit:
+//            ||y - A(mu)||, cross-entropy for torchscript classifiers, as in DAPS)
 //     out = mu;  Adam step on mu with grad
 //   return out   (the iterate before the last update, as [NV]'s x0_pred)
 // Not a posterior sampler: the output collapses near the least-squares value in observed directions.

@@ -146,7 +146,7 @@ void register_builtin_solvers() {
   add<DdsmcOptions, DdsmcSolver>(r, "ddsmc",
                                  "DDSMC (Ekstrom Kelvinius et al. 2025): SMC on a decoupled prior path, N particles per "
                                  "sample, optimal Gaussian proposal, resampling from noise.uniform (ESS rule); needs an SVD",
-                                 Requirements{true, false});
+                                 DdsmcSolver::ddsmc_requirements());
   add<EnkgOptions, EnkgSolver>(r, "enkg",
                                "EnKG (Zheng et al. 2024): derivative-free ensemble Kalman guidance on the PF-ODE, "
                                "forward operator evaluations only (one ensemble per sample)");

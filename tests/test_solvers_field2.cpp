@@ -12,6 +12,7 @@
 #include "harness/spec.h"
 #include "temp_dir.h"
 #include "models/gaussian_prior.h"
+#include "models/schedule.h"
 #include "noise/designs.h"
 #include "operators/operator.h"
 #include "solvers/daps.h"
@@ -113,7 +114,9 @@ TEST_CASE("solvers: daps with exact ingredients samples the exact Gaussian poste
   int64_t draws = 0;
   const auto r = run(*s, *p.prior, *p.op, p.y, "iid", 3000, 5, &draws);
   CHECK(r.nfe == 20);
-  CHECK(draws == 1 + 2 * 20 + 20);  // z_0, (xi1, xi2) per level, re-noise (the last one skipped: still an index)
+  // z_0, one x-shaped draw per level (inpaint has a closed-form SVD: gaussian_data_step), re-noise (the last
+  // one skipped: still an index).
+  CHECK(draws == 1 + 20 + 20);
   check_moments(moments(r.x, p.mask, true), 0.8, 0.2, 0.005, 0.03);
   check_moments(moments(r.x, p.mask, false), 0.0, 1.0, 0.005, 0.03);
 }
@@ -214,10 +217,11 @@ TEST_CASE("solvers: ddsmc options validate; resampling helpers follow spec 0.12"
   CHECK_THROWS_WITH(solver_from("ddsmc", "ess_threshold = 0\n"), Catch::Contains("0 < ess_threshold <= 1"));
   CHECK(solver_from("ddsmc", "")->nfe_per_sample() == 16 * 200);
   CHECK(solver_from("ddsmc", "")->requirements().linear_operator);
-  {  // An operator without a (diagonal) SVD is refused naming the capability.
+  CHECK(solver_from("ddsmc", "")->requirements().svd);
+  {  // An operator without a closed-form SVD (motion blur) is refused naming the capability.
     const std::vector<int64_t> shape{1, 4, 4};
     auto prior = prior_n01(shape);
-    auto blur = make_op("type = gaussian_blur\nsigma_y = 0.1\nkernel_size = 3\nsigma = 1\n", shape);
+    auto blur = make_op("type = motion_blur\nsigma_y = 0.1\nkernel_size = 3\n", shape);
     auto y = torch::zeros(blur->measurement_shape(), torch::kDouble).unsqueeze(0);
     CHECK_THROWS_WITH(run(*solver_from("ddsmc", "steps = 2\n"), *prior, *blur, y, "iid", 1, 1),
                       Catch::Contains("ddsmc needs a closed-form SVD"));
@@ -246,6 +250,61 @@ TEST_CASE("solvers: ddsmc (eta 1) samples the posterior under its model prior", 
   CHECK(r.nfe == 3200);
   check_moments(moments(r.x, p.mask, true), 0.801, 0.196, 0.01, 0.06);
   check_moments(moments(r.x, p.mask, false), 0.0, 0.948, 0.02, 0.06);
+}
+
+TEST_CASE("solvers: ddsmc on Gaussian blur and super-resolution samples the posterior in SVD coefficients",
+          "[solvers][ddsmc]") {
+  // Prior N(0, I) is rotation invariant, so in the operator's SVD coefficients c = V^T x every coordinate is
+  // independent: the unconditional chain of DDSMC (eta = 1, exact denoiser c / (1 + sigma^2)) ends at
+  // N(0, v) with v from the variance recursion below (the model prior p_eta, spec 8 f), and the SMC output
+  // converges (N -> infinity) to the posterior under it: y'_i = s_i c_i + sigma_y n, so
+  // mean_i = v s_i y'_i / (v s_i^2 + sigma_y^2), var_i = v sigma_y^2 / (v s_i^2 + sigma_y^2); free: N(0, v).
+  // Checked per coefficient group (observed / free) on standardised residuals, N = 16 (finite-N bias about
+  // 0.01 in the mean at s = 1, spec 11).
+  const std::vector<int64_t> shape{1, 4, 4};
+  auto prior = prior_n01(shape);
+  DdsmcOptions o;
+  o.eta = 1;
+  double v = 0;  // Var of the unconditional chain: c_0 = sigma_0 z, c' = (m/(1+sigma^2) + p) c + sqrt(sigma'^2 m) z
+  {
+    auto sig = [&](int64_t k) { return k >= o.steps ? 0.0 : o.karras.time(k, o.steps); };
+    v = sig(0) * sig(0);
+    for (int64_t k = 0; k < o.steps; ++k) {
+      const double a = sig(k), b = sig(k + 1), d = a * a - b * b, m = d / (o.eta * b * b + d), g = m / (1 + a * a) + 1 - m;
+      v = g * g * v + b * b * m;
+    }
+  }
+  CHECK(std::abs(v - 0.948) < 0.002);  // spec 8 f (computed)
+  for (const std::string op_ini : {"type = gaussian_blur\nsigma_y = 0.3\nkernel_size = 3\nsigma = 1\n",
+                                   "type = superres\nsigma_y = 0.2\nfactor = 2\nmethod = avgpool\n"}) {
+    INFO(op_ini);
+    auto op = make_op(op_ini, shape);
+    REQUIRE(op->svd() != nullptr);
+    const auto* svd = op->svd();
+    const double sy = op->noise().sigma_y;
+    const auto x_true = torch::linspace(-0.8, 0.9, 16, torch::kDouble).view({1, 1, 4, 4});
+    const auto y = op->forward(x_true);
+    int64_t draws = 0;
+    const auto r = run(*solver_from("ddsmc", "eta = 1\n"), *prior, *op, y, "iid", 500, 23, &draws);
+    CHECK(draws == 1 + 2 * 200 + 1);
+    const auto s = svd->s_like(y), u = svd->Ut_embed(y);  // [1, 4, 4], [1, 1, 4, 4]
+    const auto mean = v * s * u / (v * s * s + sy * sy), var = v * sy * sy / (v * s * s + sy * sy);
+    const auto z = ((svd->Vt(r.x) - mean) / var.sqrt()).view({r.x.size(0), -1});  // standardised residuals
+    const auto obs = (s > 0).view({-1});
+    REQUIRE(obs.sum().item<int64_t>() >= 4);
+    // Free coefficients get N(0, v): var = v there by the formula with s = 0.
+    for (const bool observed : {true, false}) {
+      if (!observed && obs.all().item<bool>()) continue;
+      const auto zz = z.index({torch::indexing::Slice(), observed ? obs : ~obs}).reshape({-1});
+      const double zm = zz.mean().item<double>(), zv = zz.var().item<double>();
+      const int64_t n = zz.numel();
+      INFO((observed ? "observed" : "free") << ": standardised mean " << zm << ", variance " << zv << " (n = " << n << ")");
+      CHECK(std::abs(zm) < 4 * std::sqrt(1.0 / n) + 0.05);
+      CHECK(std::abs(zv - 1) < 4 * std::sqrt(2.0 / n) + 0.08);
+    }
+    // The data were used: observed coefficients moved from the prior mean 0 toward y.
+    CHECK(torch::allclose(svd->Vt(r.x).mean(0).view({-1}).index({obs}), mean.view({-1}).index({obs}), 0, 0.15));
+  }
 }
 
 TEST_CASE("solvers: ddsmc antithetic chains: member 0 is the iid chain bit for bit, the pair is mirrored in law",
@@ -284,10 +343,17 @@ TEST_CASE("solvers: the leaderboard configs run CI-sized (1 item, few steps, eve
           "solver.dps.steps=3", "solver.lgd.steps=3", "solver.cm_dps.steps=2",
           "solver.cm_dps.consistency=" + src + "/models/fmnist32-cm", "solver.cm_inversion.iterations=1",
           "solver.cm_inversion.consistency=" + src + "/models/fmnist32-cm", "solver.daps.annealing_steps=2",
-          "solver.daps.ode_steps=1", "solver.daps.langevin_steps=2", "solver.enkg.ensemble=2", "solver.enkg.steps=3"})
+          "solver.daps.ode_steps=1", "solver.daps.langevin_steps=2", "solver.enkg.ensemble=2", "solver.enkg.steps=3",
+          "solver.reddiff.steps=3"})
       cfg.set(a);
-    if (name == "leaderboard-fmnist") cfg.set("solver.dds.steps=3");
-    else cfg.set("operator.classifier.path=" + src + "/models/fmnist-classifier/model.pt");
+    if (name == "leaderboard-fmnist") {
+      for (const std::string& a : std::vector<std::string>{"solver.dds.steps=3", "solver.ddrm.steps=3", "solver.ddnm.steps=3",
+            "solver.pigdm.steps=3", "solver.diffpir.steps=3", "solver.pnpdm.iterations=2", "solver.pnpdm.edm_steps=3",
+            "solver.ddsmc.particles=2", "solver.ddsmc.steps=3"})
+        cfg.set(a);
+    } else {
+      cfg.set("operator.classifier.path=" + src + "/models/fmnist-classifier/model.pt");
+    }
     const Spec spec = parse_spec(cfg);
     testing::TempDir tmp;
     RunOptions ro;

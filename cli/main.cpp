@@ -24,6 +24,7 @@
 #include "metrics/gallery.h"
 #include "reports/compare_report.h"
 #include "reports/compare_runs.h"
+#include "reports/format.h"
 #include "reports/gallery_report.h"
 #include "reports/leaderboard_files.h"
 #include "reports/quality.h"

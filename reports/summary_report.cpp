@@ -2,6 +2,7 @@
 
 #include "reports/format.h"
 
+#include "core/config.h"
 #include "core/error.h"
 
 #include <cmath>

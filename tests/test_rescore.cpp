@@ -152,7 +152,7 @@ TEST_CASE("feature metric: distance 0 for identical images, symmetric, spatial f
   const FeatureNetwork flat(script_module(tmp.path, "f.pt", "x.flatten(1)"));
   const auto a = x.flatten(1), b = y.flatten(1);
   const auto cos = (a * b).sum(1) / (a.norm(2, 1) * b.norm(2, 1));
-  CHECK(torch::allclose(feature_distance(flat.features(x), flat.features(y)), 2 - 2 * cos, 1e-9, 1e-9));
+  CHECK(torch::allclose(feature_distance(flat.features(x), flat.features(y)), 2 - 2 * cos, 1e-5, 1e-6));  // the network runs in float32
   // Registered as a metric: NaN for a non-finite sample, the others unchanged.
   const std::string path = script_module(tmp.path, "m.pt", "x.flatten(1)");
   register_feature_metric("test_feature_m", FeatureMetricOptions{path});

@@ -25,9 +25,11 @@
 #include "metrics/gallery.h"
 #include "reports/compare_report.h"
 #include "reports/compare_runs.h"
+#include "reports/format.h"
 #include "reports/gallery_report.h"
 #include "reports/leaderboard_files.h"
 #include "reports/quality.h"
+#include "reports/rescore.h"
 #include "reports/run_summary.h"
 #include "reports/summary_report.h"
 #include "solvers/plugin.h"
@@ -286,6 +288,60 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (vm.count("out")) write_text_atomic(vm["out"].as<std::string>(), compare_json(c.report, info));
   std::cout << (vm.count("quiet") ? gate_line(c.report) + "\n" : compare_markdown(c.report, info));
   return c.report.passed() ? 0 : 3;
+}
+
+// Metrics after the fact (reports/rescore.h): new columns of records.csv, set metrics, summary files.
+int cmd_rescore(const std::vector<std::string>& args) {
+  po::options_description desc("ipbench rescore");
+  desc.add_options()("help,h", "this help")("dir", po::value<std::string>()->required(), "run folder")(
+      "metrics", po::value<std::string>()->required(), "comma-separated metrics to compute from the stored reconstructions")(
+      "config", po::value<std::string>(), "INI file with the [metric.<label>] sections of configured metrics")(
+      "set", po::value<std::vector<std::string>>()->composing(), "override: metric.<label>.key=value (repeatable)")(
+      "resamples", po::value<int64_t>()->default_value(2000), "bootstrap resamples of the set-level distances")(
+      "quiet,q", "no progress line");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: ipbench rescore DIR --metrics a,b [--config M.ini] [--set metric.<label>.key=value ...]\n"
+              << "needs a run with save_reconstructions = true; adds columns to DIR/records.csv, rewrites summary.json\n"
+              << desc;
+    return 0;
+  }
+  auto vm = parse(args, desc, &pos);
+  RescoreOptions options;
+  options.metrics = split_list(vm["metrics"].as<std::string>());
+  options.resamples = vm["resamples"].as<int64_t>();
+  options.progress = !vm.count("quiet");
+  if (vm.count("config") || vm.count("set")) {
+    Config metrics = vm.count("config") ? Config::from_file(vm["config"].as<std::string>())
+                                        : Config::from_string("[rescore]\n", "--set");
+    if (vm.count("set"))
+      for (const auto& s : vm["set"].as<std::vector<std::string>>()) metrics.set(s);
+    options.metric_config = metrics.to_ini();
+    options.metric_config_origin = vm.count("config") ? vm["config"].as<std::string>() : "--set";
+  }
+  const std::string dir = vm["dir"].as<std::string>();
+  const RescoreOutcome out = rescore_run(dir, options);
+  std::cout << "rescored " << dir << ": " << out.samples_scored << " samples scored from stored reconstructions in "
+            << fmt(out.seconds) << " s (nothing solved)\n";
+  if (!out.added.empty()) {
+    std::cout << "added columns:";
+    for (const auto& m : out.added) std::cout << " " << m;
+    std::cout << "\n";
+  }
+  for (const auto& c : out.checked)
+    std::cout << "recomputed " << c.metric << ": " << c.compared - c.differing << " of " << c.compared
+              << " records equal to the stored value, max |difference| " << fmt(c.max_abs_difference) << "\n";
+  if (!out.set_metrics.empty()) {
+    std::cout << "set-level Frechet distance (features vs ground truth, " << fmt(100.0 * out.set_metrics.front().confidence)
+              << "% BCa bootstrap over items):\n";
+    for (const auto& r : out.set_metrics)
+      std::cout << "  " << r.metric << "  " << r.cell << "  " << fmt(r.distance.value.value) << " ["
+                << fmt(r.distance.value.low) << ", " << fmt(r.distance.value.high) << "]  items " << r.distance.items
+                << ", reconstructions " << r.distance.rows_a << "\n";
+  }
+  for (const auto& f : out.files) std::cout << "wrote " << f << "\n";
+  return 0;
 }
 
 void print_component(const ComponentInfo& info, const std::string& extra = "") {
@@ -640,6 +696,9 @@ const std::vector<Command>& commands() {
       {"report", "report RUN_DIR... [--out DIR] [--metric psnr]\n"
                  "                     leaderboard of one or more runs: Markdown, CSV, JSON, self-contained HTML",
        cmd_report},
+      {"rescore", "rescore DIR --metrics a,b [--config M.ini] [--set metric.<label>.key=value ...]\n"
+                  "                     compute metrics from stored reconstructions without solving (docs/metrics.md)",
+       cmd_rescore},
       {"correlate", "correlate DIR      pixel-wise PN / RR pair correlations of a run's stored reconstructions",
        cmd_correlate},
       {"compare", "compare BASELINE CANDIDATE [--margin metric=value ...] [--metrics a,b] [--out F.json]\n"

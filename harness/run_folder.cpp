@@ -5,6 +5,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,8 @@ constexpr const char* kResolved = "config.resolved.ini";
 constexpr const char* kShard = "shard";
 constexpr const char* kLock = "lock";
 constexpr const char* kReconstructions = "reconstructions";
+constexpr const char* kRescore = "rescore.ini";
+constexpr const char* kSetMetrics = "set_metrics";
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -177,7 +180,8 @@ std::string RunFolder::shard_text() const {
 std::vector<Record> RunFolder::repair(const std::vector<std::string>& metrics) {
   const std::string records = path(kRecords);
   RecordTable t = read_record_table(records);
-  require(t.metrics == metrics, "cannot --resume '", dir_, "': records.csv has other metric columns than this run");
+  require(t.metrics == metrics, "cannot --resume '", dir_, "': records.csv has other metric columns than this run",
+          fs::is_regular_file(path(kRescore)) ? " (columns added by `ipbench rescore`, rescore.ini)" : "");
   std::map<std::tuple<std::string, int64_t, int64_t>, int64_t> members;
   std::set<std::tuple<std::string, int64_t, int64_t, int64_t>> seen;
   for (size_t i = 0; i < t.records.size(); ++i) {
@@ -334,6 +338,33 @@ void RunFolder::import_reconstructions(const RunFolder& from) {
   if (!from.has_reconstructions()) return;
   fs::copy(from.path(kReconstructions), path(kReconstructions),
            fs::copy_options::recursive | fs::copy_options::skip_existing);
+}
+
+void RunFolder::write_rescored(const std::vector<Record>& records, const std::vector<std::string>& metrics,
+                               const std::string& rescore_ini,
+                               const std::map<std::string, std::string>& set_metrics_json) {
+  require(lock_fd_ >= 0, "run folder '", dir_, "': write_rescored() needs open_for_writing()");
+  write_records(records, metrics);
+  write_text_atomic(path(kRescore), rescore_ini);
+  if (set_metrics_json.empty()) return;
+  fs::create_directories(path(kSetMetrics));
+  for (const auto& [metric, json] : set_metrics_json)
+    write_text_atomic((fs::path(path(kSetMetrics)) / (metric + ".json")).string(), json);
+}
+
+std::string RunFolder::rescore_ini_text() const {
+  return fs::is_regular_file(path(kRescore)) ? read_text(path(kRescore)) : std::string();
+}
+
+std::vector<std::string> RunFolder::set_metrics_json() const {
+  std::vector<std::string> out;
+  if (!fs::is_directory(path(kSetMetrics))) return out;
+  std::vector<fs::path> files;
+  for (const auto& f : fs::directory_iterator(path(kSetMetrics)))
+    if (f.path().extension() == ".json") files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) out.push_back(trim(read_text(f)));
+  return out;
 }
 
 void RunFolder::write_summary_files(const std::string& json, const std::string& markdown) const {

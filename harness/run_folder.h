@@ -7,6 +7,7 @@
 //   records.csv           one row per sample (harness/records.h), appended and flushed per batch
 //   reconstructions/      <op>/<solver>/<design>/item<I>_s<first>.h5 with save_reconstructions
 //   summary.json, summary.md, correlations.json   written by reports/ through write_summary_files()
+//   rescore.ini, set_metrics/<metric>.json        written by `ipbench rescore` (reports/rescore.h)
 //   lock                  the writer's advisory lock (flock), holding its pid
 //
 // Writers: open_for_writing() takes an exclusive flock on DIR/lock for the life of the object; a second
@@ -93,6 +94,16 @@ class RunFolder {
                                       int64_t item, int64_t n) const;
   /// Copies another folder's reconstructions into this one (merge), keeping files already here.
   void import_reconstructions(const RunFolder& from);
+
+  /// `ipbench rescore` (reports/rescore.h): replaces records.csv atomically by `records` with the metric
+  /// columns `metrics` (writer lock needed), writes rescore.ini (the metrics added after the run and
+  /// their [metric.<label>] sections) and set_metrics/<metric>.json for each entry (a JSON array).
+  void write_rescored(const std::vector<Record>& records, const std::vector<std::string>& metrics,
+                      const std::string& rescore_ini, const std::map<std::string, std::string>& set_metrics_json);
+  /// rescore.ini's text, "" when the run was never rescored.
+  std::string rescore_ini_text() const;
+  /// The JSON arrays of set_metrics/*.json in name order (empty without).
+  std::vector<std::string> set_metrics_json() const;
 
   /// Summary files (reports' write_summary is the only caller): summary.json and summary.md, and
   /// correlations.json.

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/options.h"
+#include "metrics/feature_metric.h"
 #include "metrics/gallery.h"
 #include "models/denoiser.h"
 
@@ -185,6 +186,8 @@ Spec parse_spec(const Config& config, bool notes) {
     spec.solvers.push_back(std::move(solver));
   }
   for (const auto& name : spec.benchmark.metrics) {
+    // [metric.<label>]: a configured metric family (metrics/feature_metric.h).
+    if (config.has_section("metric." + name)) register_metric_section(name, config.section("metric." + name));
     try {
       metric_registry().get(name);
     } catch (const Error& e) {
@@ -202,7 +205,7 @@ Spec parse_spec(const Config& config, bool notes) {
   // an error; their keys are not checked. Unknown prefixes stay errors (Config::check_all_used).
   for (const auto& name : config.section_names()) {
     const bool component = name.rfind("operator.", 0) == 0 || name.rfind("solver.", 0) == 0 ||
-                           name.rfind("noise.", 0) == 0;
+                           name.rfind("noise.", 0) == 0 || name.rfind("metric.", 0) == 0;
     if (component && !config.find_section(name)->requested()) {
       if (notes)
         std::fprintf(stderr, "note: [%s] is not selected by [benchmark]; its settings are not used\n", name.c_str());

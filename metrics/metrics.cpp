@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "metrics/feature_metric.h"
 #include "metrics/image_metrics.h"
 #include "metrics/metric.h"
 
@@ -192,6 +193,8 @@ void register_builtin_metrics() {
       false);
   add("centroid", "image statistic: vertical intensity centroid, row / (H - 1) in [0, 1]", false, centroid_metric,
       false);
+  // torchscript_feature with the shipped classifier's penultimate layer (metrics/feature_metric.h).
+  register_feature_metric("fmnist_feature", FeatureMetricOptions{});
 }
 
 std::map<std::string, bool> metric_directions() {

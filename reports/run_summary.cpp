@@ -1,6 +1,7 @@
 // A run folder's summary files (reports/run_summary.h).
 #include "reports/run_summary.h"
 
+#include <algorithm>
 #include <limits>
 #include <map>
 #include <set>
@@ -10,6 +11,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "harness/plan.h"
+#include "metrics/feature_metric.h"
 #include "metrics/metric.h"
 
 namespace ipbench {
@@ -25,6 +27,8 @@ SummaryOptions summary_options(const BenchmarkOptions& bench) {
   so.bounds = {{"l1", {0.0, 1.0}},         {"psnr", {0.0, inf}},       {"ssim", {-1.0, 1.0}},
                {"residual", {0.0, inf}},   {"pixel_mean", {0.0, 1.0}}, {"brightness", {0.0, 1.0}},
                {"contrast", {-1.0, 1.0}}, {"centroid", {0.0, 1.0}}};
+  for (const auto& m : bench.metrics)
+    if (feature_network(m)) so.bounds[m] = {0.0, 4.0};  // LPIPS-style distance of unit vectors
   return so;
 }
 
@@ -84,8 +88,24 @@ SummaryOutcome write_summary(const RunFolder& folder, RunInfo info, const std::v
   info.statuses.clear();
   for (const Record& r : *records) ++info.statuses[r.status];
 
+  // Configured metrics ([metric.<label>] of the run or of `ipbench rescore`): their directions and bounds.
+  register_metric_sections(config, bench.metrics);
+  std::vector<std::string> rescored;
+  const std::string rescore_text = folder.rescore_ini_text();
+  if (!rescore_text.empty()) {
+    const Config rescore = Config::from_string(rescore_text, folder.path("rescore.ini"));
+    rescore.section("rescore").read("metrics", rescored);
+    register_metric_sections(rescore, rescored);
+  }
+  info.set_metrics = folder.set_metrics_json();
+
   SummaryOutcome out;
-  const SummaryOptions so = summary_options(bench);
+  SummaryOptions so = summary_options(bench);
+  for (const auto& m : rescored)  // columns added by `ipbench rescore`, after the run's own
+    if (std::find(so.metrics.begin(), so.metrics.end(), m) == so.metrics.end()) {
+      so.metrics.push_back(m);
+      if (feature_network(m)) so.bounds[m] = {0.0, 4.0};
+    }
   out.summary = summarize(*records, so);
   if (folder.has_reconstructions()) out.summary.correlations = correlate_run(folder, *records, so.confidence);
   folder.write_summary_files(summary_json(out.summary, info), summary_markdown(out.summary, info));

@@ -2,6 +2,7 @@
 
 #include "reports/format.h"
 
+#include "core/config.h"
 #include "core/error.h"
 
 #include <cmath>
@@ -197,6 +198,15 @@ std::string summary_json(const BenchmarkSummary& s, const RunInfo& info) {
     os << (i ? "," : "") << "\n    " << json_comparison(s.comparisons[i]);
   os << (s.comparisons.empty() ? "]" : "\n  ]");
   if (!s.correlations.empty()) os << ",\n  \"correlations\": " << correlations_json(s.correlations);
+  std::string set_entries;  // the entries of every array in info.set_metrics, joined
+  for (const auto& array : info.set_metrics) {
+    const auto open = array.find('['), close = array.rfind(']');
+    const std::string inner = open == std::string::npos || close == std::string::npos || close <= open
+                                  ? std::string()
+                                  : trim(array.substr(open + 1, close - open - 1));
+    if (!inner.empty()) set_entries += (set_entries.empty() ? "\n    " : ",\n    ") + inner;
+  }
+  if (!set_entries.empty()) os << ",\n  \"set_metrics\": [" << set_entries << "\n  ]";
   os << ",\n  \"warnings\": [";
   for (size_t i = 0; i < s.warnings.size(); ++i) os << (i ? ", " : "") << json_string(s.warnings[i]);
   os << "]";

@@ -4,6 +4,7 @@
 // Undefined values are written as JSON null and rendered as "n/a".
 #include <map>
 #include <string>
+#include <vector>
 
 #include "stats/summary.h"
 
@@ -20,6 +21,9 @@ struct RunInfo {
   int64_t records = 0;
   int64_t expected_records = 0;  ///< samples of the run's plan (its shard's part); 0 = unknown
   std::map<std::string, int64_t> statuses;  ///< records per status (ok, non_finite, diverged, error:...)
+  /// Set-level metrics of `ipbench rescore` (reports/rescore.h): JSON arrays of entries, written into
+  /// summary.json as one array "set_metrics" (absent when empty).
+  std::vector<std::string> set_metrics;
   /// "incomplete: N of M samples" when records < expected_records, else "".
   std::string incomplete() const;
 };

@@ -5,25 +5,12 @@
 #include <cmath>
 #include <limits>
 
-#include <boost/math/distributions/normal.hpp>
-
 #include "core/rng.h"
+#include "stats/bootstrap.h"
 
 namespace ipbench {
 
 namespace {
-
-double normal_quantile(double p) { return boost::math::quantile(boost::math::normal_distribution<double>(), p); }
-double normal_cdf(double x) { return boost::math::cdf(boost::math::normal_distribution<double>(), x); }
-
-/// Quantile of sorted values at probability p (linear interpolation between order statistics).
-double sorted_quantile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;
-  const double pos = p * static_cast<double>(sorted.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
 
 /// Sum of squared deviations from the mean (two passes, corrected).
 double centered_ss(const std::vector<double>& v, double m) {
@@ -50,9 +37,8 @@ double weighted(const std::vector<double>& w, const std::vector<double>& var, do
 }
 
 /// BCa interval of RE = V_b / V (efficiency.h).
-RatioInterval bca_interval(const RatioSide& base, const RatioSide& cell, const std::vector<double>& w, double re,
-                           double confidence, uint64_t key, int64_t resamples) {
-  RatioInterval out;
+RatioInterval efficiency_bca(const RatioSide& base, const RatioSide& cell, const std::vector<double>& w, double re,
+                             double confidence, uint64_t key, int64_t resamples) {
   const size_t n_items = w.size();
   std::vector<double> var_b(n_items), var_c(n_items), stats;
   stats.reserve(static_cast<size_t>(resamples));
@@ -70,15 +56,6 @@ RatioInterval bca_interval(const RatioSide& base, const RatioSide& cell, const s
     const double den = weighted(w, var_c, cell.k);
     if (den > 0.0) stats.push_back(weighted(w, var_b, base.k) / den);
   }
-  if (stats.size() < static_cast<size_t>(resamples) / 2) return out;  // mostly degenerate resamples
-  std::sort(stats.begin(), stats.end());
-  // Bias correction: the share of resamples below the estimate (ties count half).
-  const auto lower = std::lower_bound(stats.begin(), stats.end(), re) - stats.begin();
-  const auto upper = std::upper_bound(stats.begin(), stats.end(), re) - stats.begin();
-  const double below = (static_cast<double>(lower) + 0.5 * static_cast<double>(upper - lower)) /
-                       static_cast<double>(stats.size());
-  if (!(below > 0.0 && below < 1.0)) return out;
-  const double z0 = normal_quantile(below);
   // Acceleration from the delete-one-group jackknife over both cells:
   // SS' = SS - U/(U-1) (x - m)^2, var' = SS'/(U - 2).
   std::vector<double> jack;
@@ -99,24 +76,7 @@ RatioInterval bca_interval(const RatioSide& base, const RatioSide& cell, const s
       }
     }
   }
-  double a = 0.0;
-  if (jack.size() >= 2) {
-    const double jm = mean(jack);
-    double s2 = 0.0, s3 = 0.0;
-    for (double t : jack) {
-      s2 += (jm - t) * (jm - t);
-      s3 += (jm - t) * (jm - t) * (jm - t);
-    }
-    if (s2 > 0.0) a = s3 / (6.0 * std::pow(s2, 1.5));
-  }
-  auto adjusted = [&](double alpha) {
-    const double z = normal_quantile(alpha);
-    return normal_cdf(z0 + (z0 + z) / (1.0 - a * (z0 + z)));
-  };
-  out.value = re;
-  out.low = sorted_quantile(stats, adjusted(0.5 * (1.0 - confidence)));
-  out.high = sorted_quantile(stats, adjusted(0.5 * (1.0 + confidence)));
-  return out;
+  return bca_interval(re, std::move(stats), jack, confidence, resamples);
 }
 
 }  // namespace
@@ -274,7 +234,7 @@ EfficiencyEstimate efficiency_vs_baseline(const std::vector<std::vector<double>>
   out.heavy_tails = (nb > 0 && kb > 2.0 * std::sqrt(24.0 / static_cast<double>(nb))) ||
                     (nc > 0 && kc > 2.0 * std::sqrt(24.0 / static_cast<double>(nc)));
   const bool can_bootstrap = min_groups >= 3 && resamples > 0 && std::isfinite(re);
-  if (can_bootstrap) out.bootstrap = bca_interval(base, cell, w, re, confidence, key, resamples);
+  if (can_bootstrap) out.bootstrap = efficiency_bca(base, cell, w, re, confidence, key, resamples);
   const bool use_bootstrap = out.heavy_tails && min_groups >= kMinBootstrapGroups && std::isfinite(out.bootstrap.low) &&
                              std::isfinite(out.bootstrap.high);
   out.value = use_bootstrap ? out.bootstrap : out.f;

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -195,11 +196,13 @@ int cmd_report(const std::vector<std::string>& args) {
       "images", po::value<int64_t>()->default_value(defaults.images_per_cell),
       "reconstructions shown per cell in the HTML page when the runs stored them (0 = none)")(
       "title", po::value<std::string>()->default_value(defaults.title), "title of the Markdown and HTML pages")(
-      "design", po::value<std::string>(), "comma-separated designs to include (default: all)");
+      "design", po::value<std::string>(), "comma-separated designs to include (default: all)")(
+      "items", po::value<std::string>(), "comma-separated items shown with per-pixel maps (default: each run's first)")(
+      "strict", po::bool_switch(), "refuse runs that measured different problems instead of separate boards");
   po::positional_options_description pos;
   pos.add("runs", -1);
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-    std::cout << "usage: ipbench report RUN_DIR... [--out DIR] [--metric psnr]\n" << desc;
+    std::cout << "usage: ipbench report RUN_DIR... [--out DIR] [--metric psnr] [--items 0,3,7] [--strict]\n" << desc;
     return 0;
   }
   auto vm = parse(args, desc, &pos);
@@ -212,6 +215,15 @@ int cmd_report(const std::vector<std::string>& args) {
   require(options.images_per_cell >= 0, "report: --images ", options.images_per_cell, ": must be >= 0");
   options.title = vm["title"].as<std::string>();
   if (vm.count("design")) options.designs = split_list(vm["design"].as<std::string>());
+  if (vm.count("items"))
+    for (const std::string& item : split_list(vm["items"].as<std::string>())) {
+      char* end = nullptr;
+      const long long v = std::strtoll(item.c_str(), &end, 10);
+      require(!item.empty() && *end == '\0' && v >= 0, "report: --items ", vm["items"].as<std::string>(), ": '", item,
+              "' is not an item number (>= 0)");
+      options.items.push_back(v);
+    }
+  options.strict = vm["strict"].as<bool>();
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : runs.front();
   for (const std::string& f : write_report(runs, out, options)) std::cout << "wrote " << f << "\n";
   return 0;

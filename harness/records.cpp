@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/rng.h"
 
 namespace ipbench {
 
@@ -44,8 +45,14 @@ std::vector<std::string> split_csv(const std::string& line) {
 
 }  // namespace
 
-RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> metrics)
-    : path_(path), metrics_(std::move(metrics)) {
+std::string run_id_of(const std::string& resolved_ini) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(hash_string(resolved_ini)));
+  return buf;
+}
+
+RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id)
+    : path_(path), metrics_(std::move(metrics)), run_id_(csv_field(run_id)) {
   bool fresh = true;
   {
     std::ifstream probe(path, std::ios::binary);
@@ -68,6 +75,7 @@ RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> met
     for (const char* c : kFixedColumns) header += std::string(header.empty() ? "" : ",") + c;
     for (const auto& m : metrics_) header += "," + m;
     for (const char* c : kTrailingColumns) header += std::string(",") + c;
+    if (!run_id_.empty()) header += ",run_id";
     out_ << header << "\n";
     out_.flush();
   }
@@ -82,7 +90,9 @@ std::string RecordWriter::format(const std::vector<Record>& batch) const {
       auto it = r.metrics.find(m);
       os << ',' << format_number(it == r.metrics.end() ? NAN : it->second);
     }
-    os << ',' << r.nfe << ',' << format_number(r.seconds) << ',' << csv_field(r.status) << '\n';
+    os << ',' << r.nfe << ',' << format_number(r.seconds) << ',' << csv_field(r.status);
+    if (!run_id_.empty()) os << ',' << run_id_;
+    os << '\n';
   }
   return os.str();
 }
@@ -104,9 +114,12 @@ RecordTable read_record_table(const std::string& path) {
   if (pos == std::string::npos) return t;  // not even a whole header
   t.header = trim(text.substr(0, pos));
   const auto header = split_csv(t.header);
-  const size_t fixed = std::size(kFixedColumns), trailing = std::size(kTrailingColumns);
-  require(header.size() >= fixed + trailing && header[0] == "cell" && header[header.size() - 1] == "status",
-          "records file '", path, "': line 1 is not a records header (cell,...,status)");
+  const size_t fixed = std::size(kFixedColumns);
+  t.has_run_id = !header.empty() && header.back() == "run_id";
+  const size_t trailing = std::size(kTrailingColumns) + (t.has_run_id ? 1 : 0);
+  require(header.size() >= fixed + trailing && header[0] == "cell" &&
+              header[header.size() - trailing + 2] == "status",
+          "records file '", path, "': line 1 is not a records header (cell,...,status[,run_id])");
   t.metrics.assign(header.begin() + fixed, header.end() - trailing);
   int64_t lineno = 1;
   for (size_t start = pos + 1; start < text.size(); start = pos + 1) {
@@ -133,6 +146,8 @@ RecordTable read_record_table(const std::string& path) {
       r.status = f[fixed + t.metrics.size() + 2];
       t.records.push_back(std::move(r));
       t.lines.push_back(line);
+      t.line_numbers.push_back(lineno);
+      t.run_ids.push_back(t.has_run_id ? f.back() : std::string());
     } catch (const std::exception&) {
       throw Error(str_cat("records file '", path, "' line ", lineno, ": a number does not parse"));
     }

@@ -2,7 +2,10 @@
 // The record store: records.csv, one row per reconstructed sample, appended batch by batch.
 //
 // Columns: cell, operator, solver, design, group_size, item, group, member, <metric...>, nfe,
-// seconds, status. Numbers are written with 17 significant digits (exact round trip); NaN as "nan".
+// seconds, status, run_id. `run_id` (docs/formats.md) is the run folder's id, the hash of its
+// config.resolved.ini (run_id_of): a row from another run or configuration carries another id and is
+// refused when the folder's records are read (RunFolder::read_records). Files written without an id
+// (before the column existed, or by a writer given none) end at `status` and are read unchecked. Numbers are written with 17 significant digits (exact round trip); NaN as "nan".
 // Each batch is appended and flushed at once, so a killed run loses at most the batch in flight.
 #include <fstream>
 #include <string>
@@ -14,8 +17,9 @@ namespace ipbench {
 
 class RecordWriter {
  public:
-  /// Opens `path` for appending; writes the header when the file is new or empty.
-  RecordWriter(const std::string& path, std::vector<std::string> metrics);
+  /// Opens `path` for appending; writes the header when the file is new or empty. A non-empty `run_id`
+  /// adds the run_id column (every row carries it).
+  RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id = "");
   void append(const std::vector<Record>& batch);  ///< writes and flushes
   /// The CSV rows of `batch` (each ending in a newline), as append() writes them.
   std::string format(const std::vector<Record>& batch) const;
@@ -26,8 +30,13 @@ class RecordWriter {
  private:
   std::string path_;
   std::vector<std::string> metrics_;
+  std::string run_id_;
   std::ofstream out_;
 };
+
+/// The run id of a run folder whose config.resolved.ini holds `resolved_ini`: 16 hex digits of the
+/// 64-bit hash of that text (core/rng.h hash_string). Shards and resumes of one configuration share it.
+std::string run_id_of(const std::string& resolved_ini);
 
 /// The path of `name` (records.csv, config.resolved.ini, ...) in the run folder `dir`; Error naming it
 /// when it is not a file ("is 'dir' a run folder written by `ipbench run`?").
@@ -47,6 +56,9 @@ struct RecordTable {
   std::vector<std::string> metrics;
   std::vector<Record> records;
   std::vector<std::string> lines;  ///< the text of each record's line, without the newline
+  std::vector<int64_t> line_numbers;  ///< each record's 1-based line number in the file
+  bool has_run_id = false;            ///< the header ends with the run_id column
+  std::vector<std::string> run_ids;   ///< each record's run id ("" without the column)
   bool torn_tail = false;
   int64_t torn_line = 0;  ///< line number of the partial line when torn_tail
 };

@@ -76,6 +76,16 @@ void require_same_config(const std::string& dir, const std::string& old_text, co
                       "\nresume with the stored configuration, or choose another --out"));
 }
 
+// Every row's run id must be `id` (rows of a file without the column are not checked).
+void require_run_ids(const RecordTable& t, const std::string& file, const std::string& id) {
+  if (!t.has_run_id) return;
+  for (size_t i = 0; i < t.run_ids.size(); ++i)
+    require(t.run_ids[i] == id, file, " line ", t.line_numbers[i], ": run id ", t.run_ids[i].empty() ? "(empty)" : t.run_ids[i],
+            " is not this run's ", id, " (the hash of its config.resolved.ini): a row appended by hand or from",
+            " another run or configuration; records of other runs belong in their own folders (ipbench merge",
+            " joins shards of one configuration)");
+}
+
 }  // namespace
 
 RunFolder RunFolder::open(const std::string& dir) {
@@ -167,7 +177,13 @@ std::vector<Record> RunFolder::start(const std::string& resolved_ini, const Shar
   }
   write_text_atomic(path(kResolved), resolved_ini);
   if (shard.count > 1) write_text_atomic(path(kShard), shard.str() + "\n");
-  writer_ = std::make_unique<RecordWriter>(records.string(), metrics);
+  // A resumed folder written before records carried run ids keeps its columns.
+  bool legacy = false;
+  if (fs::is_regular_file(records)) {
+    const RecordTable t = read_record_table(records.string());
+    legacy = !t.header.empty() && !t.has_run_id;
+  }
+  writer_ = std::make_unique<RecordWriter>(records.string(), metrics, legacy ? "" : run_id_of(resolved_ini));
   return kept;
 }
 
@@ -182,6 +198,7 @@ std::vector<Record> RunFolder::repair(const std::vector<std::string>& metrics) {
   RecordTable t = read_record_table(records);
   require(t.metrics == metrics, "cannot --resume '", dir_, "': records.csv has other metric columns than this run",
           fs::is_regular_file(path(kRescore)) ? " (columns added by `ipbench rescore`, rescore.ini)" : "");
+  require_run_ids(t, records, run_id());
   std::map<std::tuple<std::string, int64_t, int64_t>, int64_t> members;
   std::set<std::tuple<std::string, int64_t, int64_t, int64_t>> seen;
   for (size_t i = 0; i < t.records.size(); ++i) {
@@ -235,7 +252,7 @@ void RunFolder::write_records(const std::vector<Record>& records, const std::vec
   std::error_code ec;
   fs::remove(tmp, ec);
   {
-    RecordWriter writer(tmp, metrics);
+    RecordWriter writer(tmp, metrics, run_id());
     writer.append(records);
   }
   fs::rename(tmp, path(kRecords));
@@ -256,7 +273,18 @@ Shard RunFolder::shard() const {
   }
 }
 
-std::vector<Record> RunFolder::read_records() const { return ipbench::read_records(run_file(dir_, kRecords)); }
+std::vector<Record> RunFolder::read_records() const {
+  const std::string file = run_file(dir_, kRecords);
+  RecordTable t = read_record_table(file);
+  require(!t.header.empty(), "records file '", file, "' is empty");
+  if (t.torn_tail)
+    std::fprintf(stderr, "warning: %s:%ld: ignoring a truncated last line (interrupted run)\n", file.c_str(),
+                 static_cast<long>(t.torn_line));
+  require_run_ids(t, file, run_id());
+  return std::move(t.records);
+}
+
+std::string RunFolder::run_id() const { return run_id_of(resolved_config_text()); }
 
 bool RunFolder::has_reconstructions() const { return fs::is_directory(path(kReconstructions)); }
 

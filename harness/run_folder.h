@@ -4,7 +4,9 @@
 //
 //   config.resolved.ini   every key of the run, defaults included
 //   shard                 "i/n" for a run of part of the plan (`ipbench run --shard i/n`)
-//   records.csv           one row per sample (harness/records.h), appended and flushed per batch
+//   records.csv           one row per sample (harness/records.h), appended and flushed per batch; each
+//                         row carries the run id (run_id_of(config.resolved.ini)): read_records()
+//                         refuses a row of another run ("records.csv line N: run id X is not this run's Y")
 //   reconstructions/      <op>/<solver>/<design>/item<I>_s<first>.h5 with save_reconstructions
 //   summary.json, summary.md, correlations.json   written by reports/ through write_summary_files()
 //   rescore.ini, set_metrics/<metric>.json        written by `ipbench rescore` (reports/rescore.h)
@@ -77,8 +79,11 @@ class RunFolder {
   /// The folder's shard ("0/1" without a shard file); has_shard_file() says whether one was written.
   Shard shard() const;
   bool has_shard_file() const;
-  /// Every record of records.csv (a torn last line is ignored with a warning).
+  /// Every record of records.csv (a torn last line is ignored with a warning). Error naming the line when
+  /// a row's run id is not run_id() (a row appended by hand or from another run or configuration).
   std::vector<Record> read_records() const;
+  /// This run's id: run_id_of(config.resolved.ini), 16 hex digits (harness/records.h).
+  std::string run_id() const;
 
   // Reconstructions: x [B, C, H, W] are samples first_sample .. first_sample + B - 1 of (cell, item).
   bool has_reconstructions() const;

@@ -3,6 +3,12 @@
 // (stats/leaderboard.h) written as leaderboard.md, leaderboard.csv, leaderboard.json and a
 // self-contained leaderboard.html (reports/leaderboard_report.h, docs/reports.md).
 //
+// Boards: a run's cells of one operator share a board with another run's only when their dataset, items,
+// prior, [operator.<label>] section and measurement seed agree; otherwise each problem gets its own
+// board, titled "inpaint — runs/a (fashion-mnist:test, 8 items, unet fmnist32-ddpm)" with a note
+// naming the differing keys, or, with `strict`, the report is refused naming each key and both values.
+// The HTML page opens with a run context block (prior, dataset, items, samples, designs, seed, run id,
+// device, the run's recorded context line, solver options with those that differ between entries).
 // Each folder must hold records.csv and config.resolved.ini; its statistics are recomputed from the
 // records with the folder's own [benchmark] confidence and baseline design (the runs must agree on the
 // confidence). When a run stored its reconstructions, the HTML page shows, per operator, the ground
@@ -23,6 +29,12 @@ struct ReportOptions {
   /// Only cells of these designs (empty = all). Designs are estimation methods, not competitors: a
   /// board per design (or one design) compares solvers like with like.
   std::vector<std::string> designs;
+  /// Items shown in the HTML page (record item numbers, i.e. dataset indices; empty = each run's first):
+  /// ground truth, measurement, a coupled pair, per-pixel mean, std and |error| maps per cell.
+  std::vector<int64_t> items;
+  /// Refuse (Error naming every differing key) instead of separate boards when runs measured different
+  /// problems.
+  bool strict = false;
 };
 
 /// Writes the four files into out_dir (created if needed; existing leaderboard files are replaced,

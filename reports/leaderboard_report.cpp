@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/options.h"
 #include "reports/format.h"
 
 namespace ipbench {
@@ -245,6 +246,83 @@ std::string efficiency_svg(const OperatorBoard& ob, const Leaderboard& board, co
                   1.0, "efficiency 1 (no gain)", true);
 }
 
+// Histogram of pair correlations on [-1, 1] (20 bins): centralized filled, standard as an outline.
+std::string correlation_svg(const CorrelationHistogram& h) {
+  const int bins = 20;
+  const double left = 40, top = 22, w = 340, plot_h = 90, bottom = 34;
+  auto counts = [&](const std::vector<double>& v) {
+    std::vector<int> c(bins, 0);
+    for (double r : v)
+      if (std::isfinite(r)) c[std::clamp(static_cast<int>(std::floor((r + 1.0) / 2.0 * bins)), 0, bins - 1)]++;
+    return c;
+  };
+  const std::vector<int> cc = counts(h.centralized), cs = counts(h.standard);
+  int peak = 1;
+  for (int b = 0; b < bins; ++b) peak = std::max({peak, cc[b], cs[b]});
+  auto mean_of = [](const std::vector<double>& v) {
+    double sum = 0;
+    int n = 0;
+    for (double r : v)
+      if (std::isfinite(r)) sum += r, ++n;
+    return n ? sum / n : kNaN;
+  };
+  const double bw = w / bins;
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"corr\" width=\"" << left + w + 70 << "\" height=\""
+     << top + plot_h + bottom << "\" role=\"img\" aria-label=\"pair correlations " << html_escape(h.label) << "\">\n"
+     << "<text x=\"" << left << "\" y=\"14\" font-size=\"12\">" << html_escape(h.label) << "</text>\n";
+  for (int b = 0; b < bins; ++b) {
+    const double hc = plot_h * cc[b] / peak, hs = plot_h * cs[b] / peak;
+    if (cc[b] > 0)
+      os << "<rect x=\"" << left + b * bw + 1 << "\" y=\"" << top + plot_h - hc << "\" width=\"" << bw - 2
+         << "\" height=\"" << hc << "\" fill=\"#0969da\" fill-opacity=\"0.6\"><title>centralized: " << cc[b]
+         << " pairs</title></rect>\n";
+    if (cs[b] > 0)
+      os << "<rect x=\"" << left + b * bw + 1 << "\" y=\"" << top + plot_h - hs << "\" width=\"" << bw - 2
+         << "\" height=\"" << hs << "\" fill=\"none\" stroke=\"#57606a\"><title>standard: " << cs[b]
+         << " pairs</title></rect>\n";
+  }
+  const double axis_y = top + plot_h;
+  os << "<line x1=\"" << left << "\" y1=\"" << axis_y << "\" x2=\"" << left + w << "\" y2=\"" << axis_y
+     << "\" stroke=\"#57606a\"/>\n";
+  for (double v : {-1.0, -0.5, 0.0, 0.5, 1.0})
+    os << "<text x=\"" << left + (v + 1) / 2 * w << "\" y=\"" << axis_y + 13 << "\" font-size=\"11\" "
+       << "text-anchor=\"middle\">" << tick_label(v, 1) << "</text>\n";
+  os << "<text x=\"" << left + w / 2 << "\" y=\"" << axis_y + 28 << "\" font-size=\"10\" text-anchor=\"middle\">"
+     << "pair correlation r; filled: centralized (mean " << fmt(mean_of(h.centralized), 3) << "), outline: standard (mean "
+     << fmt(mean_of(h.standard), 3) << ")</text>\n<text x=\"" << left - 6 << "\" y=\"" << top + 8
+     << "\" font-size=\"11\" text-anchor=\"end\">" << peak << "</text>\n</svg>\n";
+  return os.str();
+}
+
+// The run context block: facts per run, then the solvers' options.
+std::string context_html(const RunContextTable& t) {
+  if (t.runs.empty()) return "";
+  std::ostringstream os;
+  os << "<section id=\"run-context\">\n<h2>Run context</h2>\n<table class=\"context\">\n<tr><th class=\"l\"></th>";
+  for (const std::string& r : t.runs) os << "<th class=\"l\">" << html_escape(r) << "</th>";
+  os << "</tr>\n";
+  for (const auto& [fact, values] : t.rows) {
+    os << "<tr><th class=\"l\">" << html_escape(fact) << "</th>";
+    for (const std::string& v : values) os << "<td class=\"l\">" << html_escape(v) << "</td>";
+    os << "</tr>\n";
+  }
+  os << "</table>\n";
+  if (!t.solvers.empty()) {
+    os << "<table class=\"solvers\">\n<tr><th class=\"l\">run</th><th class=\"l\">solver</th><th class=\"l\">options"
+       << "</th></tr>\n";
+    for (const auto& row : t.solvers) {
+      os << "<tr>";
+      for (const std::string& v : row) os << "<td class=\"l\">" << html_escape(v) << "</td>";
+      os << "</tr>\n";
+    }
+    os << "</table>\n<p>Solver options that differ between entries of the same solver: "
+       << (t.differing.empty() ? std::string("none") : html_escape(option_value(t.differing))) << ".</p>\n";
+  }
+  os << "</section>\n";
+  return os.str();
+}
+
 }  // namespace
 
 std::string leaderboard_markdown(const Leaderboard& board, const ReportInfo& info) {
@@ -257,7 +335,7 @@ std::string leaderboard_markdown(const Leaderboard& board, const ReportInfo& inf
      << "numbers when both cells are in the same run and design, Welch otherwise); \"behind\" = significantly "
      << "worse than the leader.\n";
   for (const OperatorBoard& ob : board.operators) {
-    os << "\n## " << ob.op << "\n\n| rank | solver | design |" << (several_runs(info) ? " run |" : "") << " "
+    os << "\n## " << ob.title << "\n\n" << (ob.note.empty() ? "" : ob.note + "\n\n") << "| rank | solver | design |" << (several_runs(info) ? " run |" : "") << " "
        << board.primary << " | vs leader | standing |";
     for (const std::string& m : board.metrics)
       if (m != board.primary) os << " " << m << " |";
@@ -309,7 +387,8 @@ std::string leaderboard_json(const Leaderboard& board, const ReportInfo& info) {
      << ",\n  \"operators\": [";
   for (size_t o = 0; o < board.operators.size(); ++o) {
     const OperatorBoard& ob = board.operators[o];
-    os << (o ? "," : "") << "\n    {\"operator\": " << json_string(ob.op) << ", \"entries\": [";
+    os << (o ? "," : "") << "\n    {\"operator\": " << json_string(ob.op) << ", \"board\": " << json_string(ob.title)
+       << ", \"note\": " << json_string(ob.note) << ", \"entries\": [";
     for (size_t i = 0; i < ob.entries.size(); ++i) {
       const LeaderboardEntry& e = ob.entries[i];
       const CellSummary& c = e.cell;
@@ -352,9 +431,12 @@ std::string leaderboard_html(const Leaderboard& board, const ReportInfo& info, c
      << level << " interval given the items. <i>vs leader</i>: entry &minus; leader with its interval, paired under "
      << "common random numbers when both cells are in the same run and design, Welch otherwise. <span class=\"behind\">"
      << "behind</span> = significantly worse than the leader; <span class=\"tied\">tied</span> = not significantly "
-     << "different.</p>\n";
+     << "different.</p>\n" << context_html(info.run_context);
+  for (const std::string& n : info.notes) os << "<p class=\"note\">" << html_escape(n) << "</p>\n";
   for (const OperatorBoard& ob : board.operators) {
-    os << "<h2>" << html_escape(ob.op) << "</h2>\n" << interval_svg(ob, board, info);
+    os << "<h2>" << html_escape(ob.title) << "</h2>\n";
+    if (!ob.note.empty()) os << "<p class=\"note\">" << html_escape(ob.note) << "</p>\n";
+    os << interval_svg(ob, board, info);
     const std::string efficiency = efficiency_svg(ob, board, info);
     if (!efficiency.empty()) os << "<h3>Relative efficiency of the designs</h3>\n" << efficiency;
     os << "<table>\n<tr><th>rank</th><th class=\"l\">solver</th><th class=\"l\">design</th>"
@@ -376,10 +458,24 @@ std::string leaderboard_html(const Leaderboard& board, const ReportInfo& info, c
          << c.samples_failed << "</td></tr>\n";
     }
     os << "</table>\n";
+    bool any_corr = false;
+    for (const CorrelationHistogram& h : info.correlations)
+      if (h.board == ob.title) {
+        if (!any_corr) os << "<h3>Pair correlations of the stored reconstructions (PN: coupled pairs, RR: independent)</h3>\n";
+        any_corr = true;
+        os << correlation_svg(h);
+      }
+    bool items_heading = false;
     for (const ReportImage& im : images)
-      if (im.op == ob.op)
-        os << "<figure><img alt=\"" << html_escape(im.caption) << "\" src=\"data:image/png;base64," << base64(im.png)
-           << "\"><figcaption>" << html_escape(im.caption) << "</figcaption></figure>\n";
+      if (im.op == ob.title) {
+        if (im.kind == "item" && !items_heading) {
+          os << "<h3>Items</h3>\n";
+          items_heading = true;
+        }
+        os << "<figure class=\"" << im.kind << "\"><img alt=\"" << html_escape(im.caption)
+           << "\" src=\"data:image/png;base64," << base64(im.png) << "\"><figcaption>" << html_escape(im.caption)
+           << "</figcaption></figure>\n";
+      }
   }
   os << "<p><small>" << html_escape(info.context) << "</small></p>\n</body>\n</html>\n";
   return os.str();

@@ -9,17 +9,38 @@
 
 namespace ipbench {
 
-/// An image for the HTML page: PNG bytes shown under an operator's board.
+/// An image for the HTML page: PNG bytes shown under a board.
 struct ReportImage {
-  std::string op;       ///< the operator whose board shows it
+  std::string op;       ///< the board (OperatorBoard::title) that shows it
   std::string caption;
   std::string png;      ///< PNG file bytes (datasets/png.h png_bytes)
+  std::string kind = "reconstructions";  ///< "measurement", "reconstructions" or "item" (an item panel)
+};
+
+/// Pair correlations of one cell (stats/correlation.h) for a histogram under its board.
+struct CorrelationHistogram {
+  std::string board;   ///< OperatorBoard::title
+  std::string label;   ///< "dps / antithetic: PN pairs (coupled), 48 pairs"
+  std::vector<double> standard, centralized;
+};
+
+/// The run context block of the HTML page: one column per run, one row per fact.
+struct RunContextTable {
+  std::vector<std::string> runs;                                       ///< column heads
+  std::vector<std::pair<std::string, std::vector<std::string>>> rows;  ///< fact -> value per run
+  /// Solver options, one row per (run, solver): {run, solver, options}; keys that differ between entries
+  /// of the same solver type are listed in `differing`.
+  std::vector<std::vector<std::string>> solvers;
+  std::vector<std::string> differing;
 };
 
 struct ReportInfo {
   std::string title = "ipbench leaderboard";
   std::vector<std::string> runs;  ///< run folders, in the order given
   std::string context;            ///< core/runtime context_line() of the program that rendered it
+  RunContextTable run_context;    ///< HTML only; empty = no block
+  std::vector<CorrelationHistogram> correlations;  ///< HTML only
+  std::vector<std::string> notes;  ///< HTML only: what the page cannot show and why
 };
 
 std::string leaderboard_markdown(const Leaderboard& board, const ReportInfo& info);

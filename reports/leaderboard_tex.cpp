@@ -69,7 +69,7 @@ std::string leaderboard_latex(const Leaderboard& board, const ReportInfo& info) 
       }
       os << " & " << fmt(c.nfe_per_sample) << " \\\\\n";
     }
-    os << "\\bottomrule\n\\end{tabular}\n\\caption{" << tex_escape(ob.op) << ": mean and " << level
+    os << "\\bottomrule\n\\end{tabular}\n\\caption{" << tex_escape(ob.title) << ": mean and " << level
        << " interval given the items. Bold: leader by " << tex_escape(board.primary)
        << "; $^{*}$: significantly behind the leader.}\n\\end{table}\n";
   }

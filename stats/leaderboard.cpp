@@ -53,7 +53,7 @@ const PairedComparison* paired_of(const BenchmarkSummary& s, const CellSummary& 
 }  // namespace
 
 Leaderboard build_leaderboard(const std::vector<std::pair<std::string, BenchmarkSummary>>& runs,
-                              const std::string& primary, bool lower_better) {
+                              const std::string& primary, bool lower_better, const BoardAssignments& boards) {
   Leaderboard board;
   board.primary = primary;
   board.lower_better = lower_better;
@@ -68,10 +68,12 @@ Leaderboard build_leaderboard(const std::vector<std::pair<std::string, Benchmark
         if (std::find(board.metrics.begin(), board.metrics.end(), m.name) == board.metrics.end())
           board.metrics.push_back(m.name);
       any = any || find_metric(c, primary) != nullptr;
-      auto it = op_index.find(c.op);
+      const auto assigned = boards.find({name, c.op});
+      const BoardAssignment where = assigned == boards.end() ? BoardAssignment{c.op, ""} : assigned->second;
+      auto it = op_index.find(where.title);
       if (it == op_index.end()) {
-        it = op_index.emplace(c.op, board.operators.size()).first;
-        board.operators.push_back({c.op, {}});
+        it = op_index.emplace(where.title, board.operators.size()).first;
+        board.operators.push_back({c.op, where.title, where.note, {}});
       }
       LeaderboardEntry e;
       e.run = name;

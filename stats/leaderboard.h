@@ -38,6 +38,8 @@ struct LeaderboardEntry {
 
 struct OperatorBoard {
   std::string op;
+  std::string title;  ///< the board's heading: op, or op and its runs when the operator has several boards
+  std::string note;   ///< why the board is separate (the keys that differ from the operator's first board)
   std::vector<LeaderboardEntry> entries;  ///< ranked
 };
 
@@ -49,10 +51,19 @@ struct Leaderboard {
   std::vector<OperatorBoard> operators;  ///< in order of first appearance
 };
 
+/// Which board a run's cells of one operator go on when runs measured different problems
+/// (reports/leaderboard_files decides from the runs' configs): (run name, operator) -> {title, note}.
+/// Cells of pairs missing here go on the board titled by their operator.
+struct BoardAssignment {
+  std::string title, note;
+};
+using BoardAssignments = std::map<std::pair<std::string, std::string>, BoardAssignment>;
+
 /// `runs`: (name, summary) pairs with distinct names, all summarized at one confidence. `lower_better`: the primary
-/// metric's direction. Throws Error when no cell holds the primary metric.
+/// metric's direction. Throws Error when no cell holds the primary metric. One board per operator, or per
+/// distinct title of `boards`, in order of first appearance.
 Leaderboard build_leaderboard(const std::vector<std::pair<std::string, BenchmarkSummary>>& runs,
-                              const std::string& primary, bool lower_better);
+                              const std::string& primary, bool lower_better, const BoardAssignments& boards = {});
 
 /// The metric summary `name` of a cell, or nullptr.
 const MetricSummary* find_metric(const CellSummary& cell, const std::string& name);

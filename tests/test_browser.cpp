@@ -78,6 +78,11 @@ window.addEventListener('load', function () {
   pre.textContent = 'tables=' + document.querySelectorAll('table').length +
       ' svgs=' + document.querySelectorAll('svg').length +
       ' images=' + images.length + ' broken=' + broken +
+      ' context=' + document.querySelectorAll('#run-context table').length +
+      ' corr=' + document.querySelectorAll('svg.corr rect').length +
+      ' corrplots=' + document.querySelectorAll('svg.corr').length +
+      ' items=' + document.querySelectorAll('figure.item img').length +
+      ' itemwidth=' + Math.min.apply(null, Array.prototype.map.call(document.querySelectorAll('figure.item img'), function (i) { return i.naturalWidth; }).concat([0 + 1e9])) +
       ' errors=' + __ipbench_errors.length + ' [' + __ipbench_errors.join(' | ') + ']';
   document.body.appendChild(pre);
 });
@@ -122,7 +127,7 @@ TEST_CASE("browser: the HTML report renders in headless Chromium", "[browser]") 
   INFO(r.output);
   REQUIRE(r.code == 0);
   const auto report = tmp.path / "report";
-  r = shell(std::string(IPBENCH_BINARY) + " report " + run.string() + " --out " + report.string());
+  r = shell(std::string(IPBENCH_BINARY) + " report " + run.string() + " --out " + report.string() + " --items 0,1");
   INFO(r.output);
   REQUIRE(r.code == 0);
   const auto page = report / "leaderboard.html";
@@ -146,6 +151,13 @@ TEST_CASE("browser: the HTML report renders in headless Chromium", "[browser]") 
   CHECK(probe_value(probe, "images") >= 2);
   CHECK(probe_value(probe, "broken") == 0);
   CHECK(probe_value(probe, "errors") == 0);
+  // The run context block (facts and solver options), a PN/RR histogram per cell (2 operators x 4 cells)
+  // with bars, and the item panels (2 items x 8 cells), each 7 tiles of 8 px wide decoded.
+  CHECK(probe_value(probe, "context") == 2);
+  CHECK(probe_value(probe, "corrplots") == 8);
+  CHECK(probe_value(probe, "corr") >= 8);
+  CHECK(probe_value(probe, "items") == 16);
+  CHECK(probe_value(probe, "itemwidth") >= 7 * 8);
 
   // A screenshot of the page as written: decoded, it must not be one flat colour.
   const auto shot = tmp.path / "screenshot.png";

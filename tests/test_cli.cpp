@@ -249,6 +249,19 @@ TEST_CASE("cli: report writes a leaderboard with embedded reconstructions", "[cl
   CHECK_THAT(ipbench_cli("report " + run + " " + run).output, Catch::Contains("--out is required"));
   CHECK_THAT(ipbench_cli("report " + run + " --design rqmc").output, Catch::Contains("no cell of design"));
   CHECK(ipbench_cli("report " + (tmp.path / "none").string()).code == 2);
+  CHECK_THAT(ipbench_cli("report " + run + " --items 0,x").output, Catch::Contains("'x' is not an item number"));
+  // --items chooses the panels; --strict refuses runs of another problem (here: another seed) with exit 2.
+  const std::string other = (tmp.path / "other").string();
+  REQUIRE(ipbench_cli("run --quiet --config " + cfg + " --set benchmark.seed=5 --out " + other).code == 0);
+  auto strict = ipbench_cli("report " + run + " " + other + " --strict --out " + (tmp.path / "s").string());
+  CHECK(strict.code == 2);
+  CHECK_THAT(strict.output, Catch::Contains("[benchmark] seed: 0 (" + run + ") vs 5 (" + other + ")"));
+  auto split = ipbench_cli("report " + run + " " + other + " --items 0 --out " + (tmp.path / "s").string());
+  CHECK(split.code == 0);
+  std::ifstream page(tmp.path / "s" / "leaderboard.html");
+  const std::string both((std::istreambuf_iterator<char>(page)), std::istreambuf_iterator<char>());
+  CHECK_THAT(both, Catch::Contains("Run context") && Catch::Contains("item 0: ground truth") &&
+                       Catch::Contains("no reconstructions stored"));
 }
 
 TEST_CASE("cli: dataset import png writes a dataset that loads", "[cli][png]") {
@@ -271,7 +284,8 @@ TEST_CASE("cli: dataset import png writes a dataset that loads", "[cli][png]") {
 
 namespace {
 
-// records.csv without its `seconds` column (wall time is the one field that may differ).
+// records.csv without its `seconds` column (wall time is the one field that may differ) and its
+// `run_id` (the hash of the resolved config, which names the thread count and batch size).
 std::vector<std::string> records_without_seconds(const fs::path& run) {
   std::ifstream in(run / "records.csv");
   std::vector<std::string> rows;
@@ -283,6 +297,7 @@ std::vector<std::string> records_without_seconds(const fs::path& run) {
     for (std::string f; std::getline(ss, f, ',');) fields.push_back(f);
     if (rows.empty()) seconds = static_cast<size_t>(std::find(fields.begin(), fields.end(), "seconds") - fields.begin());
     if (seconds < fields.size()) fields.erase(fields.begin() + static_cast<std::ptrdiff_t>(seconds));
+    if (!fields.empty()) fields.pop_back();  // run_id, the last column
     std::string row;
     for (const auto& f : fields) row += f + ",";
     rows.push_back(row);

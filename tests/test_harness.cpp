@@ -270,6 +270,14 @@ TEST_CASE("harness: sharded runs merge into exactly the records of the unsharded
   sa << a.rdbuf();
   sb << b.rdbuf();
   CHECK(sa.str() == sb.str());
+  // Shards of one configuration share its run id; the merged folder's rows carry it.
+  const std::string id = RunFolder::open((tmp.path / "full").string()).run_id();
+  CHECK(id.size() == 16);
+  for (const std::string& s : shards) CHECK(RunFolder::open(s).run_id() == id);
+  const RecordTable merged_table = read_record_table((tmp.path / "merged" / "records.csv").string());
+  CHECK(merged_table.has_run_id);
+  for (const std::string& r : merged_table.run_ids) CHECK(r == id);
+  CHECK(RunFolder::open((tmp.path / "merged").string()).read_records().size() == full.records.size());
   // A shard resumes only as the same shard.
   CHECK_THROWS_WITH(run_shard(config, tmp.path / "shard1", "2/3", true), Catch::Contains("holds shard 1/3"));
   CHECK(run_shard(config, tmp.path / "shard1", "1/3", true).solved_samples == 0);

@@ -15,7 +15,9 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "error_message.h"
 #include "reports/format.h"
+#include "reports/leaderboard_files.h"
 #include "reports/leaderboard_report.h"
 #include "reports/run_summary.h"
 #include "stats/leaderboard.h"
@@ -240,4 +242,108 @@ TEST_CASE("reports: write_summary counts statuses, says when a run is incomplete
     std::ofstream(dir / "records.csv") << header << "\n";
   }
   CHECK_THROWS_WITH(write_summary(RunFolder::open(dir.string())), Catch::Contains("holds no records"));
+}
+
+namespace {
+
+// A small run of the Gaussian prior with stored reconstructions: inpaint (mask probability `mask`), dps
+// and dds, iid and antithetic, 2 items x 4 samples.
+std::string board_config(const std::string& data, const std::string& mask, int64_t items = 2) {
+  return "[benchmark]\nname = b\nitems = " + std::to_string(items) +
+         "\nsamples_per_item = 4\noperators = inpaint\nsolvers = dps, dds\ndesigns = iid, antithetic\n"
+         "metrics = l1, psnr\ndevice = cpu\nthreads = 1\nsave_reconstructions = true\n[dataset]\nsource = " + data +
+         "\npad_to = 0\n[prior]\ntype = gaussian\nvariance = 0.3\n[operator.inpaint]\nmask_prob_min = " + mask +
+         "\nmask_prob_max = 0.7\n[solver.dps]\nsteps = 3\n[solver.dds]\nsteps = 3\n";
+}
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("reports: runs of different problems get separate boards, or are refused with --strict",
+          "[reports][boards]") {
+  testing::TempDir tmp;
+  const std::string data = testing::write_synthetic_dataset(tmp.path);
+  testing::run_config_text(board_config(data, "0.3"), tmp.path / "a");
+  testing::run_config_text(board_config(data, "0.3"), tmp.path / "same");  // the same problem
+  testing::run_config_text(board_config(data, "0.5", 3), tmp.path / "b");  // another mask, another item count
+  const std::string a = (tmp.path / "a").string(), same = (tmp.path / "same").string(), b = (tmp.path / "b").string();
+  ReportOptions o;
+  o.images_per_cell = 0;
+  // One problem: one board, all eight entries on it.
+  write_report({a, same}, (tmp.path / "r1").string(), o);
+  const std::string md1 = slurp(tmp.path / "r1" / "leaderboard.md");
+  CHECK(count_of(md1, "\n## ") == 1);
+  CHECK_THAT(md1, Catch::Contains("\n## inpaint\n"));
+  // Two problems: two boards titled with their runs and problem, the second naming the differing keys.
+  write_report({a, same, b}, (tmp.path / "r2").string(), o);
+  const std::string md2 = slurp(tmp.path / "r2" / "leaderboard.md");
+  CHECK(count_of(md2, "\n## ") == 2);
+  CHECK_THAT(md2, Catch::Contains("## inpaint \u2014 " + a + ", " + same + " (" + data + ", 2 items, gaussian)"));
+  CHECK_THAT(md2, Catch::Contains("## inpaint \u2014 " + b + " (" + data + ", 3 items, gaussian)"));
+  CHECK_THAT(md2, Catch::Contains("[operator.inpaint] mask_prob_min = 0.5 (0.3 in " + a + ")") &&
+                      Catch::Contains("[benchmark] items = 3 (2 in " + a + ")"));
+  // Every entry of b is ranked on its own board: rank 1 to 4.
+  const std::string json = slurp(tmp.path / "r2" / "leaderboard.json");
+  CHECK(count_of(json, "\"rank\": 1,") == 2);
+  CHECK(count_of(json, "\"board\": \"inpaint \u2014 " + b) == 1);
+  // --strict refuses, naming each differing key with both values.
+  o.strict = true;
+  CHECK_NOTHROW(write_report({a, same}, (tmp.path / "r3").string(), o));
+  const std::string msg = testing::error_message([&] { write_report({a, b}, (tmp.path / "r4").string(), o); });
+  CHECK_THAT(msg, Catch::Contains("--strict") && Catch::Contains("'inpaint'") &&
+                      Catch::Contains("[operator.inpaint] mask_prob_min: 0.3 (" + a + ") vs 0.5 (" + b + ")") &&
+                      Catch::Contains("[benchmark] items: 2 (" + a + ") vs 3 (" + b + ")"));
+}
+
+TEST_CASE("reports: the HTML page shows the run context, item panels with per-pixel maps and PN/RR histograms",
+          "[reports][panels]") {
+  testing::TempDir tmp;
+  const std::string data = testing::write_synthetic_dataset(tmp.path);
+  testing::run_config_text(board_config(data, "0.3"), tmp.path / "a");
+  write_summary(RunFolder::open((tmp.path / "a").string()));
+  ReportOptions o;
+  o.items = {0, 1, 7};
+  write_report({(tmp.path / "a").string()}, (tmp.path / "r").string(), o);
+  const std::string html = slurp(tmp.path / "r" / "leaderboard.html");
+  // Context block: prior, dataset, samples, designs, run id, the run's recorded context line; solver options.
+  CHECK_THAT(html, Catch::Contains("<section id=\"run-context\">") && Catch::Contains("type = gaussian, ") &&
+                       Catch::Contains("samples per item</th><td class=\"l\">4<") &&
+                       Catch::Contains("iid, antithetic") &&
+                       Catch::Contains(RunFolder::open((tmp.path / "a").string()).run_id()) &&
+                       Catch::Contains("run context (git revision") && Catch::Contains("steps = 3"));
+  CHECK_THAT(html, !Catch::Contains("(no summary.json)"));
+  // Item panels: items 0 and 1 for each of the 4 cells (7 is not in the run: said so).
+  CHECK(count_of(html, "<figure class=\"item\">") == 8);
+  CHECK_THAT(html, Catch::Contains("item(s) 7 not in the run (its items are 0-1)"));
+  CHECK_THAT(html, Catch::Contains("item 1: ground truth, measurement y, a coupled pair (samples 0 and 1 of group 0)") &&
+                       Catch::Contains("two independent samples (0 and 1)") &&
+                       Catch::Contains("per-pixel mean and std of 4 samples") && Catch::Contains("|mean - truth|"));
+  CHECK(count_of(html, "<figure class=\"measurement\">") == 2);
+  // PN (antithetic) and RR (iid) histograms, one per cell.
+  CHECK(count_of(html, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"corr\"") == 4);
+  CHECK_THAT(html, Catch::Contains("PN pairs (coupled)") && Catch::Contains("RR pairs (independent)"));
+  CHECK_THAT(html, !Catch::Contains("https://") && !Catch::Contains("src=\"http"));  // self-contained
+
+  // Without stored reconstructions the page says so and shows no panels or histograms.
+  std::string cfg = board_config(data, "0.3");
+  cfg.replace(cfg.find("save_reconstructions = true"), 27, "save_reconstructions = false");
+  testing::run_config_text(cfg, tmp.path / "plain");
+  write_report({(tmp.path / "plain").string()}, (tmp.path / "r2").string(), ReportOptions{});
+  const std::string plain = slurp(tmp.path / "r2" / "leaderboard.html");
+  CHECK_THAT(plain, Catch::Contains("no reconstructions stored"));
+  CHECK(count_of(plain, "<figure class=\"item\">") == 0);
+  CHECK(count_of(plain, "class=\"corr\"") == 0);
+  CHECK_THAT(plain, Catch::Contains("(no summary.json)"));
 }

@@ -22,6 +22,7 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "error_message.h"
 #include "synthetic_run.h"
 #include "temp_dir.h"
 
@@ -141,6 +142,45 @@ TEST_CASE("faults: a kill inside a coupled group is repaired on resume, never du
   // Resuming a finished run solves nothing and changes nothing.
   CHECK(run(ini, tmp.path / "killed", true).solved_samples == 0);
   require_same_records(tmp.path / "killed", tmp.path / "ref");
+}
+
+TEST_CASE("records carry the run id; rows of another run or configuration are refused, naming the line",
+          "[faults][run_id]") {
+  TempDir tmp;
+  const std::string ini = tiny_config(write_data(tmp.path));
+  run(ini, tmp.path / "a");
+  std::string changed = ini;
+  changed.replace(changed.find("zeta = 0.5"), 10, "zeta = 0.4");
+  run(changed, tmp.path / "b");
+  const RunFolder a = RunFolder::open((tmp.path / "a").string()), b = RunFolder::open((tmp.path / "b").string());
+  CHECK(a.run_id() == run_id_of(a.resolved_config_text()));
+  CHECK(a.run_id() != b.run_id());
+  const auto la = lines_of(tmp.path / "a" / "records.csv"), lb = lines_of(tmp.path / "b" / "records.csv");
+  CHECK(la[0].substr(la[0].size() - 7) == ",run_id");
+  CHECK(la[1].substr(la[1].size() - 17) == "," + a.run_id());
+  CHECK(a.read_records().size() == 24);
+  // A row of run b appended to run a's records (same cell and columns, another configuration): line 26.
+  { std::ofstream(tmp.path / "a" / "records.csv", std::ios::app) << lb[5] << "\n"; }
+  const std::string msg = testing::error_message([&] { a.read_records(); });
+  CHECK_THAT(msg, Catch::Contains("records.csv line 26: run id " + b.run_id() + " is not this run's " + a.run_id()));
+  // A resume of run a refuses it too, and a hand-made row with a made-up id likewise.
+  CHECK_THROWS_WITH(run(ini, tmp.path / "a", true), Catch::Contains("line 26: run id"));
+  killed_copy(tmp.path / "b", tmp.path / "c", 24, lb[3].substr(0, lb[3].size() - 16) + "0123456789abcdef\n");
+  CHECK_THROWS_WITH(RunFolder::open((tmp.path / "c").string()).read_records(),
+                    Catch::Contains("line 26: run id 0123456789abcdef is not this run's " + b.run_id()));
+  // Records written before the column existed (no run_id) are read unchecked and resumed without it.
+  fs::create_directories(tmp.path / "old");
+  fs::copy_file(tmp.path / "b" / "config.resolved.ini", tmp.path / "old" / "config.resolved.ini");
+  {
+    std::ofstream out(tmp.path / "old" / "records.csv");
+    for (size_t i = 0; i < 13; ++i) out << (i == 0 ? lb[i].substr(0, lb[i].size() - 7) : lb[i].substr(0, lb[i].size() - 17)) << "\n";
+  }
+  CHECK(RunFolder::open((tmp.path / "old").string()).read_records().size() == 12);
+  CHECK(run(changed, tmp.path / "old", true).solved_samples == 12);
+  const auto lo = lines_of(tmp.path / "old" / "records.csv");
+  CHECK(lo.size() == 25);
+  CHECK(lo[0].find("run_id") == std::string::npos);
+  CHECK(RunFolder::open((tmp.path / "old").string()).read_records().size() == 24);
 }
 
 TEST_CASE("faults: torn last lines are dropped and solved again", "[faults]") {

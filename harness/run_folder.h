@@ -4,6 +4,7 @@
 //
 //   config.resolved.ini   every key of the run, defaults included
 //   shard                 "i/n" for a run of part of the plan (`ipbench run --shard i/n`)
+//   two_stage.csv         the stage-2 plan of a run with target_halfwidth (harness/two_stage.h)
 //   records.csv           one row per sample (harness/records.h), appended and flushed per batch
 //   reconstructions/      <op>/<solver>/<design>/item<I>_s<first>.h5 with save_reconstructions
 //   summary.json, summary.md, correlations.json   written by reports/ through write_summary_files()
@@ -78,6 +79,11 @@ class RunFolder {
   bool has_shard_file() const;
   /// Every record of records.csv (a torn last line is ignored with a warning).
   std::vector<Record> read_records() const;
+
+  /// two_stage.csv, the stage-2 plan of a two-stage run (harness/two_stage.h), written atomically;
+  /// stage_plan_text() is "" when the folder has none (a fixed-size run).
+  void write_stage_plan(const std::string& csv) const;
+  std::string stage_plan_text() const;
 
   // Reconstructions: x [B, C, H, W] are samples first_sample .. first_sample + B - 1 of (cell, item).
   bool has_reconstructions() const;

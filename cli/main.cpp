@@ -23,6 +23,7 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "harness/two_stage.h"
 #include "metrics/gallery.h"
 #include "reports/compare_report.h"
 #include "reports/compare_runs.h"
@@ -129,6 +130,11 @@ int cmd_run(const std::vector<std::string>& args) {
   std::cout << spec.operators.size() << " operator(s) x " << spec.solvers.size() << " solver(s) x "
             << spec.designs.size() << " design(s), " << spec.benchmark.items << " items x "
             << spec.benchmark.samples_per_item << " samples" << std::endl;
+  const TwoStageOptions two_stage = two_stage_options(spec);
+  if (two_stage.enabled())
+    std::cout << "two-stage: " << two_stage.pilot_groups << " pilot groups per item and cell, then Stein's plan for "
+              << "target_halfwidth = " << option_value(two_stage.target_halfwidth) << " (samples_per_item only sets "
+              << "the default cap)" << std::endl;
 
   RunFolder folder = RunFolder::open_for_writing(ro.out_dir);
   const RunOutcome outcome = run_benchmark(spec, Plan(spec, ro.shard), folder, ro);

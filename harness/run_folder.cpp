@@ -34,6 +34,7 @@ namespace {
 constexpr const char* kRecords = "records.csv";
 constexpr const char* kResolved = "config.resolved.ini";
 constexpr const char* kShard = "shard";
+constexpr const char* kStagePlan = "two_stage.csv";
 constexpr const char* kLock = "lock";
 constexpr const char* kReconstructions = "reconstructions";
 constexpr const char* kRescore = "rescore.ini";
@@ -174,6 +175,7 @@ std::vector<Record> RunFolder::start(const std::string& resolved_ini, const Shar
     fs::remove(records, ec);
     remove_tree(path(kReconstructions));
     fs::remove(path(kShard), ec);
+    fs::remove(path(kStagePlan), ec);
   }
   write_text_atomic(path(kResolved), resolved_ini);
   if (shard.count > 1) write_text_atomic(path(kShard), shard.str() + "\n");
@@ -261,6 +263,12 @@ void RunFolder::write_records(const std::vector<Record>& records, const std::vec
 std::string RunFolder::resolved_config_text() const { return read_text(run_file(dir_, kResolved)); }
 
 Config RunFolder::resolved_config() const { return Config::from_file(run_file(dir_, kResolved)); }
+
+void RunFolder::write_stage_plan(const std::string& csv) const { write_text_atomic(path(kStagePlan), csv); }
+
+std::string RunFolder::stage_plan_text() const {
+  return fs::is_regular_file(path(kStagePlan)) ? read_text(path(kStagePlan)) : std::string();
+}
 
 bool RunFolder::has_shard_file() const { return fs::is_regular_file(path(kShard)); }
 

@@ -4,6 +4,7 @@
 //
 //   config.resolved.ini   every key of the run, defaults included
 //   shard                 "i/n" for a run of part of the plan (`ipbench run --shard i/n`)
+//   two_stage.csv         the stage-2 plan of a run with target_halfwidth (harness/two_stage.h)
 //   records.csv           one row per sample (harness/records.h), appended and flushed per batch; each
 //                         row carries the run id (run_id_of(config.resolved.ini)): read_records()
 //                         refuses a row of another run ("records.csv line N: run id X is not this run's Y")
@@ -84,6 +85,11 @@ class RunFolder {
   std::vector<Record> read_records() const;
   /// This run's id: run_id_of(config.resolved.ini), 16 hex digits (harness/records.h).
   std::string run_id() const;
+
+  /// two_stage.csv, the stage-2 plan of a two-stage run (harness/two_stage.h), written atomically;
+  /// stage_plan_text() is "" when the folder has none (a fixed-size run).
+  void write_stage_plan(const std::string& csv) const;
+  std::string stage_plan_text() const;
 
   // Reconstructions: x [B, C, H, W] are samples first_sample .. first_sample + B - 1 of (cell, item).
   bool has_reconstructions() const;

@@ -15,6 +15,7 @@
 #include "datasets/dataset.h"
 #include "harness/prior_factory.h"
 #include "harness/run_folder.h"
+#include "harness/two_stage.h"
 #include "models/denoiser.h"
 
 namespace ipbench {
@@ -227,12 +228,13 @@ bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
          !s.folder.reconstructions_ok(base, base.item, g0 * base.group_size, G * base.group_size);
 }
 
-void solve_unit(Session& s, const PlanUnit& unit) {
+// Groups [first, last) of a unit, in batches (a two-stage run's stage 2 starts at its pilot_groups).
+void solve_groups(Session& s, const PlanUnit& unit, int64_t first, int64_t last) {
   const PlanCell& cell = s.plan.cells()[unit.cell];
   const Record base = unit_base(cell, unit);
   const int64_t per_batch = s.plan.groups_per_batch(cell);
-  for (int64_t g0 = 0; g0 < unit.groups; g0 += per_batch) {
-    const int64_t G = std::min(per_batch, unit.groups - g0);
+  for (int64_t g0 = first; g0 < last; g0 += per_batch) {
+    const int64_t G = std::min(per_batch, last - g0);
     if (!batch_needed(s, base, g0, G)) continue;
     torch::Tensor x;
     const int64_t nfe = s.spec.solvers[cell.solver].per_operator[cell.op]->nfe_per_sample();
@@ -252,19 +254,39 @@ void solve_unit(Session& s, const PlanUnit& unit) {
   }
 }
 
+void solve_unit(Session& s, const PlanUnit& unit) { solve_groups(s, unit, 0, unit.groups); }
+
+// Stage 2 of a two-stage run (harness/two_stage.h): the plan from the pilot records (those of this
+// invocation and of a resumed one alike), written to the folder, then its group ranges.
+void run_stage_two(Session& s, const TwoStageOptions& options, const RunOptions& run) {
+  const StageTwo stage = plan_stage_two(s.plan, options, s.spec.benchmark.confidence, s.outcome.records);
+  s.folder.write_stage_plan(stage_plan_csv(stage, options));
+  Progress progress("stage 2", stage.samples(s.plan), run.progress, run.progress_every_s);
+  progress.resume(records_in_stage(s.outcome.records, options, 2));
+  Session stage_two{s.spec, s.plan, s.folder, s.ctx, s.done, progress, s.outcome};
+  for (const GroupRange& r : stage.ranges) solve_groups(stage_two, r.unit, r.first, r.last);
+  progress.finish();
+}
+
 }  // namespace
 
 RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, const RunOptions& options) {
+  const TwoStageOptions two_stage = two_stage_options(spec);
+  refuse_sharded_two_stage(two_stage, plan.shard());
+  const std::vector<PlanUnit> units = stage_one_units(plan, two_stage);
   const Context ctx = load_context(spec, plan);
   RunOutcome outcome;
   outcome.records = folder.start(spec.resolved_ini(), plan.shard(), spec.metrics, options.resume);
   const Done done(outcome.records);
   const auto t0 = std::chrono::steady_clock::now();
-  Progress progress("run", plan.owned_samples(), options.progress, options.progress_every_s);
-  progress.resume(static_cast<int64_t>(outcome.records.size()));
+  int64_t samples = 0;
+  for (const PlanUnit& unit : units) samples += unit.groups * plan.cells()[unit.cell].group_size;
+  Progress progress("run", samples, options.progress, options.progress_every_s);
+  progress.resume(records_in_stage(outcome.records, two_stage, 1));
   Session session{spec, plan, folder, ctx, done, progress, outcome};
-  for (const PlanUnit& unit : plan.owned_units()) solve_unit(session, unit);
+  for (const PlanUnit& unit : units) solve_unit(session, unit);
   progress.finish();
+  if (two_stage.enabled()) run_stage_two(session, two_stage, options);
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;
 }

@@ -11,6 +11,7 @@
 #include "core/options.h"
 #include "core/runtime.h"
 #include "harness/plan.h"
+#include "harness/two_stage.h"
 #include "metrics/feature_metric.h"
 #include "metrics/metric.h"
 
@@ -32,7 +33,17 @@ SummaryOptions summary_options(const BenchmarkOptions& bench) {
   return so;
 }
 
+void add_two_stage_targets(SummaryOptions& so, const Section& benchmark) {
+  const TwoStageOptions two_stage = read_two_stage_options(benchmark);
+  if (!two_stage.enabled()) return;
+  so.targets = parse_precision_targets(two_stage.target_halfwidth, "config [benchmark] target_halfwidth");
+  so.pilot_groups = two_stage.pilot_groups;
+}
+
 int64_t expected_samples(const RunFolder& folder, const BenchmarkOptions& bench) {
+  // A two-stage run planned its samples per (cell, item) after its pilot (harness/two_stage.h).
+  const std::string stage_plan = folder.stage_plan_text();
+  if (!stage_plan.empty()) return stage_plan_samples(stage_plan, folder.path("two_stage.csv"));
   const auto cells = static_cast<int64_t>(bench.operators.size() * bench.solvers.size() * bench.designs.size());
   return planned_samples(cells, bench.items, bench.samples_per_item, folder.shard());
 }
@@ -106,6 +117,7 @@ SummaryOutcome write_summary(const RunFolder& folder, RunInfo info, const std::v
       so.metrics.push_back(m);
       if (feature_network(m)) so.bounds[m] = {0.0, 4.0};
     }
+  add_two_stage_targets(so, config.section("benchmark"));
   out.summary = summarize(*records, so);
   if (folder.has_reconstructions()) out.summary.correlations = correlate_run(folder, *records, so.confidence);
   folder.write_summary_files(summary_json(out.summary, info), summary_markdown(out.summary, info));

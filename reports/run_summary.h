@@ -21,7 +21,13 @@ namespace ipbench {
 /// The statistics settings of a run: confidence, baseline design, metric order, metric directions.
 SummaryOptions summary_options(const BenchmarkOptions& bench);
 
-/// Samples of the folder's plan: every cell x item x sample, or its shard's part.
+/// Two-stage runs ([benchmark] target_halfwidth, harness/two_stage.h): sets the targets and the pilot
+/// groups of `so` from the run's [benchmark] section, so that summarize() reports Stein's interval and
+/// the compute saved (stats/precision.h); leaves `so` unchanged for a fixed-size run.
+void add_two_stage_targets(SummaryOptions& so, const Section& benchmark);
+
+/// Samples of the folder's plan: every cell x item x sample, or its shard's part; for a two-stage run,
+/// the samples of its two_stage.csv.
 int64_t expected_samples(const RunFolder& folder, const BenchmarkOptions& bench);
 
 /// Pair correlations (stats/correlation.h) of every cell of `records` whose reconstructions the folder

@@ -28,7 +28,8 @@ std::vector<PrecisionTarget> parse_precision_targets(const std::vector<std::stri
       }
     }
     require(ok, where, ": '", e, "' is not metric:halfwidth (e.g. psnr:0.05)");
-    require(std::isfinite(t.halfwidth) && t.halfwidth > 0.0, where, ": '", e, "': the half-width must be > 0");
+    require(std::isfinite(t.halfwidth) && t.halfwidth > 0.0, where, ": '", e,
+            "'. Violated: the half-width must be > 0 and finite");
     require(seen.insert(t.metric).second, where, ": metric '", t.metric, "' has two targets");
     out.push_back(t);
   }

@@ -11,9 +11,11 @@
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/batching.h"
 #include "harness/prior_factory.h"
 #include "harness/run_folder.h"
 #include "models/denoiser.h"
+#include "operators/item_batch.h"
 
 namespace ipbench {
 
@@ -160,42 +162,106 @@ std::vector<Record> error_batch(const Spec& spec, const Record& base, int64_t fi
   return out;
 }
 
-// One solver call on groups [g0, g0 + G) of a unit, scored; a solver or model exception becomes data.
-std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const PlanUnit& unit,
-                                Record base, int64_t g0, int64_t G, torch::Tensor& x) {
-  const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
-  const ItemProblem& problem = ctx.problems[cell.op][unit.item_pos];
-  // A subspace design on the operator's own mask is bound to this item's operator.
+// The design of a cell for one item: a subspace design on the operator's own mask is bound to it.
+std::shared_ptr<const NoiseDesign> item_design(const Spec& spec, const PlanCell& cell, const ItemProblem& problem) {
   auto design = spec.designs[cell.design].design;
-  if (design->uses_operator_mask()) {
-    try {
-      design = design->bind_operator_mask(problem.op->pixel_mask());
-    } catch (const Error& e) {
-      throw Error(str_cat("config [noise.", cell.design_label, "] with [operator.", cell.op_label, "]: ", e.what()));
-    }
+  if (!design->uses_operator_mask()) return design;
+  try {
+    return design->bind_operator_mask(problem.op->pixel_mask());
+  } catch (const Error& e) {
+    throw Error(str_cat("config [noise.", cell.design_label, "] with [operator.", cell.op_label, "]: ", e.what()));
   }
-  NoiseStream noise(design, noise_key(ctx.seed, cell.design_label, unit.item), g0, G, ctx.device, ctx.dtype);
+}
+
+// What a batch left: its records, one reconstruction tensor per part (none when the solver threw), and
+// whether it ran out of memory (then nothing else: the caller splits it).
+struct BatchResult {
+  std::vector<Record> records;
+  std::vector<torch::Tensor> xs;
+  bool out_of_memory = false;
+};
+
+// One solver call on a batch (one item's groups, or several items' on an ItemBatchOperator with a stream
+// of NoiseSegments), scored per item; a solver or model exception becomes data.
+BatchResult solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const WorkBatch& batch) {
+  const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
+  const int64_t K = cell.group_size;
+  const int64_t samples = batch.groups() * K;
+  std::vector<const ItemProblem*> problems;
+  std::vector<std::shared_ptr<const NoiseDesign>> designs;
+  std::vector<NoiseSegment> segments;
+  for (const auto& p : batch.parts) {
+    problems.push_back(&ctx.problems[cell.op][p.unit.item_pos]);
+    designs.push_back(item_design(spec, cell, *problems.back()));
+    segments.push_back({noise_key(ctx.seed, cell.design_label, p.unit.item), p.g0, p.groups()});
+  }
+  // One part: the item's own operator and measurement, exactly the per-item batch.
+  std::unique_ptr<ItemBatchOperator> batch_op;
+  const Operator* op = problems.front()->op.get();
+  torch::Tensor y = problems.front()->y;
+  if (batch.parts.size() > 1) {
+    std::vector<const Operator*> ops;
+    std::vector<int64_t> counts;
+    std::vector<torch::Tensor> ys;
+    for (size_t i = 0; i < batch.parts.size(); ++i) {
+      ops.push_back(problems[i]->op.get());
+      counts.push_back(batch.parts[i].groups() * K);
+      ys.push_back(problems[i]->y);
+    }
+    batch_op = std::make_unique<ItemBatchOperator>(ops, counts);
+    y = batch_op->stack_measurements(ys);
+    op = batch_op.get();
+  }
+  NoiseStream noise(designs.front(), segments, ctx.device, ctx.dtype);
   const auto t0 = std::chrono::steady_clock::now();
-  auto stamp = [&](std::vector<Record> batch) {
+  BatchResult out;
+  auto stamp = [&] {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (Record& r : batch) r.seconds = s / static_cast<double>(G * cell.group_size);
-    return batch;
+    for (Record& r : out.records) r.seconds = s / static_cast<double>(samples);
+  };
+  auto failed = [&](const std::exception& e, const std::string& message) {
+    out.records.clear();
+    out.xs.clear();
+    if (is_out_of_memory(e) && batch.groups() > 1) {
+      out.out_of_memory = true;
+      return;
+    }
+    for (const auto& p : batch.parts) {
+      auto part = error_batch(spec, unit_base(cell, p.unit), p.g0, p.groups(), message);
+      out.records.insert(out.records.end(), part.begin(), part.end());
+    }
+    stamp();
   };
   try {
-    const SolveResult result =
-        solver.solve(Problem{*ctx.prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
-    base.nfe = result.nfe;
-    x = result.x;
-    return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0, *design));
+    if (batch_faults().oom_above_samples >= 0 && samples > batch_faults().oom_above_samples)
+      throw c10::OutOfMemoryError({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
+                                  str_cat("out of memory (test hook: a batch of ", samples, " samples)"));
+    const SolveResult result = solver.solve(Problem{*ctx.prior, *op, y, ctx.consistency[cell.solver][cell.op].get()}, noise);
+    int64_t offset = 0;
+    for (size_t i = 0; i < batch.parts.size(); ++i) {
+      const WorkPiece& p = batch.parts[i];
+      const int64_t n = p.groups() * K;
+      SolveResult part;
+      part.x = batch.parts.size() == 1 ? result.x : result.x.narrow(0, offset, n);
+      part.nfe = result.nfe;
+      part.status.assign(result.status.begin() + offset, result.status.begin() + offset + n);
+      Record base = unit_base(cell, p.unit);
+      base.nfe = result.nfe;
+      auto records = score_batch(spec, *problems[i], part, ctx.images.slice(0, p.unit.item_pos, p.unit.item_pos + 1),
+                                 base, p.g0, *designs[i]);
+      out.records.insert(out.records.end(), records.begin(), records.end());
+      out.xs.push_back(part.x);
+      offset += n;
+    }
+    stamp();
   } catch (const Error&) {
     throw;  // a user error (configuration, data, paths) stops the run
   } catch (const c10::Error& e) {
-    x = torch::Tensor();
-    return stamp(error_batch(spec, base, g0, G, e.what_without_backtrace()));
+    failed(e, e.what_without_backtrace());
   } catch (const std::exception& e) {
-    x = torch::Tensor();
-    return stamp(error_batch(spec, base, g0, G, e.what()));
+    failed(e, e.what());
   }
+  return out;
 }
 
 struct Session {
@@ -210,7 +276,7 @@ struct Session {
 
 // Whether groups [g0, g0 + G) of a unit must be solved: a group is missing, or their stored
 // reconstructions are (only batches that produced reconstructions store them).
-bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
+bool part_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
   bool complete = true, errored = true;
   for (int64_t g = g0; g < g0 + G; ++g) {
     complete &= s.done.complete.count({base.cell, base.item, g}) > 0;
@@ -221,26 +287,59 @@ bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
          !s.folder.reconstructions_ok(base, base.item, g0 * base.group_size, G * base.group_size);
 }
 
-void solve_unit(Session& s, const PlanUnit& unit) {
-  const PlanCell& cell = s.plan.cells()[unit.cell];
-  const Record base = unit_base(cell, unit);
-  const int64_t per_batch = s.plan.groups_per_batch(cell);
-  for (int64_t g0 = 0; g0 < unit.groups; g0 += per_batch) {
-    const int64_t G = std::min(per_batch, unit.groups - g0);
-    if (!batch_needed(s, base, g0, G)) continue;
-    torch::Tensor x;
-    std::vector<Record> batch = solve_batch(s.spec, s.ctx, cell, unit, base, g0, G, x);
-    if (!x.defined()) ++s.outcome.failed_batches;
-    if (s.spec.benchmark.save_reconstructions && x.defined())
-      s.folder.write_reconstructions(base, unit.item, g0 * cell.group_size, x);
-    std::vector<Record> fresh;
-    for (auto& r : batch)
-      if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
-    s.folder.append(fresh);
-    s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
-    s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
-    s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
+// Solves a batch unless every part is done; on out of memory, its halves (logged), down to one group.
+void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
+  bool needed = false;
+  for (const auto& p : batch.parts) needed = needed || part_needed(s, unit_base(cell, p.unit), p.g0, p.groups());
+  if (!needed) return;
+  BatchResult result = solve_batch(s.spec, s.ctx, cell, batch);
+  if (result.out_of_memory) {
+    const auto halves = split_batch(batch);
+    std::fprintf(stderr, "note: out of memory on a batch of %lld samples of %s (item %lld group %lld on): split into "
+                 "%lld + %lld samples and retried\n",
+                 static_cast<long long>(batch.groups() * cell.group_size), cell.label.c_str(),
+                 static_cast<long long>(batch.parts.front().unit.item), static_cast<long long>(batch.parts.front().g0),
+                 static_cast<long long>(halves.first.groups() * cell.group_size),
+                 static_cast<long long>(halves.second.groups() * cell.group_size));
+    ++s.outcome.oom_splits;
+    run_batch(s, cell, halves.first);
+    run_batch(s, cell, halves.second);
+    return;
   }
+  if (result.xs.empty()) ++s.outcome.failed_batches;
+  if (s.spec.benchmark.save_reconstructions)
+    for (size_t i = 0; i < result.xs.size(); ++i) {
+      const WorkPiece& p = batch.parts[i];
+      s.folder.write_reconstructions(unit_base(cell, p.unit), p.unit.item, p.g0 * cell.group_size, result.xs[i]);
+    }
+  std::vector<Record> fresh;
+  for (auto& r : result.records)
+    if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
+  s.folder.append(fresh);
+  s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
+  s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
+  s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
+}
+
+// Whether a cell's batches may span items: max_batch set, a solver audited for it, a design not bound
+// to one item's mask, and every item's operator measuring the same shape.
+bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
+  if (spec.benchmark.max_batch <= 0 || !solver_takes_item_batch(spec.solvers[cell.solver].type) ||
+      spec.designs[cell.design].design->uses_operator_mask())
+    return false;
+  for (const auto& p : ctx.problems[cell.op])
+    if (p.op->measurement_shape() != ctx.problems[cell.op].front().op->measurement_shape() ||
+        p.op->name() != ctx.problems[cell.op].front().op->name())
+      return false;
+  return true;
+}
+
+// The pieces of one cell (plan order), packed per item (batch_size) or across items (max_batch).
+void solve_pieces(Session& s, const PlanCell& cell, const std::vector<WorkPiece>& pieces) {
+  const int64_t max_batch = s.spec.benchmark.max_batch;
+  const int64_t max_groups = max_batch > 0 ? max_batch / cell.group_size : s.plan.groups_per_batch(cell);
+  for (const WorkBatch& batch : pack_batches(pieces, max_groups, across_items(s.spec, s.ctx, cell)))
+    run_batch(s, cell, batch);
 }
 
 }  // namespace
@@ -254,7 +353,14 @@ RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, 
   Progress progress("run", plan.owned_samples(), options.progress);
   progress.advance(static_cast<int64_t>(outcome.records.size()));
   Session session{spec, plan, folder, ctx, done, progress, outcome};
-  for (const PlanUnit& unit : plan.owned_units()) solve_unit(session, unit);
+  // Owned units come cell by cell in plan order: each cell's items are one list of pieces.
+  const auto units = plan.owned_units();
+  for (size_t u = 0; u < units.size();) {
+    const size_t cell = units[u].cell;
+    std::vector<WorkPiece> pieces;
+    for (; u < units.size() && units[u].cell == cell; ++u) pieces.push_back(WorkPiece{units[u], 0, units[u].groups});
+    solve_pieces(session, plan.cells()[cell], pieces);
+  }
   progress.finish();
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return outcome;

@@ -125,6 +125,9 @@ int cmd_run(const std::vector<std::string>& args) {
   if (outcome.failed_batches > 0)
     std::cout << outcome.failed_batches << " batch(es) failed in the solver: recorded with status error:<message>"
               << std::endl;
+  if (outcome.oom_splits > 0)
+    std::cout << outcome.oom_splits << " batch(es) ran out of memory and were halved and retried (lower "
+              << "[benchmark] max_batch or batch_size to avoid the retries)" << std::endl;
   print_summary(write_summary(folder, info, &outcome.records), folder);
   return 0;
 }

@@ -47,7 +47,7 @@ void use_deterministic_kernels() {
 
 std::string deterministic_kernels_note(torch::Device device) {
   if (device.is_cpu())
-    return "CPU: convolutions independent of the thread count (gradient solvers: last bits may differ)";
+    return "CPU: records independent of the thread count (TorchScript priors: see docs/ARCHITECTURE.md)";
   return "CUDA: records repeat only on the same GPU model, batch size and LibTorch/CUDA versions, and even "
          "then may differ in the last bits (deterministic cuDNN, but atomic-add kernels such as upsampling "
          "backward); they are never bitwise equal to CPU records";

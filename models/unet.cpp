@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "models/group_norm.h"
 #include "models/prior_util.h"
 
 namespace ipbench {
@@ -18,7 +19,7 @@ nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2));
 }
 
-nn::GroupNorm group_norm(int64_t groups, int64_t channels) {
+nn::GroupNorm make_group_norm(int64_t groups, int64_t channels) {
   return nn::GroupNorm(nn::GroupNormOptions(groups, channels));
 }
 
@@ -46,19 +47,19 @@ torch::Tensor timestep_embedding(const torch::Tensor& t, int64_t dim) {
 // plus the input (through a 1x1 conv when the channel count changes).
 struct ResBlockImpl : nn::Module {
   ResBlockImpl(int64_t in, int64_t out, int64_t emb_dim, int64_t groups, double dropout)
-      : norm1(register_module("norm1", group_norm(groups, in))),
+      : norm1(register_module("norm1", make_group_norm(groups, in))),
         conv1(register_module("conv1", conv2d(in, out, 3))),
         emb_proj(register_module("emb_proj", nn::Linear(emb_dim, out))),
-        norm2(register_module("norm2", group_norm(groups, out))),
+        norm2(register_module("norm2", make_group_norm(groups, out))),
         drop(register_module("dropout", nn::Dropout(dropout))),
         conv2(register_module("conv2", conv2d(out, out, 3))) {
     if (in != out) skip = register_module("skip", conv2d(in, out, 1));
   }
   /// emb_act = SiLU(timestep MLP output), [B, emb_dim].
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& emb_act) {
-    torch::Tensor h = conv1(torch::silu(norm1(norm_input(x))));
+    torch::Tensor h = conv1(torch::silu(group_norm(norm1, norm_input(x))));
     h = h + emb_proj(emb_act).unsqueeze(-1).unsqueeze(-1);
-    h = conv2(drop(torch::silu(norm2(norm_input(h)))));
+    h = conv2(drop(torch::silu(group_norm(norm2, norm_input(h)))));
     return (skip ? skip(x) : x) + h;
   }
   nn::GroupNorm norm1;
@@ -74,12 +75,12 @@ TORCH_MODULE(ResBlock);
 // Single-head self-attention over the H*W positions, with a residual: x + proj(softmax(q^T k / sqrt(C)) v).
 struct AttentionImpl : nn::Module {
   AttentionImpl(int64_t channels, int64_t groups)
-      : norm(register_module("norm", group_norm(groups, channels))),
+      : norm(register_module("norm", make_group_norm(groups, channels))),
         qkv(register_module("qkv", conv2d(channels, 3 * channels, 1))),
         proj(register_module("proj", conv2d(channels, channels, 1))) {}
   torch::Tensor forward(const torch::Tensor& x) {
     const int64_t B = x.size(0), C = x.size(1), H = x.size(2), W = x.size(3);
-    const torch::Tensor h = qkv(norm(norm_input(x))).reshape({B, 3, C, H * W});
+    const torch::Tensor h = qkv(group_norm(norm, norm_input(x))).reshape({B, 3, C, H * W});
     const torch::Tensor q = h.select(1, 0), k = h.select(1, 1), v = h.select(1, 2);  // [B, C, N]
     const torch::Tensor w = torch::softmax(torch::bmm(q.transpose(1, 2), k) / std::sqrt(double(C)), 2);
     const torch::Tensor a = torch::bmm(v, w.transpose(1, 2));  // a[:, :, i] = sum_j w[i, j] v[:, :, j]
@@ -165,7 +166,7 @@ UNetImpl::UNetImpl(UNetOptions options, uint64_t init_seed) : options_(std::move
     if (l > 0) upsample_->push_back(conv2d(cur, cur, 3));
   }
   TORCH_CHECK(skips.empty(), "UNet: unbalanced skip connections");
-  norm_out_ = register_module("norm_out", group_norm(o.groups, cur));
+  norm_out_ = register_module("norm_out", make_group_norm(o.groups, cur));
   conv_out_ = register_module("conv_out", conv2d(cur, o.out_channels, 3));
   register_module("down", down_);
   register_module("downsample", downsample_);
@@ -223,7 +224,7 @@ torch::Tensor UNetImpl::forward(const torch::Tensor& x, const torch::Tensor& t) 
       h = upsample_->at<nn::Conv2dImpl>(levels - 1 - l).forward(h);
     }
   }
-  return conv_out_(torch::silu(norm_out_(norm_input(h))));
+  return conv_out_(torch::silu(group_norm(norm_out_, norm_input(h))));
 }
 
 int64_t UNetImpl::parameter_count() const {

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "models/denoiser.h"
+#include "models/group_norm.h"
 #include "models/prior_util.h"
 #include "models/schedule.h"
 #include "models/unet.h"
@@ -119,6 +120,58 @@ TEST_CASE("unet: gradients reach every parameter", "[unet]") {
     REQUIRE(p.value().grad().defined());
     CHECK(torch::isfinite(p.value().grad()).all().item<bool>());
     CHECK(p.value().grad().abs().max().item<float>() > 0);
+  }
+}
+
+TEST_CASE("unet: group_norm matches torch::group_norm and its input gradient ignores the thread count",
+          "[unet][determinism]") {
+  // [4, 48, 32, 32] in 8 groups (6 channels a group) is the shipped UNet's shape whose LibTorch input
+  // gradient changed with the thread count (models/group_norm.h).
+  const auto x0 = keyed_normal({4, 48, 32, 32}, 3) * 2 + 0.5;
+  const auto dy = keyed_normal({4, 48, 32, 32}, 4);
+  const auto w = keyed_normal({48}, 5), b = keyed_normal({48}, 6);
+  auto grad = [&](bool ours, int threads, torch::Tensor* y) {
+    at::set_num_threads(threads);
+    const auto x = x0.clone().requires_grad_(true);
+    const auto out = ours ? group_norm(x, 8, w, b, 1e-5) : torch::group_norm(x, 8, w, b, 1e-5);
+    if (y) *y = out.detach();
+    return torch::autograd::grad({out}, {x}, {dy})[0];
+  };
+  const int saved = at::get_num_threads();
+  torch::Tensor y_ours, y_torch;
+  const auto g1 = grad(true, 1, &y_ours), g2 = grad(true, 2, nullptr), g3 = grad(true, 3, nullptr);
+  const auto ref = grad(false, 1, &y_torch);
+  at::set_num_threads(saved);
+  CHECK(torch::equal(y_ours, y_torch));  // the forward is LibTorch's
+  CHECK(torch::equal(g1, g2));           // bitwise, whatever the thread count
+  CHECK(torch::equal(g1, g3));
+  CHECK((g1 - ref).abs().max().item<double>() <= 1e-5 * ref.abs().max().item<double>());
+}
+
+TEST_CASE("unet: group_norm's gradients pass gradcheck (input, scale and shift)", "[unet]") {
+  const auto x = (keyed_normal({2, 6, 3, 4}, 7, torch::kDouble) * 1.5).requires_grad_(true);
+  const auto w = keyed_normal({6}, 8, torch::kDouble).requires_grad_(true),
+             b = keyed_normal({6}, 9, torch::kDouble).requires_grad_(true);
+  const auto dy = keyed_normal({2, 6, 3, 4}, 10, torch::kDouble);
+  auto f = [&](const torch::Tensor& xx, const torch::Tensor& ww, const torch::Tensor& bb, bool ours) {
+    return ours ? group_norm(xx, 3, ww, bb, 1e-5) : torch::group_norm(xx, 3, ww, bb, 1e-5);
+  };
+  const auto ours = torch::autograd::grad({f(x, w, b, true)}, {x, w, b}, {dy});
+  const auto ref = torch::autograd::grad({f(x, w, b, false)}, {x, w, b}, {dy});
+  REQUIRE(x.scalar_type() == torch::kDouble);
+  for (size_t i = 0; i < 3; ++i) {
+    INFO("gradient " << i << ": max difference " << (ours[i] - ref[i]).abs().max().item<double>());
+    CHECK(torch::allclose(ours[i], ref[i], 1e-10, 1e-12));
+  }
+  // central differences on the input: d/dx <dy, y(x)>
+  const auto xd = x.detach();
+  const double h = 1e-6;
+  for (int64_t k : {0, 17, 40}) {
+    auto e = torch::zeros_like(xd);
+    e.view(-1).index_put_({k}, h);
+    const double fp = (f(xd + e, w.detach(), b.detach(), false) * dy).sum().item<double>();
+    const double fm = (f(xd - e, w.detach(), b.detach(), false) * dy).sum().item<double>();
+    CHECK(ours[0].view(-1)[k].item<double>() == Approx((fp - fm) / (2 * h)).epsilon(1e-6));
   }
 }
 

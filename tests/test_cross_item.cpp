@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "harness/batching.h"
+#include "harness/devices.h"
 #include "harness/merge.h"
 #include "harness/run_folder.h"
 #include "harness/runner.h"
@@ -233,4 +234,21 @@ TEST_CASE("cross-item: max_batch is checked against batch_size and K", "[cross_i
   both.set("benchmark.max_batch=4");
   both.set("benchmark.batch_size=2");
   CHECK_THROWS_WITH(parse_spec(std::move(both)), Catch::Contains("batch_size = 0 when max_batch > 0"));
+}
+
+TEST_CASE("--devices: names are parsed and refused clearly without CUDA", "[cross_item][devices][errors]") {
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cpu"), Catch::Contains("'cpu' is not a CUDA device"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cuda"), Catch::Contains("'cuda' is not a CUDA device"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:1,cuda:1"), Catch::Contains("cuda:1 is given twice"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,,cuda:1"), Catch::Contains("'' is not a CUDA device"));
+  CHECK_THROWS_WITH(require_device_per_child("cuda:1"), Catch::Contains("would put every shard on one device"));
+  CHECK_THROWS_WITH(require_device_per_child("cpu"), Catch::Contains("device = cpu"));
+  CHECK_NOTHROW(require_device_per_child("auto"));
+  if (!torch::cuda::is_available()) {
+    CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cuda:1"), Catch::Contains("CUDA is not available"));
+  } else {
+    const auto n = static_cast<int>(torch::cuda::device_count());
+    CHECK(parse_cuda_devices("cuda:0") == std::vector<int>{0});
+    CHECK_THROWS_WITH(parse_cuda_devices("cuda:" + std::to_string(n)), Catch::Contains("is absent"));
+  }
 }

@@ -38,14 +38,7 @@ std::string config(const std::string& data, const std::string& solver, const std
 
 RunOutcome run(const std::string& ini, const fs::path& out, const std::string& set = "", bool resume = false,
                Shard shard = {}) {
-  Config cfg = Config::from_string(ini, "t.ini");
-  if (!set.empty()) cfg.set(set);
-  RunOptions ro;
-  ro.out_dir = out.string();
-  ro.progress = false;
-  ro.resume = resume;
-  ro.shard = shard;
-  return run_benchmark(parse_spec(std::move(cfg)), ro);
+  return testing::run_config_text(ini, out, resume, set, shard);
 }
 
 // records.csv as text without the seconds column.

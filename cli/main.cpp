@@ -17,6 +17,7 @@
 #include "core/suggest.h"
 #include "datasets/dataset.h"
 #include "harness/couple_learn.h"
+#include "harness/devices.h"
 #include "harness/merge.h"
 #include "harness/plan.h"
 #include "harness/records.h"
@@ -84,6 +85,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "out,o", po::value<std::string>(), "output folder (default runs/<benchmark.name>)")(
       "resume", po::bool_switch(), "continue an interrupted run in the output folder")(
       "shard", po::value<std::string>(), "i/n: run only shard i (0-based) of n; join the shards with `ipbench merge`")(
+      "devices", po::value<std::string>(),
+      "cuda:0,cuda:1,...: one shard per GPU as child processes, then merged into --out (docs/scaling.md)")(
       "quiet,q", po::bool_switch(), "no progress line")(
       "progress-every", po::value<double>(),
       "seconds between progress lines (default: 0.2 on a terminal, 10 in a log); each shows the batch in flight")(
@@ -102,6 +105,24 @@ int cmd_run(const std::vector<std::string>& args) {
     }
 
   const Spec spec = parse_spec(config);
+  if (vm.count("devices")) {
+    require(!vm.count("shard"), "--devices runs one shard per device: drop --shard");
+    const std::vector<int> devices = parse_cuda_devices(vm["devices"].as<std::string>());
+    require_device_per_child(spec.benchmark.device);
+    const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "runs/" + spec.benchmark.name;
+    std::vector<std::string> child_args;  // this command's arguments but --devices and --out
+    for (size_t i = 0; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a == "--devices" || a == "--out" || a == "-o") ++i;
+      else if (a.rfind("--devices=", 0) != 0 && a.rfind("--out=", 0) != 0) child_args.push_back(a);
+    }
+    run_on_devices(fs::read_symlink("/proc/self/exe").string(), child_args, devices, out);
+    const RunFolder folder = RunFolder::open(out);
+    RunInfo info;
+    info.context = context_line() + str_cat(" (merged from ", devices.size(), " devices)");
+    print_summary(write_summary(folder, info), folder);
+    return 0;
+  }
   const int threads =
       configure_threads(static_cast<int>(spec.benchmark.threads), spec.benchmark.kernels == "deterministic");
   (void)threads;
@@ -143,6 +164,9 @@ int cmd_run(const std::vector<std::string>& args) {
   if (outcome.failed_batches > 0)
     std::cout << outcome.failed_batches << " batch(es) failed in the solver: recorded with status error:<message>"
               << std::endl;
+  if (outcome.oom_splits > 0)
+    std::cout << outcome.oom_splits << " batch(es) ran out of memory and were halved and retried (lower "
+              << "[benchmark] max_batch or batch_size to avoid the retries)" << std::endl;
   print_summary(write_summary(folder, info, &outcome.records), folder);
   return 0;
 }
@@ -703,7 +727,7 @@ struct Command {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
-      {"run", "run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n] [--quiet]\n"
+      {"run", "run --config F.ini [--set section.key=value ...] [--out DIR] [--resume] [--shard i/n | --devices cuda:0,cuda:1] [--quiet]\n"
               "      [--plugin P.so ...]  (solvers from a C++ plugin, docs/adding-a-solver.md)\n"
               "                     run a benchmark: records.csv, summary.json, summary.md in DIR",
        cmd_run},

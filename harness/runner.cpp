@@ -11,12 +11,14 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/runtime.h"
-#include "harness/step_progress.h"
 #include "datasets/dataset.h"
+#include "harness/batching.h"
 #include "harness/prior_factory.h"
 #include "harness/run_folder.h"
+#include "harness/step_progress.h"
 #include "harness/two_stage.h"
 #include "models/denoiser.h"
+#include "operators/item_batch.h"
 
 namespace ipbench {
 
@@ -164,45 +166,109 @@ std::vector<Record> error_batch(const Spec& spec, const Record& base, int64_t fi
   return out;
 }
 
-// One solver call on groups [g0, g0 + G) of a unit, scored; a solver or model exception becomes data.
-// `on_network_call(k)` follows the batch's k-th prior evaluation (per-step progress, harness/step_progress.h).
-std::vector<Record> solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const PlanUnit& unit,
-                                Record base, int64_t g0, int64_t G, torch::Tensor& x,
-                                const std::function<void(int64_t)>& on_network_call = {}) {
-  const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
-  const ItemProblem& problem = ctx.problems[cell.op][unit.item_pos];
-  // A subspace design on the operator's own mask is bound to this item's operator.
+// The design of a cell for one item: a subspace design on the operator's own mask is bound to it.
+std::shared_ptr<const NoiseDesign> item_design(const Spec& spec, const PlanCell& cell, const ItemProblem& problem) {
   auto design = spec.designs[cell.design].design;
-  if (design->uses_operator_mask()) {
-    try {
-      design = design->bind_operator_mask(problem.op->pixel_mask());
-    } catch (const Error& e) {
-      throw Error(str_cat("config [noise.", cell.design_label, "] with [operator.", cell.op_label, "]: ", e.what()));
-    }
+  if (!design->uses_operator_mask()) return design;
+  try {
+    return design->bind_operator_mask(problem.op->pixel_mask());
+  } catch (const Error& e) {
+    throw Error(str_cat("config [noise.", cell.design_label, "] with [operator.", cell.op_label, "]: ", e.what()));
   }
-  NoiseStream noise(design, noise_key(ctx.seed, cell.design_label, unit.item), g0, G, ctx.device, ctx.dtype);
+}
+
+// What a batch left: its records, one reconstruction tensor per part (none when the solver threw), and
+// whether it ran out of memory (then nothing else: the caller splits it).
+struct BatchResult {
+  std::vector<Record> records;
+  std::vector<torch::Tensor> xs;
+  bool out_of_memory = false;
+};
+
+// One solver call on a batch (one item's groups, or several items' on an ItemBatchOperator with a stream
+// of NoiseSegments), scored per item; a solver or model exception becomes data. `on_network_call(k)`
+// follows the batch's k-th prior evaluation (per-step progress, harness/step_progress.h).
+BatchResult solve_batch(const Spec& spec, const Context& ctx, const PlanCell& cell, const WorkBatch& batch,
+                        const std::function<void(int64_t)>& on_network_call) {
+  const Solver& solver = *spec.solvers[cell.solver].per_operator[cell.op];
+  const int64_t K = cell.group_size;
+  const int64_t samples = batch.groups() * K;
+  std::vector<const ItemProblem*> problems;
+  std::vector<std::shared_ptr<const NoiseDesign>> designs;
+  std::vector<NoiseSegment> segments;
+  for (const auto& p : batch.parts) {
+    problems.push_back(&ctx.problems[cell.op][p.unit.item_pos]);
+    designs.push_back(item_design(spec, cell, *problems.back()));
+    segments.push_back({noise_key(ctx.seed, cell.design_label, p.unit.item), p.g0, p.groups()});
+  }
+  // One part: the item's own operator and measurement, exactly the per-item batch.
+  std::unique_ptr<ItemBatchOperator> batch_op;
+  const Operator* op = problems.front()->op.get();
+  torch::Tensor y = problems.front()->y;
+  if (batch.parts.size() > 1) {
+    std::vector<const Operator*> ops;
+    std::vector<int64_t> counts;
+    std::vector<torch::Tensor> ys;
+    for (size_t i = 0; i < batch.parts.size(); ++i) {
+      ops.push_back(problems[i]->op.get());
+      counts.push_back(batch.parts[i].groups() * K);
+      ys.push_back(problems[i]->y);
+    }
+    batch_op = std::make_unique<ItemBatchOperator>(ops, counts);
+    y = batch_op->stack_measurements(ys);
+    op = batch_op.get();
+  }
+  NoiseStream noise(designs.front(), segments, ctx.device, ctx.dtype);
   const auto t0 = std::chrono::steady_clock::now();
-  auto stamp = [&](std::vector<Record> batch) {
+  BatchResult out;
+  auto stamp = [&] {
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (Record& r : batch) r.seconds = s / static_cast<double>(G * cell.group_size);
-    return batch;
+    for (Record& r : out.records) r.seconds = s / static_cast<double>(samples);
+  };
+  auto failed = [&](const std::exception& e, const std::string& message) {
+    out.records.clear();
+    out.xs.clear();
+    if (is_out_of_memory(e) && batch.groups() > 1) {
+      out.out_of_memory = true;
+      return;
+    }
+    for (const auto& p : batch.parts) {
+      auto part = error_batch(spec, unit_base(cell, p.unit), p.g0, p.groups(), message);
+      out.records.insert(out.records.end(), part.begin(), part.end());
+    }
+    stamp();
   };
   try {
+    if (batch_faults().oom_above_samples >= 0 && samples > batch_faults().oom_above_samples)
+      throw c10::OutOfMemoryError({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
+                                  str_cat("out of memory (test hook: a batch of ", samples, " samples)"));
     const CountingDenoiser prior(*ctx.prior, on_network_call);
-    const SolveResult result =
-        solver.solve(Problem{prior, *problem.op, problem.y, ctx.consistency[cell.solver][cell.op].get()}, noise);
-    base.nfe = result.nfe;
-    x = result.x;
-    return stamp(score_batch(spec, problem, result, ctx.images.slice(0, unit.item_pos, unit.item_pos + 1), base, g0, *design));
+    const SolveResult result = solver.solve(Problem{prior, *op, y, ctx.consistency[cell.solver][cell.op].get()}, noise);
+    int64_t offset = 0;
+    for (size_t i = 0; i < batch.parts.size(); ++i) {
+      const WorkPiece& p = batch.parts[i];
+      const int64_t n = p.groups() * K;
+      SolveResult part;
+      part.x = batch.parts.size() == 1 ? result.x : result.x.narrow(0, offset, n);
+      part.nfe = result.nfe;
+      part.status.assign(result.status.begin() + offset, result.status.begin() + offset + n);
+      Record base = unit_base(cell, p.unit);
+      base.nfe = result.nfe;
+      auto records = score_batch(spec, *problems[i], part, ctx.images.slice(0, p.unit.item_pos, p.unit.item_pos + 1),
+                                 base, p.g0, *designs[i]);
+      out.records.insert(out.records.end(), records.begin(), records.end());
+      out.xs.push_back(part.x);
+      offset += n;
+    }
+    stamp();
   } catch (const Error&) {
     throw;  // a user error (configuration, data, paths) stops the run
   } catch (const c10::Error& e) {
-    x = torch::Tensor();
-    return stamp(error_batch(spec, base, g0, G, e.what_without_backtrace()));
+    failed(e, e.what_without_backtrace());
   } catch (const std::exception& e) {
-    x = torch::Tensor();
-    return stamp(error_batch(spec, base, g0, G, e.what()));
+    failed(e, e.what());
   }
+  return out;
 }
 
 struct Session {
@@ -217,7 +283,7 @@ struct Session {
 
 // Whether groups [g0, g0 + G) of a unit must be solved: a group is missing, or their stored
 // reconstructions are (only batches that produced reconstructions store them).
-bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
+bool part_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
   bool complete = true, errored = true;
   for (int64_t g = g0; g < g0 + G; ++g) {
     complete &= s.done.complete.count({base.cell, base.item, g}) > 0;
@@ -228,33 +294,75 @@ bool batch_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
          !s.folder.reconstructions_ok(base, base.item, g0 * base.group_size, G * base.group_size);
 }
 
-// Groups [first, last) of a unit, in batches (a two-stage run's stage 2 starts at its pilot_groups).
-void solve_groups(Session& s, const PlanUnit& unit, int64_t first, int64_t last) {
-  const PlanCell& cell = s.plan.cells()[unit.cell];
-  const Record base = unit_base(cell, unit);
-  const int64_t per_batch = s.plan.groups_per_batch(cell);
-  for (int64_t g0 = first; g0 < last; g0 += per_batch) {
-    const int64_t G = std::min(per_batch, last - g0);
-    if (!batch_needed(s, base, g0, G)) continue;
-    torch::Tensor x;
-    const int64_t nfe = s.spec.solvers[cell.solver].per_operator[cell.op]->nfe_per_sample();
-    std::vector<Record> batch = solve_batch(s.spec, s.ctx, cell, unit, base, g0, G, x, [&](int64_t k) {
-      s.progress.step(G * cell.group_size, k, nfe, cell.label);
-    });
-    if (!x.defined()) ++s.outcome.failed_batches;
-    if (s.spec.benchmark.save_reconstructions && x.defined())
-      s.folder.write_reconstructions(base, unit.item, g0 * cell.group_size, x);
-    std::vector<Record> fresh;
-    for (auto& r : batch)
-      if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
-    s.folder.append(fresh);
-    s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
-    s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
-    s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
+// Solves a batch unless every part is done; on out of memory, its halves (logged), down to one group.
+void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
+  bool needed = false;
+  for (const auto& p : batch.parts) needed = needed || part_needed(s, unit_base(cell, p.unit), p.g0, p.groups());
+  if (!needed) return;
+  const int64_t samples = batch.groups() * cell.group_size;
+  const int64_t nfe = s.spec.solvers[cell.solver].per_operator[cell.op]->nfe_per_sample();
+  BatchResult result = solve_batch(s.spec, s.ctx, cell, batch,
+                                   [&](int64_t k) { s.progress.step(samples, k, nfe, cell.label); });
+  if (result.out_of_memory) {
+    const auto halves = split_batch(batch);
+    std::fprintf(stderr, "note: out of memory on a batch of %lld samples of %s (item %lld group %lld on): split into "
+                 "%lld + %lld samples and retried\n",
+                 static_cast<long long>(samples), cell.label.c_str(),
+                 static_cast<long long>(batch.parts.front().unit.item), static_cast<long long>(batch.parts.front().g0),
+                 static_cast<long long>(halves.first.groups() * cell.group_size),
+                 static_cast<long long>(halves.second.groups() * cell.group_size));
+    ++s.outcome.oom_splits;
+    run_batch(s, cell, halves.first);
+    run_batch(s, cell, halves.second);
+    return;
   }
+  if (result.xs.empty()) ++s.outcome.failed_batches;
+  if (s.spec.benchmark.save_reconstructions)
+    for (size_t i = 0; i < result.xs.size(); ++i) {
+      const WorkPiece& p = batch.parts[i];
+      s.folder.write_reconstructions(unit_base(cell, p.unit), p.unit.item, p.g0 * cell.group_size, result.xs[i]);
+    }
+  std::vector<Record> fresh;
+  for (auto& r : result.records)
+    if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
+  s.folder.append(fresh);
+  s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
+  s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
+  s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
 }
 
-void solve_unit(Session& s, const PlanUnit& unit) { solve_groups(s, unit, 0, unit.groups); }
+// Whether a cell's batches may span items: max_batch set, a solver audited for it, a design not bound
+// to one item's mask, and every item's operator measuring the same shape.
+bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
+  if (spec.benchmark.max_batch <= 0 || !solver_takes_item_batch(spec.solvers[cell.solver].type) ||
+      spec.designs[cell.design].design->uses_operator_mask())
+    return false;
+  for (const auto& p : ctx.problems[cell.op])
+    if (p.op->measurement_shape() != ctx.problems[cell.op].front().op->measurement_shape() ||
+        p.op->name() != ctx.problems[cell.op].front().op->name())
+      return false;
+  return true;
+}
+
+// The pieces of one cell (plan order), packed per item (batch_size) or across items (max_batch).
+void solve_pieces(Session& s, const PlanCell& cell, const std::vector<WorkPiece>& pieces) {
+  const int64_t max_batch = s.spec.benchmark.max_batch;
+  const int64_t max_groups = max_batch > 0 ? max_batch / cell.group_size : s.plan.groups_per_batch(cell);
+  for (const WorkBatch& batch : pack_batches(pieces, max_groups, across_items(s.spec, s.ctx, cell)))
+    run_batch(s, cell, batch);
+}
+
+// Group ranges in plan order (whole units in stage 1, a two-stage run's stage-2 ranges), each cell's
+// ranges packed together by solve_pieces.
+void solve_ranges(Session& s, const std::vector<GroupRange>& ranges) {
+  for (size_t u = 0; u < ranges.size();) {
+    const size_t cell = ranges[u].unit.cell;
+    std::vector<WorkPiece> pieces;
+    for (; u < ranges.size() && ranges[u].unit.cell == cell; ++u)
+      if (ranges[u].last > ranges[u].first) pieces.push_back(WorkPiece{ranges[u].unit, ranges[u].first, ranges[u].last});
+    if (!pieces.empty()) solve_pieces(s, s.plan.cells()[cell], pieces);
+  }
+}
 
 // Stage 2 of a two-stage run (harness/two_stage.h): the plan from the pilot records (those of this
 // invocation and of a resumed one alike), written to the folder, then its group ranges.
@@ -264,7 +372,7 @@ void run_stage_two(Session& s, const TwoStageOptions& options, const RunOptions&
   Progress progress("stage 2", stage.samples(s.plan), run.progress, run.progress_every_s);
   progress.resume(records_in_stage(s.outcome.records, options, 2));
   Session stage_two{s.spec, s.plan, s.folder, s.ctx, s.done, progress, s.outcome};
-  for (const GroupRange& r : stage.ranges) solve_groups(stage_two, r.unit, r.first, r.last);
+  solve_ranges(stage_two, stage.ranges);
   progress.finish();
 }
 
@@ -280,11 +388,15 @@ RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, 
   const Done done(outcome.records);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t samples = 0;
-  for (const PlanUnit& unit : units) samples += unit.groups * plan.cells()[unit.cell].group_size;
+  std::vector<GroupRange> ranges;
+  for (const PlanUnit& unit : units) {
+    samples += unit.groups * plan.cells()[unit.cell].group_size;
+    ranges.push_back(GroupRange{unit, 0, unit.groups});
+  }
   Progress progress("run", samples, options.progress, options.progress_every_s);
   progress.resume(records_in_stage(outcome.records, two_stage, 1));
   Session session{spec, plan, folder, ctx, done, progress, outcome};
-  for (const PlanUnit& unit : units) solve_unit(session, unit);
+  solve_ranges(session, ranges);
   progress.finish();
   if (two_stage.enabled()) run_stage_two(session, two_stage, options);
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -2,9 +2,11 @@
 // Runner: (spec, plan, run folder) -> records.
 //
 // For every (cell, item) unit of the plan that the run's shard owns (harness/plan.h: plan order, keys,
-// sharding), the runner solves the item's measurement in batches of whole coupled groups, scores each
-// reconstruction with the configured metrics, and appends one Record per sample to the run folder
-// (harness/run_folder.h: flushed per batch, resumable, locked). It never computes statistics: reports/
+// sharding), the runner solves the item's measurement in batches of whole coupled groups (per item with
+// batch_size, or across items with max_batch: harness/batching.h), scores each reconstruction with the
+// configured metrics, and appends one Record per sample to the run folder (harness/run_folder.h: flushed
+// per batch, resumable, locked). A batch that runs out of memory is halved and retried (logged on stderr,
+// counted in RunOutcome::oom_splits); one group that does not fit is recorded as error:<message>. It never computes statistics: reports/
 // (write_summary) turns the records into summaries.
 //
 // Failures are data: a solver or model exception inside a batch (c10::Error or another std::exception;
@@ -37,6 +39,7 @@ struct RunOutcome {
   double seconds = 0.0;         ///< wall time of this invocation
   int64_t solved_samples = 0;   ///< samples solved by this invocation
   int64_t failed_batches = 0;   ///< batches whose solver threw (recorded as error:<message>)
+  int64_t oom_splits = 0;       ///< batches that ran out of memory and were halved and retried
 };
 
 /// One operator instance and its measurement of one item: what run_benchmark solves.

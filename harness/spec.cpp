@@ -17,6 +17,9 @@ void BenchmarkOptions::validate() const {
   check_option(samples_per_item >= 1, "BenchmarkOptions", "samples_per_item", samples_per_item,
                "samples_per_item >= 1");
   check_option(batch_size >= 0, "BenchmarkOptions", "batch_size", batch_size, "batch_size >= 0");
+  check_option(max_batch >= 0, "BenchmarkOptions", "max_batch", max_batch, "max_batch >= 0");
+  check_option(max_batch == 0 || batch_size == 0, "BenchmarkOptions", "max_batch", max_batch,
+               "batch_size = 0 when max_batch > 0 (max_batch batches across items; batch_size within one)");
   check_option(!operators.empty(), "BenchmarkOptions", "operators", operators, "at least one operator");
   check_option(!solvers.empty(), "BenchmarkOptions", "solvers", solvers, "at least one solver");
   check_option(!designs.empty(), "BenchmarkOptions", "designs", designs, "at least one design");
@@ -163,6 +166,9 @@ Spec parse_spec(const Config& config, bool notes) {
             " (", type, " needs whole groups; use an even count for antithetic)");
     require(spec.benchmark.batch_size % K == 0, "config [benchmark] batch_size = ", spec.benchmark.batch_size,
             " is not a multiple of design '", label, "' group size K = ", K, " (coupled members share a batch)");
+    require(spec.benchmark.max_batch == 0 || spec.benchmark.max_batch >= K, "config [benchmark] max_batch = ",
+            spec.benchmark.max_batch, " is smaller than design '", label, "' group size K = ", K,
+            " (a batch holds whole coupled groups)");
     spec.designs.push_back({label, type, design});
     // RQMC: t intervals over R replicates are reliable from R >= 10 (specs/noise-and-stats.md section 4).
     if (notes && type == "rqmc" && spec.benchmark.samples_per_item / K < 10)

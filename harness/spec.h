@@ -2,7 +2,7 @@
 // Spec: a benchmark configuration, parsed and validated before anything runs.
 //
 // Sections (docs/configs.md):
-//   [benchmark]               name, seed, items, samples_per_item, batch_size, operators, solvers,
+//   [benchmark]               name, seed, items, samples_per_item, batch_size, max_batch, operators, solvers,
 //                             designs, metrics, device, dtype, threads, kernels, confidence, baseline_design
 //   [dataset]                 source, pad_to, first
 //   [prior]                   type + the prior's options
@@ -30,6 +30,7 @@ struct BenchmarkOptions {
   int64_t items = 8;               ///< dataset images benchmarked (from [dataset] first)
   int64_t samples_per_item = 16;   ///< reconstructions per item and cell (a multiple of every design's K)
   int64_t batch_size = 0;          ///< samples per solver call, a multiple of K; 0 = all samples of an item
+  int64_t max_batch = 0;           ///< > 0: batches across items of up to max_batch samples (whole groups)
   std::vector<std::string> operators{"inpaint"};
   std::vector<std::string> solvers{"dps"};
   std::vector<std::string> designs{"iid", "antithetic"};
@@ -51,6 +52,8 @@ struct BenchmarkOptions {
     f("items", items, "number of dataset images benchmarked, >= 1");
     f("samples_per_item", samples_per_item, "reconstructions per item and cell, a multiple of each design's K");
     f("batch_size", batch_size, "samples per solver call, a multiple of K; 0 = all samples of an item");
+    f("max_batch", max_batch,
+      "> 0: solver calls span items, up to max_batch samples of whole groups (batch_size must be 0); 0 = per item");
     f("operators", operators, "operator labels ([operator.<label>] sections; label = type by default)");
     f("solvers", solvers, "solver labels ([solver.<label>] sections)");
     f("designs", designs, "noise design labels ([noise.<label>] sections)");

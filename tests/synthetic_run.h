@@ -23,13 +23,14 @@ inline std::string write_synthetic_dataset(const std::filesystem::path& dir, int
 
 /// Runs the config text `ini` (with one optional --set override) into `out`, without a progress line.
 inline RunOutcome run_config_text(const std::string& ini, const std::filesystem::path& out, bool resume = false,
-                                  const std::string& set = "") {
+                                  const std::string& set = "", Shard shard = {}) {
   Config cfg = Config::from_string(ini, "t.ini");
   if (!set.empty()) cfg.set(set);
   RunOptions ro;
   ro.out_dir = out.string();
   ro.progress = false;
   ro.resume = resume;
+  ro.shard = shard;
   return run_benchmark(parse_spec(std::move(cfg)), ro);
 }
 

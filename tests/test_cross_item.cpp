@@ -1,0 +1,247 @@
+// Batches across items in the runner (issue 17, harness/batching.h): with [benchmark] max_batch the
+// run folder's records (as text, every column but seconds) and reconstructions are those of per-item
+// batching, through resume, sharding and out-of-memory splits.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "harness/batching.h"
+#include "harness/devices.h"
+#include "harness/merge.h"
+#include "harness/run_folder.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "synthetic_run.h"
+#include "temp_dir.h"
+
+using namespace ipbench;
+namespace fs = std::filesystem;
+
+namespace {
+
+using testing::TempDir;
+
+// 3 items x 4 samples; iid (K = 1), antithetic (K = 2), rqmc (K = 2). With max_batch = 6 a batch holds
+// 6 iid groups or 3 coupled groups: every cell has batches spanning two items and pieces cut in two.
+std::string config(const std::string& data, const std::string& solver, const std::string& prior) {
+  const std::string prior_section = prior == "gaussian" ? "[prior]\ntype = gaussian\nmean = 0\nvariance = 0.3\n"
+                                                        : "[prior]\ntype = empirical\ndata = " + data + "\n";
+  return "[benchmark]\nname = x\nitems = 3\nsamples_per_item = 4\noperators = inpaint\nsolvers = " + solver +
+         "\ndesigns = iid, antithetic, rqmc\nmetrics = l1, psnr, ssim\ndevice = cpu\nthreads = 1\n"
+         "save_reconstructions = true\n[dataset]\nsource = " + data + "\npad_to = 0\n" + prior_section +
+         "[operator.inpaint]\n[solver.dps]\nsteps = 5\nzeta = 0.5\n[solver.dds]\nsteps = 5\n"
+         "[noise.rqmc]\nm = 1\ns = 4\n";
+}
+
+RunOutcome run(const std::string& ini, const fs::path& out, const std::string& set = "", bool resume = false,
+               Shard shard = {}) {
+  return testing::run_config_text(ini, out, resume, set, shard);
+}
+
+// records.csv as text without the seconds column.
+std::vector<std::string> records_text(const fs::path& dir) {
+  std::ifstream in(dir / "records.csv");
+  std::vector<std::string> out;
+  int seconds = -1;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+      fields.push_back(line.substr(start, comma - start));
+    fields.push_back(line.substr(start));
+    if (out.empty())
+      for (size_t i = 0; i < fields.size(); ++i)
+        if (fields[i] == "seconds") seconds = static_cast<int>(i);
+    std::string kept;
+    for (size_t i = 0; i < fields.size(); ++i)
+      if (static_cast<int>(i) != seconds) kept += fields[i] + ",";
+    out.push_back(kept);
+  }
+  REQUIRE(seconds >= 0);
+  return out;
+}
+
+void require_same_records(const fs::path& a, const fs::path& b) {
+  const auto ta = records_text(a), tb = records_text(b);
+  REQUIRE(ta.size() == tb.size());
+  for (size_t i = 0; i < ta.size(); ++i) {
+    INFO("line " << i);
+    CHECK(ta[i] == tb[i]);
+  }
+}
+
+void require_same_reconstructions(const fs::path& a, const fs::path& b) {
+  const auto ra = RunFolder::open(a.string()), rb = RunFolder::open(b.string());
+  for (const std::string design : {"iid", "antithetic", "rqmc"}) {
+    const auto sa = ra.read_cell_reconstructions("inpaint", "dps", design);
+    const auto sb = rb.read_cell_reconstructions("inpaint", "dps", design);
+    REQUIRE(sa.size() == 3);
+    REQUIRE(sa.size() == sb.size());
+    for (const auto& [item, samples] : sa) {
+      REQUIRE(samples.size() == 4);
+      for (const auto& [index, image] : samples) CHECK(torch::equal(image, sb.at(item).at(index)));
+    }
+  }
+}
+
+PlanUnit unit(int64_t item, int64_t groups) {
+  PlanUnit u;
+  u.item = u.index = item;
+  u.item_pos = static_cast<size_t>(item);
+  u.groups = groups;
+  return u;
+}
+
+}  // namespace
+
+TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve for a retry", "[cross_item]") {
+  const std::vector<WorkPiece> pieces{{unit(0, 4), 0, 4}, {unit(1, 4), 1, 4}, {unit(2, 4), 0, 4}};
+  // "item:g0-g1 ..." per batch, batches separated by " | ".
+  auto shape = [](const std::vector<WorkBatch>& batches) {
+    std::string out;
+    for (const auto& b : batches) {
+      if (!out.empty()) out += " | ";
+      for (size_t i = 0; i < b.parts.size(); ++i)
+        out += (i ? " " : "") + std::to_string(b.parts[i].unit.item) + ":" + std::to_string(b.parts[i].g0) + "-" +
+               std::to_string(b.parts[i].g1);
+    }
+    return out;
+  };
+  CHECK(shape(pack_batches(pieces, 5, true)) == "0:0-4 1:1-2 | 1:2-4 2:0-3 | 2:3-4");
+  CHECK(shape(pack_batches(pieces, 3, false)) == "0:0-3 | 0:3-4 | 1:1-4 | 2:0-3 | 2:3-4");
+  CHECK(shape(pack_batches(pieces, 100, true)) == "0:0-4 1:1-4 2:0-4");
+  CHECK_THROWS_AS(pack_batches(pieces, 0, true), Error);
+  WorkBatch b;
+  b.parts = {{unit(0, 4), 2, 4}, {unit(1, 4), 0, 3}};
+  const auto [first, second] = split_batch(b);
+  CHECK(shape({first, second}) == "0:2-4 1:0-1 | 1:1-3");
+  WorkBatch one;
+  one.parts = {{unit(0, 4), 1, 2}};
+  CHECK_THROWS_AS(split_batch(one), Error);
+  CHECK(solver_takes_item_batch("dps"));
+  CHECK_FALSE(solver_takes_item_batch("ddrm"));
+  CHECK(is_out_of_memory(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB")));
+  CHECK(is_out_of_memory(std::bad_alloc()));
+  CHECK_FALSE(is_out_of_memory(std::runtime_error("shape mismatch")));
+}
+
+TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps, dds; gaussian, empirical)",
+          "[cross_item]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  for (const auto& [solver, prior] : std::vector<std::pair<std::string, std::string>>{
+           {"dps", "gaussian"}, {"dds", "gaussian"}, {"dps", "empirical"}}) {
+    INFO(solver << " with a " << prior << " prior");
+    const auto ini = config(data, solver, prior);
+    const auto dir = tmp.path / (solver + "_" + prior);
+    run(ini, dir / "per_item");
+    const auto across = run(ini, dir / "across", "benchmark.max_batch=6");
+    CHECK(across.oom_splits == 0);
+    require_same_records(dir / "across", dir / "per_item");
+    if (solver == "dps") require_same_reconstructions(dir / "across", dir / "per_item");
+  }
+}
+
+TEST_CASE("cross-item: resume after a kill inside a batch across items gives the same records", "[cross_item]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const auto ini = config(data, "dps", "gaussian");
+  run(ini, tmp.path / "full", "benchmark.max_batch=6");
+  // Keep the iid cell and the antithetic cell's first batch (item 0's 4 records, item 1's first group)
+  // plus one member of item 1's second group and a torn line: the repair drops the lone member.
+  const size_t keep = 12 + 4 + 2 + 1;
+  fs::create_directories(tmp.path / "part");
+  fs::copy_file(tmp.path / "full" / "config.resolved.ini", tmp.path / "part" / "config.resolved.ini");
+  {
+    std::ifstream in(tmp.path / "full" / "records.csv");
+    std::ofstream out(tmp.path / "part" / "records.csv");
+    std::string line;
+    for (size_t i = 0; i <= keep && std::getline(in, line); ++i) out << line << "\n";
+    out << "inpaint/dps/antithetic,inpai";
+  }
+  const auto resumed = run(ini, tmp.path / "part", "benchmark.max_batch=6", true);
+  CHECK(resumed.solved_samples == 36 - 18);
+  require_same_records(tmp.path / "part", tmp.path / "full");
+  run(ini, tmp.path / "per_item");
+  require_same_records(tmp.path / "part", tmp.path / "per_item");
+}
+
+TEST_CASE("cross-item: shards merged equal the unsharded per-item run", "[cross_item]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const auto ini = config(data, "dps", "gaussian");
+  run(ini, tmp.path / "per_item");
+  run(ini, tmp.path / "s0", "benchmark.max_batch=6", false, Shard::parse("0/2"));
+  run(ini, tmp.path / "s1", "benchmark.max_batch=6", false, Shard::parse("1/2"));
+  merge_runs({(tmp.path / "s0").string(), (tmp.path / "s1").string()}, (tmp.path / "merged").string());
+  require_same_records(tmp.path / "merged", tmp.path / "per_item");
+}
+
+TEST_CASE("cross-item: a batch out of memory is halved and retried; one group that does not fit is an error",
+          "[cross_item]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const auto ini = config(data, "dps", "gaussian");
+  run(ini, tmp.path / "per_item");
+  struct Reset {
+    ~Reset() { batch_faults().oom_above_samples = -1; }
+  } reset;
+  batch_faults().oom_above_samples = 2;  // 6-sample batches split to 3 + 3, then 2 + 1 (iid) or 2 + 2 ... (K = 2)
+  const auto split = run(ini, tmp.path / "split", "benchmark.max_batch=6");
+  CHECK(split.oom_splits > 0);
+  CHECK(split.failed_batches == 0);
+  require_same_records(tmp.path / "split", tmp.path / "per_item");
+  require_same_reconstructions(tmp.path / "split", tmp.path / "per_item");
+  // Per-item batching splits too.
+  const auto per_item_split = run(ini, tmp.path / "per_item_split");
+  CHECK(per_item_split.oom_splits > 0);
+  require_same_records(tmp.path / "per_item_split", tmp.path / "per_item");
+  // A coupled group of 2 samples cannot be split: its samples are recorded as errors, the run goes on.
+  batch_faults().oom_above_samples = 1;
+  const auto errors = run(ini, tmp.path / "errors", "benchmark.max_batch=6");
+  int64_t ok = 0, oom = 0;
+  for (const auto& r : errors.records) {
+    ok += r.status == "ok";
+    oom += r.status.rfind("error:out of memory", 0) == 0 && r.group_size == 2;
+  }
+  CHECK(ok == 12);   // the iid cell
+  CHECK(oom == 24);  // antithetic and rqmc
+}
+
+TEST_CASE("cross-item: max_batch is checked against batch_size and K", "[cross_item][errors]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const auto ini = config(data, "dps", "gaussian");
+  auto refused = [&](const std::string& set, const std::string& needle) {
+    Config cfg = Config::from_string(ini, "t.ini");
+    cfg.set(set);
+    INFO(set);
+    CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
+  };
+  refused("benchmark.max_batch=-1", "max_batch >= 0");
+  refused("benchmark.max_batch=1", "max_batch = 1 is smaller than design 'antithetic' group size K = 2");
+  Config both = Config::from_string(ini, "t.ini");
+  both.set("benchmark.max_batch=4");
+  both.set("benchmark.batch_size=2");
+  CHECK_THROWS_WITH(parse_spec(std::move(both)), Catch::Contains("batch_size = 0 when max_batch > 0"));
+}
+
+TEST_CASE("--devices: names are parsed and refused clearly without CUDA", "[cross_item][devices][errors]") {
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cpu"), Catch::Contains("'cpu' is not a CUDA device"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cuda"), Catch::Contains("'cuda' is not a CUDA device"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:1,cuda:1"), Catch::Contains("cuda:1 is given twice"));
+  CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,,cuda:1"), Catch::Contains("'' is not a CUDA device"));
+  CHECK_THROWS_WITH(require_device_per_child("cuda:1"), Catch::Contains("would put every shard on one device"));
+  CHECK_THROWS_WITH(require_device_per_child("cpu"), Catch::Contains("device = cpu"));
+  CHECK_NOTHROW(require_device_per_child("auto"));
+  if (!torch::cuda::is_available()) {
+    CHECK_THROWS_WITH(parse_cuda_devices("cuda:0,cuda:1"), Catch::Contains("CUDA is not available"));
+  } else {
+    const auto n = static_cast<int>(torch::cuda::device_count());
+    CHECK(parse_cuda_devices("cuda:0") == std::vector<int>{0});
+    CHECK_THROWS_WITH(parse_cuda_devices("cuda:" + std::to_string(n)), Catch::Contains("is absent"));
+  }
+}

@@ -91,7 +91,7 @@ TEST_CASE("rescore: recomputes the run's metrics exactly from stored reconstruct
   }
   // records.csv holds the new columns after the run's own; summary.json the metrics and the set distances.
   const std::string header = read_file(run / "records.csv").substr(0, read_file(run / "records.csv").find('\n'));
-  CHECK(header == "cell,operator,solver,design,group_size,item,group,member,l1,psnr,residual,ssim,pix,nfe,seconds,status");
+  CHECK(header == "cell,operator,solver,design,group_size,item,group,member,l1,psnr,residual,ssim,pix,nfe,seconds,status,run_id");
   const auto stored = RunFolder::open(run.string()).read_records();
   CHECK(stored[5].metrics.at("pix") == out.records[5].metrics.at("pix"));
   const std::string summary = read_file(run / "summary.json");

@@ -110,7 +110,7 @@ TEST_CASE("two-stage: a run without target_halfwidth is the fixed-size run, its 
   CHECK_FALSE(fs::exists(tmp.path / "fixed" / "two_stage.csv"));
   const std::string csv = read_file(tmp.path / "fixed" / "records.csv");
   CHECK(csv.substr(0, csv.find('\n')) ==
-        "cell,operator,solver,design,group_size,item,group,member,l1,psnr,nfe,seconds,status");
+        "cell,operator,solver,design,group_size,item,group,member,l1,psnr,nfe,seconds,status,run_id");
   // The keys without a target change nothing (they are resolved, the run is the fixed-size run).
   const auto keys_only = run(config(data, "pilot_groups = 3\nmax_samples_per_item = 64\n"), tmp.path / "keys");
   check_same(by_key(fixed.records), by_key(keys_only.records));

@@ -82,22 +82,15 @@ int main(int argc, char** argv) {
   }
   const auto x0 = keyed_normal({B, 1, 32, 32}, 5);
   const auto t = torch::full({B}, 500.0);
-  const double unet = bench::median_ms(
-      [&] {
-        const auto x = x0.clone().requires_grad_(true);
-        const auto out = net->forward(x, t);
-        torch::autograd::grad(std::vector<torch::Tensor>{out.sum()}, std::vector<torch::Tensor>{x});
-      },
-      11);
+  auto unet_pass = [&] {
+    const auto x = x0.clone().requires_grad_(true);
+    const auto out = net->forward(x, t);
+    torch::autograd::grad(std::vector<torch::Tensor>{out.sum()}, std::vector<torch::Tensor>{x});
+  };
+  const double unet = bench::median_ms(unet_pass, 11);
   // oneDNN off (use_deterministic_kernels) against LibTorch's default choice, same UNet pass.
   at::globalContext().setUserEnabledMkldnn(true);
-  const double unet_onednn = bench::median_ms(
-      [&] {
-        const auto x = x0.clone().requires_grad_(true);
-        const auto out = net->forward(x, t);
-        torch::autograd::grad(std::vector<torch::Tensor>{out.sum()}, std::vector<torch::Tensor>{x});
-      },
-      11);
+  const double unet_onednn = bench::median_ms(unet_pass, 11);
   use_deterministic_kernels();
   std::printf("all GroupNorms: libtorch %.3f ms, ipbench %.3f ms (x%.2f)\n", sum_torch, sum_ours, sum_ours / sum_torch);
   std::printf("all Linear layers: libtorch %.3f ms, ipbench %.3f ms (x%.2f)\n", lin_torch, lin_ours, lin_ours / lin_torch);

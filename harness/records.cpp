@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
+#include <vector>
 #include <sstream>
 
 #include "core/atomic_file.h"
@@ -120,6 +121,21 @@ RecordTable read_record_table(const std::string& path) {
   require(header.size() >= fixed + trailing && header[0] == "cell" &&
               header[header.size() - trailing + 2] == "status",
           "records file '", path, "': line 1 is not a records header (cell,...,status[,run_id])");
+  // Every fixed and trailing column by name: a file of another layout (an old baseline, a hand-edited
+  // header) is refused, never read with shifted columns.
+  std::vector<std::string> expected(std::begin(kFixedColumns), std::end(kFixedColumns));
+  std::vector<size_t> where;
+  for (size_t i = 0; i < fixed; ++i) where.push_back(i);
+  for (size_t i = 0; i < std::size(kTrailingColumns); ++i) {
+    expected.push_back(kTrailingColumns[i]);
+    where.push_back(header.size() - trailing + i);
+  }
+  for (size_t i = 0; i < expected.size(); ++i)
+    require(header[where[i]] == expected[i], "records file '", path, "': line 1, column ", where[i] + 1, " is '",
+            header[where[i]], "' where this version of ipbench writes '", expected[i],
+            "' (layout cell,operator,solver,design,group_size,item,group,member,<metrics>,nfe,seconds,status[,run_id]): "
+            "a records file of another ipbench version or an edited header; re-record it (a CI baseline: "
+            "scripts/ci-gate.sh --record)");
   t.metrics.assign(header.begin() + fixed, header.end() - trailing);
   int64_t lineno = 1;
   for (size_t start = pos + 1; start < text.size(); start = pos + 1) {

@@ -324,3 +324,23 @@ TEST_CASE("harness: merge refuses mismatched, duplicate, missing and unfinished 
   CHECK_THROWS_WITH(Shard::parse("1"), Catch::Contains("expected i/n"));
   CHECK(Shard::parse("3/8").str() == "3/8");
 }
+
+TEST_CASE("a records file of another layout is refused naming the column, never read shifted", "[harness][errors]") {
+  TempDir tmp;
+  const auto good = tmp.path / "good.csv";
+  std::ofstream(good) << "cell,operator,solver,design,group_size,item,group,member,l1,psnr,nfe,seconds,status,run_id\n"
+                         "a/b/c,a,b,c,1,0,0,0,0.1,20,5,0.01,ok,0123456789abcdef\n";
+  const RecordTable t = read_record_table(good.string());
+  CHECK(t.metrics == std::vector<std::string>{"l1", "psnr"});
+  CHECK(t.has_run_id);
+  // An older layout without the nfe column: its psnr column would have been read as nfe.
+  const auto old = tmp.path / "old.csv";
+  std::ofstream(old) << "cell,operator,solver,design,group_size,item,group,member,l1,psnr,seconds,status\n"
+                        "a/b/c,a,b,c,1,0,0,0,0.1,20,0.01,ok\n";
+  CHECK_THROWS_WITH(read_record_table(old.string()),
+                    Catch::Contains("column 10 is 'psnr' where this version of ipbench writes 'nfe'") &&
+                        Catch::Contains("scripts/ci-gate.sh --record"));
+  const auto renamed = tmp.path / "renamed.csv";
+  std::ofstream(renamed) << "cell,op,solver,design,group_size,item,group,member,l1,nfe,seconds,status\n";
+  CHECK_THROWS_WITH(read_record_table(renamed.string()), Catch::Contains("column 2 is 'op'"));
+}

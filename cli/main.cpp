@@ -16,6 +16,7 @@
 #include "core/runtime.h"
 #include "core/suggest.h"
 #include "datasets/dataset.h"
+#include "harness/autocast_prior.h"
 #include "harness/couple_learn.h"
 #include "harness/devices.h"
 #include "harness/merge.h"
@@ -142,7 +143,9 @@ int cmd_run(const std::vector<std::string>& args) {
   info.name = spec.benchmark.name;
   info.context = context_line();
   info.device = resolve_device(spec.benchmark.device).str();
-  info.dtype = spec.benchmark.dtype;
+  info.dtype = dtype_with_precision(  // "float32, prior under bf16 autocast" (harness/autocast_prior.h)
+      spec.benchmark.dtype,
+      read_inference_precision(spec.config->section("benchmark"), spec.benchmark.device, spec.benchmark.dtype));
   info.seed = spec.benchmark.seed;
   std::cout << info.context << "\n"
             << "device " << info.device << " | dtype " << info.dtype << " | seed " << info.seed << " | config "

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cctype>
 #include <new>
-#include <set>
 
 #include <c10/util/Exception.h>
 
@@ -60,10 +59,7 @@ std::pair<WorkBatch, WorkBatch> split_batch(const WorkBatch& batch) {
   return out;
 }
 
-bool solver_takes_item_batch(const std::string& solver_type) {
-  static const std::set<std::string> audited{"dps", "dds", "ddpm", "ddim"};
-  return audited.count(solver_type) > 0;
-}
+bool solver_takes_item_batch(const Solver& solver) { return solver.requirements().item_batch; }
 
 bool is_out_of_memory(const std::exception& e) {
   if (dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr) return true;

@@ -6,7 +6,7 @@
 // its samples, per-sample measurements) and a NoiseStream of NoiseSegments (each item's own keyed
 // stream), then scored and recorded per item: every sample gets the values of a per-item batch, so the
 // records are the same whatever the packing. Only solvers audited for per-sample measurements take such
-// batches (solver_takes_item_batch); the others, and designs bound to one item's operator mask, are
+// batches (Requirements::item_batch); the others, and designs bound to one item's operator mask, are
 // packed per item. A batch that runs out of memory is halved at a group boundary and retried
 // (split_batch; the runner logs each split).
 #include <cstdint>
@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "harness/plan.h"
+#include "solvers/solver.h"
 
 namespace ipbench {
 
@@ -42,12 +43,12 @@ std::vector<WorkBatch> pack_batches(const std::vector<WorkPiece>& pieces, int64_
 /// The out-of-memory retry: `batch` cut at group ceil(G/2) into two batches (G >= 2, Error otherwise).
 std::pair<WorkBatch, WorkBatch> split_batch(const WorkBatch& batch);
 
-/// Whether a solver type (its registry name) takes a batch across items: it reads the measurement only
-/// through the operator's forward / adjoint / loss with per-sample y, and no per-operator closed form
-/// (SVD, projector, pixel mask), so every sample gets its per-item result. Audited: dps, dds (tests:
-/// test_batching, test_cross_item) and the unconditional ddpm, ddim. Others (the field's SVD solvers,
-/// ensembles, CM solvers, plugins, Python solvers) are batched per item.
-bool solver_takes_item_batch(const std::string& solver_type);
+/// Whether a solver takes a batch across items: it declares Requirements::item_batch (it reads the
+/// measurement only per sample, through the operator's forward / adjoint / loss, and uses no per-operator
+/// closed form: SVD, projector, pixel mask), so every sample gets its per-item result. Declared by the
+/// audited dps, dds (tests: test_batching, test_cross_item) and the unconditional ddpm, ddim; a plugin or
+/// Python solver may declare it. The others are batched per item.
+bool solver_takes_item_batch(const Solver& solver);
 
 /// Whether `e` is an out-of-memory error: c10::OutOfMemoryError, std::bad_alloc, or a message saying
 /// "out of memory" / "not enough memory" (CUDA and the CPU allocator word it so).

@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "core/runtime.h"
 #include "datasets/dataset.h"
+#include "harness/autocast_prior.h"
 #include "harness/batching.h"
 #include "harness/prior_factory.h"
 #include "harness/run_folder.h"
@@ -35,6 +36,7 @@ struct Context {
   std::shared_ptr<Denoiser> prior;
   std::vector<std::vector<ItemProblem>> problems;  // [operator][item position]
   ConsistencyTable consistency;                    // [solver][operator]; null for non-CM solvers
+  Precision precision = Precision::kFloat32;       // [benchmark] precision (harness/autocast_prior.h)
 };
 
 // The consistency function of every CM solver, one instance per distinct source, built before anything
@@ -70,6 +72,7 @@ Context load_context(const Spec& spec, const Plan& plan) {
   ctx.device = resolve_device(bench.device);
   ctx.dtype = bench.dtype == "float64" ? torch::kDouble : torch::kFloat;
   ctx.seed = static_cast<uint64_t>(bench.seed);
+  ctx.precision = read_inference_precision(spec.config->section("benchmark"), bench.device, bench.dtype);
   Dataset data = load_dataset_source(spec.dataset.source, spec.dataset.pad_to, spec.dataset.first, bench.items);
   require(data.images.size(0) == bench.items, "config [benchmark] items = ", bench.items, ": dataset '",
           spec.dataset.source, "' has only ", data.images.size(0), " images from index ", spec.dataset.first);
@@ -242,7 +245,9 @@ BatchResult solve_batch(const Spec& spec, const Context& ctx, const PlanCell& ce
     if (batch_faults().oom_above_samples >= 0 && samples > batch_faults().oom_above_samples)
       throw c10::OutOfMemoryError({__func__, __FILE__, static_cast<uint32_t>(__LINE__)},
                                   str_cat("out of memory (test hook: a batch of ", samples, " samples)"));
-    const CountingDenoiser prior(*ctx.prior, on_network_call);
+    const AutocastDenoiser autocast(*ctx.prior, ctx.precision);  // fp32: unused, the prior as it is
+    const Denoiser& inner = ctx.precision == Precision::kFloat32 ? static_cast<const Denoiser&>(*ctx.prior) : autocast;
+    const CountingDenoiser prior(inner, on_network_call);
     const SolveResult result = solver.solve(Problem{prior, *op, y, ctx.consistency[cell.solver][cell.op].get()}, noise);
     int64_t offset = 0;
     for (size_t i = 0; i < batch.parts.size(); ++i) {
@@ -334,7 +339,7 @@ void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
 // Whether a cell's batches may span items: max_batch set, a solver audited for it, a design not bound
 // to one item's mask, and every item's operator measuring the same shape.
 bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
-  if (spec.benchmark.max_batch <= 0 || !solver_takes_item_batch(spec.solvers[cell.solver].type) ||
+  if (spec.benchmark.max_batch <= 0 || !solver_takes_item_batch(*spec.solvers[cell.solver].per_operator[cell.op]) ||
       spec.designs[cell.design].design->uses_operator_mask())
     return false;
   for (const auto& p : ctx.problems[cell.op])

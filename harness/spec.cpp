@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/options.h"
+#include "harness/autocast_prior.h"
 #include "harness/two_stage.h"
 #include "metrics/feature_metric.h"
 #include "metrics/gallery.h"
@@ -209,6 +210,7 @@ Spec parse_spec(const Config& config, bool notes) {
     spec.metrics.push_back(name);
   }
   check_two_stage(read_two_stage_options(config.section("benchmark")), spec.benchmark, spec.designs);
+  read_inference_precision(config.section("benchmark"), spec.benchmark.device, spec.benchmark.dtype);
   // Components configured but not selected (say after --set benchmark.operators=...): a note, not
   // an error; their keys are not checked. Unknown prefixes stay errors (Config::check_all_used).
   for (const auto& name : config.section_names()) {

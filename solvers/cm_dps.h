@@ -81,8 +81,15 @@ class EulerAncestralSolver : public Solver {
  public:
   explicit EulerAncestralSolver(EulerAncestralOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  /// Item-batch safe: ignores the measurement.
+  Requirements requirements() const override { return euler_ancestral_requirements(); }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
+  static Requirements euler_ancestral_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   EulerAncestralOptions options_;
@@ -92,8 +99,15 @@ class DpsEdmSolver : public Solver {
  public:
   explicit DpsEdmSolver(DpsEdmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  /// Item-batch safe (audited: y only through the operator's loss, per sample, as DPS; test_cross_item).
+  Requirements requirements() const override { return dps_edm_requirements(); }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
+  static Requirements dps_edm_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   DpsEdmOptions options_;

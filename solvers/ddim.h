@@ -37,8 +37,15 @@ class DdimSolver : public Solver {
  public:
   explicit DdimSolver(DdimOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  /// Item-batch safe: ignores the measurement.
+  Requirements requirements() const override { return ddim_requirements(); }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
+  static Requirements ddim_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   DdimOptions options_;

@@ -13,8 +13,15 @@ class DdpmSolver : public Solver {
  public:
   explicit DdpmSolver(DdpmChainOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  /// Item-batch safe: ignores the measurement.
+  Requirements requirements() const override { return ddpm_requirements(); }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
+  static Requirements ddpm_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   DdpmChainOptions options_;

@@ -58,9 +58,17 @@ class DdsSolver : public Solver {
  public:
   explicit DdsSolver(DdsOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  Requirements requirements() const override { return Requirements{true, false}; }
+  Requirements requirements() const override { return dds_requirements(); }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
+  /// A linear operator (true adjoint); item-batch safe (audited: CG with per-sample inner products and
+  /// stopping, y only through A^T y per sample; tests test_batching, test_cross_item).
+  static Requirements dds_requirements() {
+    Requirements r;
+    r.linear_operator = true;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   DdsOptions options_;

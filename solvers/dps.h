@@ -32,9 +32,17 @@ class DpsSolver : public Solver {
  public:
   explicit DpsSolver(DpsOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  Requirements requirements() const override { return dps_requirements(); }
   int64_t nfe_per_sample() const override { return options_.chain.steps; }
   std::string describe() const override;
   const DpsOptions& options() const { return options_; }
+  /// Any operator; item-batch safe (audited: y only through the operator's loss, per sample; tests
+  /// test_batching, test_cross_item).
+  static Requirements dps_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   DpsOptions options_;

@@ -41,6 +41,7 @@ std::string Requirements::describe() const {
   std::string out = linear_operator ? "linear operator (true adjoint)" : "any operator";
   if (consistency_model) out += ", a consistency model (option consistency)";
   if (svd) out += ", a closed-form SVD";
+  if (item_batch) out += "; batches across items (max_batch)";
   return out;
 }
 
@@ -84,13 +85,13 @@ void register_builtin_solvers() {
   if (r.contains("dps")) return;
   r.add("dps", {{"dps", "Diffusion Posterior Sampling (Chung et al. 2023): DDPM ancestral steps + grad of ||y - A(x0_hat)||",
                  describe_options<DpsOptions>()},
-                Requirements{},
+                DpsSolver::dps_requirements(),
                 [](const Section& s) -> std::unique_ptr<Solver> {
                   return std::make_unique<DpsSolver>(read_options<DpsOptions>(s));
                 }});
   r.add("ddpm", {{"ddpm", "unconditional DDPM ancestral sampling (baseline; ignores the measurement)",
                   describe_options<DdpmChainOptions>()},
-                 Requirements{},
+                 DdpmSolver::ddpm_requirements(),
                  [](const Section& s) -> std::unique_ptr<Solver> {
                    return std::make_unique<DdpmSolver>(read_options<DdpmChainOptions>(s));
                  }});
@@ -100,7 +101,7 @@ void register_builtin_solvers() {
   add<DdsOptions, DdsSolver>(r, "dds",
                              "Decomposed Diffusion Sampler (Chung et al. 2024): DDIM steps with eta, CG on "
                              "(I + gamma A^T A) with the true adjoint",
-                             Requirements{true, false});
+                             DdsSolver::dds_requirements());
   add<CmDpsOptions, CmDpsSolver>(r, "cm_dps",
                                  "CM-posterior DPS (Xu et al.): EDM Euler-ancestral trajectory, loss on the consistency "
                                  "model's x0 estimate",
@@ -109,10 +110,13 @@ void register_builtin_solvers() {
                                              "CM inversion (Xu et al.): multistep CM with Adam-optimized noises per stage",
                                              Requirements{false, true});
   add<DpsEdmOptions, DpsEdmSolver>(r, "dps_edm",
-                                   "DPS on an EDM Euler-ancestral trajectory (baseline: cm_dps with F = D)");
-  add<DdimOptions, DdimSolver>(r, "ddim", "unconditional DDIM sampling with eta (baseline; ignores the measurement)");
+                                   "DPS on an EDM Euler-ancestral trajectory (baseline: cm_dps with F = D)",
+                                   DpsEdmSolver::dps_edm_requirements());
+  add<DdimOptions, DdimSolver>(r, "ddim", "unconditional DDIM sampling with eta (baseline; ignores the measurement)",
+                               DdimSolver::ddim_requirements());
   add<EulerAncestralOptions, EulerAncestralSolver>(
-      r, "euler_ancestral", "unconditional EDM Euler-ancestral sampling on Karras sigmas (baseline; ignores the measurement)");
+      r, "euler_ancestral", "unconditional EDM Euler-ancestral sampling on Karras sigmas (baseline; ignores the measurement)",
+      EulerAncestralSolver::euler_ancestral_requirements());
   add<CmSampleOptions, CmSampleSolver>(
       r, "cm_sample", "unconditional multistep consistency sampling (baseline; ignores the measurement)",
       Requirements{false, true});

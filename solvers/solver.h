@@ -24,7 +24,9 @@ namespace ipbench {
 struct Problem {
   const Denoiser& prior;
   const Operator& op;
-  torch::Tensor y;  ///< [1, m...] the measurement of one item (broadcast over the batch)
+  /// [1, m...] the measurement of one item (broadcast over the batch); [B, m...] per sample on a batch
+  /// across items (an ItemBatchOperator; only for solvers with Requirements::item_batch).
+  torch::Tensor y;
   /// The consistency function of a CM solver (cm_dps, cm_inversion, cm_sample), built by the harness
   /// from the solver's consistency_source(); null for every other solver. A CM solver given none throws
   /// Error.
@@ -50,6 +52,11 @@ struct Requirements {
   bool consistency_model = false;  ///< needs a consistency function (option `consistency`)
   /// Needs a closed-form SVD of the operator (OperatorCapabilities::svd, operators/svd.h): DDRM, DDNM+.
   bool svd = false;
+  /// May be solved in one batch spanning several items (harness/batching.h, `[benchmark] max_batch`): the
+  /// solver reads y only per sample (through the operator's forward / adjoint / normal / loss, or not at
+  /// all) and derives no scalar from y or the operator across the batch, so every sample gets its per-item
+  /// result. Declared only after an audit; false (per-item batches) by default.
+  bool item_batch = false;
   std::string describe() const;
 };
 

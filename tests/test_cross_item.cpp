@@ -14,6 +14,7 @@
 #include "harness/run_folder.h"
 #include "harness/runner.h"
 #include "harness/spec.h"
+#include "solvers/dps.h"
 #include "synthetic_run.h"
 #include "temp_dir.h"
 
@@ -33,6 +34,7 @@ std::string config(const std::string& data, const std::string& solver, const std
          "\ndesigns = iid, antithetic, rqmc\nmetrics = l1, psnr, ssim\ndevice = cpu\nthreads = 1\n"
          "save_reconstructions = true\n[dataset]\nsource = " + data + "\npad_to = 0\n" + prior_section +
          "[operator.inpaint]\n[solver.dps]\nsteps = 5\nzeta = 0.5\n[solver.dds]\nsteps = 5\n"
+         "[solver.dps_edm]\nsteps = 5\nzeta = 0.5\n[solver.euler_ancestral]\nsteps = 5\n"
          "[noise.rqmc]\nm = 1\ns = 4\n";
 }
 
@@ -89,6 +91,50 @@ void require_same_reconstructions(const fs::path& a, const fs::path& b) {
   }
 }
 
+// DPS that declares Requirements::item_batch as told and remembers the largest measurement batch
+// (y.size(0)) it was given: 1 unless the harness spanned items.
+class ProbeSolver final : public Solver {
+ public:
+  ProbeSolver(DpsOptions options, bool item_batch) : dps_(std::move(options)), item_batch_(item_batch) {}
+  SolveResult solve(const Problem& problem, NoiseStream& noise) const override {
+    largest_y() = std::max(largest_y(), problem.y.size(0));
+    return dps_.solve(problem, noise);
+  }
+  Requirements requirements() const override {
+    Requirements r;
+    r.item_batch = item_batch_;
+    return r;
+  }
+  int64_t nfe_per_sample() const override { return dps_.nfe_per_sample(); }
+  std::string describe() const override { return "probe " + dps_.describe(); }
+  static int64_t& largest_y() {
+    static int64_t n = 0;
+    return n;
+  }
+
+ private:
+  DpsSolver dps_;
+  bool item_batch_;
+};
+
+// Registers probe_on (item_batch) and probe_off (not) once; returns the config running `name`.
+std::string probe_config(const std::string& data, const std::string& name) {
+  register_builtin_solvers();
+  for (const bool on : {true, false}) {
+    const std::string n = on ? "probe_on" : "probe_off";
+    Requirements req;
+    req.item_batch = on;
+    if (!solver_registry().contains(n))
+      solver_registry().add(n, {{n, "test probe", describe_options<DpsOptions>()}, req,
+                                [on](const Section& s) -> std::unique_ptr<Solver> {
+                                  return std::make_unique<ProbeSolver>(read_options<DpsOptions>(s), on);
+                                }});
+  }
+  std::string ini = config(data, "dps", "gaussian");
+  ini.replace(ini.find("solvers = dps"), 13, "solvers = " + name);
+  return ini + "[solver." + name + "]\nsteps = 5\nzeta = 0.5\n";
+}
+
 PlanUnit unit(int64_t item, int64_t groups) {
   PlanUnit u;
   u.item = u.index = item;
@@ -123,8 +169,10 @@ TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve 
   WorkBatch one;
   one.parts = {{unit(0, 4), 1, 2}};
   CHECK_THROWS_AS(split_batch(one), Error);
-  CHECK(solver_takes_item_batch("dps"));
-  CHECK_FALSE(solver_takes_item_batch("ddrm"));
+  register_builtin_solvers();
+  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral"}) CHECK(solver_registry().get(name).requirements.item_batch);
+  for (const char* name : {"ddrm", "ddnm", "enkg", "ddsmc", "cm_dps", "lgd", "pigdm", "diffpir"})
+    CHECK_FALSE(solver_registry().get(name).requirements.item_batch);
   CHECK(is_out_of_memory(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB")));
   CHECK(is_out_of_memory(std::bad_alloc()));
   CHECK_FALSE(is_out_of_memory(std::runtime_error("shape mismatch")));
@@ -135,7 +183,8 @@ TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps,
   TempDir tmp;
   const auto data = testing::write_synthetic_dataset(tmp.path);
   for (const auto& [solver, prior] : std::vector<std::pair<std::string, std::string>>{
-           {"dps", "gaussian"}, {"dds", "gaussian"}, {"dps", "empirical"}}) {
+           {"dps", "gaussian"}, {"dds", "gaussian"}, {"dps", "empirical"}, {"dps_edm", "gaussian"},
+           {"euler_ancestral", "gaussian"}}) {
     INFO(solver << " with a " << prior << " prior");
     const auto ini = config(data, solver, prior);
     const auto dir = tmp.path / (solver + "_" + prior);
@@ -144,6 +193,25 @@ TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps,
     CHECK(across.oom_splits == 0);
     require_same_records(dir / "across", dir / "per_item");
     if (solver == "dps") require_same_reconstructions(dir / "across", dir / "per_item");
+  }
+}
+
+TEST_CASE("cross-item: only a solver declaring Requirements::item_batch gets batches spanning items",
+          "[cross_item]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  for (const std::string name : {"probe_off", "probe_on"}) {
+    INFO(name);
+    const auto ini = probe_config(data, name);
+    ProbeSolver::largest_y() = 0;
+    run(ini, tmp.path / name / "per_item");
+    CHECK(ProbeSolver::largest_y() == 1);
+    ProbeSolver::largest_y() = 0;
+    run(ini, tmp.path / name / "max_batch", "benchmark.max_batch=6");
+    // Without the flag every call holds one item's measurement even with max_batch set; with it a
+    // batch of 6 samples spans items (y per sample).
+    CHECK(ProbeSolver::largest_y() == (name == "probe_on" ? 6 : 1));
+    require_same_records(tmp.path / name / "max_batch", tmp.path / name / "per_item");
   }
 }
 

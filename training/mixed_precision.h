@@ -22,34 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "models/precision.h"  // Precision, parse_precision, AutocastScope (moved there for the harness)
+
 namespace ipbench {
-
-enum class Precision { kFloat32, kBFloat16, kFloat16 };
-
-/// "fp32" | "bf16" | "fp16"; Error naming `field` and the accepted values otherwise.
-Precision parse_precision(const std::string& value, const std::string& field);
-const char* to_string(Precision p);
-/// Error naming `field` when `p` cannot run on `device` (fp16 needs CUDA).
-void check_precision_device(Precision p, const torch::Device& device, const std::string& field);
-
-/// RAII: autocast on for `device_type` (CPU or CUDA) with the precision's dtype while alive; the
-/// previous state (enabled flag, dtype) is restored on exit. A no-op for fp32.
-class AutocastScope {
- public:
-  AutocastScope(Precision p, torch::DeviceType device_type);
-  ~AutocastScope();
-  AutocastScope(const AutocastScope&) = delete;
-  AutocastScope& operator=(const AutocastScope&) = delete;
-
- private:
-  bool active_ = false;
-  torch::DeviceType device_type_;
-  bool previous_enabled_ = false;
-  at::ScalarType previous_dtype_ = at::kFloat;
-};
-
-/// Whether autocast is on for `device_type` in this thread (for tests and assertions).
-bool autocast_enabled(torch::DeviceType device_type);
 
 struct LossScalerOptions {
   double init_scale = 65536.0;   ///< 2^16, PyTorch's default

@@ -60,9 +60,17 @@ class DpsNormalized : public Solver {
                      chain.variance_used(learned));
     return r;
   }
+  Requirements requirements() const override { return dps_normalized_requirements(); }
   int64_t nfe_per_sample() const override { return o_.chain.steps; }
   std::string describe() const override {
     return str_cat("dps_normalized (plugin): zeta ", o_.zeta, ", ", o_.chain.steps, " steps");
+  }
+  // Any operator; batches across items ([benchmark] max_batch) are safe: y is read only through the
+  // operator's loss and the step scale is per sample, so every sample gets its per-item result.
+  static Requirements dps_normalized_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
   }
 
  private:
@@ -73,7 +81,7 @@ void add_solvers(Registry<SolverEntry>& r) {
   r.add("dps_normalized",
         {{"dps_normalized", "DPS with the residual-normalised step zeta / ||y - A(x0_hat)|| (example plugin)",
           describe_options<DpsNormalizedOptions>()},
-         Requirements{},
+         DpsNormalized::dps_normalized_requirements(),
          [](const Section& s) -> std::unique_ptr<Solver> {
            return std::make_unique<DpsNormalized>(read_options<DpsNormalizedOptions>(s));
          }});

@@ -111,8 +111,9 @@ def run(config: PathLike, out: Optional[PathLike] = None, solvers: Sequence = ()
             cls = _resolve_class(s)
             name = check_solver_class(cls)
             specs = option_specs(cls)
-            _ipbench.register_python_solver(name, description(cls), cls, specs,
-                                            bool(getattr(cls, "requirements").linear_operator))
+            req = getattr(cls, "requirements")
+            _ipbench.register_python_solver(name, description(cls), cls, specs, bool(req.linear_operator),
+                                            bool(req.item_batch))
             names.append(name)
         r = _ipbench.run(os.fspath(config), _assignments(overrides), None if out is None else os.fspath(out),
                          resume, progress and not quiet, names)

@@ -15,6 +15,10 @@ class Requirements:
     """What a solver needs from the operator; the benchmark refuses an incompatible pair before running."""
 
     linear_operator: bool = False  #: needs A linear with a true adjoint (problem.op.adjoint)
+    #: may be solved in one batch spanning several items ([benchmark] max_batch): problem.y is then
+    #: [B, m...] per sample and problem.op applies each item's operator to its samples; declare it only
+    #: when solve() uses y and op per sample (no scalar derived from y across the batch)
+    item_batch: bool = False
 
 
 @dataclasses.dataclass
@@ -132,7 +136,7 @@ def check_solver_class(cls) -> str:
         raise Error(f"{where}: name = {name!r} (rule: a lower_snake_case string, e.g. name = \"my_dps\")")
     req = getattr(cls, "requirements", Requirements())
     if not isinstance(req, Requirements):
-        raise Error(f"{where}: requirements = {req!r} (rule: an ipbench.Requirements(linear_operator=...))")
+        raise Error(f"{where}: requirements = {req!r} (rule: an ipbench.Requirements(linear_operator=..., item_batch=...))")
     if not callable(getattr(cls, "describe", None)):
         raise Error(f"{where} has no describe(self) method (rule: subclass ipbench.Solver, which provides one)")
     return name

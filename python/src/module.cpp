@@ -244,16 +244,17 @@ PYBIND11_MODULE(_ipbench, m) {
   m.def(
       "register_python_solver",
       [](const std::string& name, const std::string& description, py::object cls, py::list options,
-         bool linear_operator) {
+         bool linear_operator, bool item_batch) {
         std::vector<OptionSpec> specs;
         for (const auto& item : options) {
           auto t = item.cast<py::tuple>();  // (name, kind, has_default, default)
           specs.push_back({t[0].cast<std::string>(), t[1].cast<std::string>(), t[2].cast<bool>(),
                            hold(py::reinterpret_borrow<py::object>(t[3]))});
         }
-        register_python_solver(name, description, std::move(cls), std::move(specs), linear_operator);
+        register_python_solver(name, description, std::move(cls), std::move(specs), linear_operator, item_batch);
       },
-      py::arg("name"), py::arg("description"), py::arg("cls"), py::arg("options"), py::arg("linear_operator"));
+      py::arg("name"), py::arg("description"), py::arg("cls"), py::arg("options"), py::arg("linear_operator"),
+      py::arg("item_batch") = false);
   m.def("unregister_python_solver", &unregister_python_solver, py::arg("name"));
   m.def("solver_names", [] {
     register_builtins();

@@ -276,7 +276,7 @@ py::object read_option(const Section& s, const OptionSpec& o, std::string& resol
 }  // namespace
 
 void register_python_solver(const std::string& name, const std::string& description, py::object cls,
-                            std::vector<OptionSpec> options, bool linear_operator) {
+                            std::vector<OptionSpec> options, bool linear_operator, bool item_batch) {
   register_builtin_solvers();
   auto& registry = solver_registry();
   const bool trampoline = python_names().count(name) > 0;
@@ -286,6 +286,7 @@ void register_python_solver(const std::string& name, const std::string& descript
           " (rule: solver names are unique; set the class attribute `name`)");
   Requirements req;
   req.linear_operator = linear_operator;
+  req.item_batch = item_batch;
   std::vector<OptionDoc> docs;
   for (const auto& o : options)
     docs.push_back({o.name, o.kind, o.has_default ? py::cast<std::string>(py::str(*o.default_value)) : "(required)",

@@ -115,10 +115,10 @@ struct OptionSpec {
   std::shared_ptr<py::object> default_value;  ///< a hold()-ed Python object (None without a default)
 };
 
-/// Registers the Python solver class `cls` (checked by ipbench.Solver's helpers) as solver `name`.
-/// Error when the name is taken.
+/// Registers the Python solver class `cls` (checked by ipbench.Solver's helpers) as solver `name`, with
+/// its Requirements (linear_operator, item_batch). Error when the name is taken.
 void register_python_solver(const std::string& name, const std::string& description, py::object cls,
-                            std::vector<OptionSpec> options, bool linear_operator);
+                            std::vector<OptionSpec> options, bool linear_operator, bool item_batch = false);
 /// Ends a Python solver's registration (its registry entry stays, inert: the registry has no removal;
 /// building it then is an Error saying it is not part of the run). No-op for other names.
 void unregister_python_solver(const std::string& name);

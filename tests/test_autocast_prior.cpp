@@ -1,0 +1,146 @@
+// [benchmark] precision (harness/autocast_prior.h): the prior's forward in solvers under autocast.
+// The wrapper on a tiny convolutional prior (dtype back, values close, gradients through it), the
+// config rules (fp16 off CUDA, float64, unknown names), and runs of DPS on the shipped UNet: fp32 records
+// are those of a config without the key, bf16 runs end to end and stays within a bounded distance of fp32.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/autocast_prior.h"
+#include "harness/run_folder.h"
+#include "harness/runner.h"
+#include "harness/spec.h"
+#include "synthetic_run.h"
+#include "temp_dir.h"
+
+using namespace ipbench;
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+namespace {
+
+// x0_hat = conv(x, w) / (1 + sigma): a convolution, which autocast runs in the reduced dtype.
+class ConvPrior final : public Denoiser {
+ public:
+  ConvPrior() : w_(torch::linspace(-0.5, 0.7, 27).view({1, 3, 3, 3}).repeat({3, 1, 1, 1})) {}
+  Prediction predict(const torch::Tensor& x, const torch::Tensor& sigma) const override {
+    seen = torch::conv2d(x, w_, {}, 1, 1).scalar_type();
+    return {torch::conv2d(x, w_, {}, 1, 1) / (1 + sigma.view({-1, 1, 1, 1})), {}};
+  }
+  std::vector<int64_t> image_shape() const override { return {3, 8, 8}; }
+  std::string describe() const override { return "conv"; }
+  mutable at::ScalarType seen = at::kFloat;  // dtype of the convolution inside predict()
+
+ private:
+  torch::Tensor w_;
+};
+
+// The DPS run on the shipped UNet: 2 items x 2 samples, 20 steps, inpainting, iid (about 2 s a run).
+std::string unet_config() {
+  const std::string src = IPBENCH_SOURCE_DIR;
+  return "[benchmark]\nname = p\nitems = 2\nsamples_per_item = 2\noperators = inpaint\nsolvers = dps\n"
+         "designs = iid\nmetrics = l1, psnr\ndevice = cpu\nthreads = 1\n[dataset]\nsource = fashion-mnist:test\n"
+         "pad_to = 32\n[prior]\ntype = unet\npath = " + src + "/models/fmnist32-ddpm\n[operator.inpaint]\n"
+         "mode = random\n[solver.dps]\nsteps = 20\nzeta = 1.0\n";
+}
+
+// Column -> values of records.csv (as text).
+std::map<std::string, std::vector<std::string>> columns(const fs::path& dir) {
+  std::ifstream in(dir / "records.csv");
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<std::string>> out;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    size_t start = 0;
+    for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
+      fields.push_back(line.substr(start, comma - start));
+    fields.push_back(line.substr(start));
+    if (names.empty()) {
+      names = fields;
+      continue;
+    }
+    for (size_t i = 0; i < fields.size() && i < names.size(); ++i) out[names[i]].push_back(fields[i]);
+  }
+  return out;
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("autocast prior: bf16 forward, float32 outputs close to fp32, gradients through it", "[autocast_prior]") {
+  const ConvPrior conv;
+  const AutocastDenoiser bf16(conv, Precision::kBFloat16);
+  const auto x = torch::linspace(-1, 1, 2 * 3 * 8 * 8).view({2, 3, 8, 8});
+  const auto sigma = torch::tensor({0.5f, 2.0f});
+  const auto ref = conv.predict(x, sigma).x0;
+  CHECK(conv.seen == at::kFloat);
+  const auto xg = x.clone().requires_grad_(true);
+  const auto out = bf16.predict(xg, sigma).x0;
+  CHECK(conv.seen == at::kBFloat16);            // the convolution ran in bf16
+  CHECK(out.scalar_type() == at::kFloat);       // cast back to the run's dtype
+  CHECK_FALSE(autocast_enabled(torch::kCPU));   // the scope closed
+  CHECK_FALSE(torch::equal(out.detach(), ref));  // reduced precision is visible ...
+  const double err = (out.detach() - ref).abs().max().item<double>(), scale = ref.abs().max().item<double>();
+  CHECK(err < 2e-2 * scale);                     // ... and small (bf16: 8 mantissa bits, ~4e-3 relative)
+  // The VJP through the autocast region (what DPS takes) matches fp32's within bf16 accuracy.
+  const auto g = torch::autograd::grad({out.square().sum()}, {xg})[0];
+  const auto xr = x.clone().requires_grad_(true);
+  const auto gr = torch::autograd::grad({conv.predict(xr, sigma).x0.square().sum()}, {xr})[0];
+  CHECK(g.scalar_type() == at::kFloat);
+  CHECK((g - gr).abs().max().item<double>() < 3e-2 * gr.abs().max().item<double>());
+}
+
+TEST_CASE("autocast prior: precision rules are config errors naming the key", "[autocast_prior][errors]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const std::string ini = "[benchmark]\nitems = 2\nsamples_per_item = 2\nsolvers = dps\ndesigns = iid\ndevice = cpu\n"
+                          "[dataset]\nsource = " + data + "\npad_to = 0\n[prior]\ntype = gaussian\n";
+  auto refused = [&](const std::vector<std::string>& sets, const std::string& needle) {
+    Config cfg = Config::from_string(ini, "t.ini");
+    for (const auto& s : sets) cfg.set(s);
+    INFO(needle);
+    CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
+  };
+  refused({"benchmark.precision=fp16"}, "config [benchmark] precision = fp16 on device cpu: float16 needs a CUDA device");
+  refused({"benchmark.precision=bf8"}, "config [benchmark] precision = bf8: not a precision (use fp32, bf16 or fp16)");
+  refused({"benchmark.precision=bf16", "benchmark.dtype=float64"},
+          "Violated: a reduced precision needs [benchmark] dtype = float32");
+  Config ok = Config::from_string(ini, "t.ini");
+  ok.set("benchmark.precision=bf16");
+  CHECK_NOTHROW(parse_spec(std::move(ok)));
+}
+
+TEST_CASE("autocast prior: DPS on the UNet, fp32 = no key, bf16 within a bounded distance", "[autocast_prior]") {
+  TempDir tmp;
+  const auto ini = unet_config();
+  testing::run_config_text(ini, tmp.path / "none");
+  testing::run_config_text(ini, tmp.path / "fp32", false, "benchmark.precision=fp32");
+  const auto bf16 = testing::run_config_text(ini, tmp.path / "bf16", false, "benchmark.precision=bf16");
+  // No key: the resolved config does not list it (run id and CI baselines unchanged).
+  CHECK(read_text(tmp.path / "none" / "config.resolved.ini").find("precision") == std::string::npos);
+  CHECK(read_text(tmp.path / "bf16" / "config.resolved.ini").find("precision = bf16") != std::string::npos);
+  const auto none = columns(tmp.path / "none"), fp32 = columns(tmp.path / "fp32"), half = columns(tmp.path / "bf16");
+  REQUIRE(none.at("psnr").size() == 4);
+  for (const std::string c : {"l1", "psnr", "status", "nfe"}) CHECK(fp32.at(c) == none.at(c));
+  CHECK(bf16.solved_samples == 4);
+  double worst = 0;
+  bool differs = false;
+  for (size_t i = 0; i < 4; ++i) {
+    CHECK(half.at("status")[i] == "ok");
+    const double a = std::stod(half.at("psnr")[i]), b = std::stod(none.at("psnr")[i]);
+    differs |= a != b;
+    worst = std::max(worst, std::abs(a - b));
+  }
+  INFO("largest |psnr(bf16) - psnr(fp32)| = " << worst << " dB");
+  CHECK(differs);      // bf16 was used
+  CHECK(worst < 0.5);  // and stays close (measured 0.11 dB): same noise, same measurements
+}

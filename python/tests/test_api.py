@@ -85,3 +85,27 @@ def test_uniform_draws_are_coupled(tmp):
 def test_overrides_must_name_a_section():
     with pytest.raises(ipbench.Error, match="section.key"):
         ipbench.run("nonexistent.ini", overrides={"items": 2}, quiet=True)
+
+
+def test_requirements_item_batch_lets_a_batch_span_items(tmp):
+    """A Python solver declaring Requirements(item_batch=True) gets one batch of both items' samples
+    under [benchmark] max_batch, y per sample; without it every call holds one item's y."""
+    for flag in (False, True):
+        sizes = []
+
+        class YSize(ipbench.Solver):
+            name = "y_size"
+            requirements = ipbench.Requirements(item_batch=flag)
+
+            def nfe_per_sample(self):
+                return 0
+
+            def solve(self, problem, noise):
+                sizes.append((problem.y.shape[0], noise.batch_size))
+                return ipbench.SolveResult(x=torch.zeros([noise.batch_size] + list(problem.prior.image_shape),
+                                                         dtype=problem.y.dtype))
+
+        cfg = tiny_config(tmp, solvers="y_size", designs="iid", items=2, samples=2, my_dps_section=False)
+        ipbench.run(cfg, out=tmp / f"run_{flag}", solvers=[YSize], overrides={"benchmark": {"max_batch": 4}},
+                    quiet=True)
+        assert sizes == ([(4, 4)] if flag else [(1, 2), (1, 2)])

@@ -9,6 +9,7 @@
 #include "core/config.h"
 #include "core/options.h"
 #include "core/runtime.h"
+#include "harness/autocast_prior.h"
 #include "harness/plan.h"
 #include "harness/records.h"
 #include "harness/run_folder.h"
@@ -74,7 +75,9 @@ py::dict run(const std::string& config_path, const std::vector<std::string>& set
   info.name = spec.benchmark.name;
   info.context = context_line() + " (python)";
   info.device = resolve_device(spec.benchmark.device).str();
-  info.dtype = spec.benchmark.dtype;
+  info.dtype = dtype_with_precision(  // "float32, prior under bf16 autocast" (harness/autocast_prior.h)
+      spec.benchmark.dtype,
+      read_inference_precision(spec.config->section("benchmark"), spec.benchmark.device, spec.benchmark.dtype));
   info.seed = spec.benchmark.seed;
   RunFolder folder = RunFolder::open_for_writing(ro.out_dir);
   RunOutcome outcome;

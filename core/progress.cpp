@@ -47,12 +47,14 @@ void Progress::maybe_draw() {
 void Progress::finish() {
   if (finished_) return;
   finished_ = true;
+  if (!tty_ && complete_drawn_) return;  // a log already ends with the 100% line
   draw(true);
 }
 
 void Progress::draw(bool final) {
   if (!enabled_) return;
   last_draw_ = std::chrono::steady_clock::now();
+  complete_drawn_ = done_ >= total_ && partial_ == 0;
   const double elapsed = std::chrono::duration<double>(last_draw_ - start_).count();
   const double done = static_cast<double>(done_) + partial_;
   const double frac = total_ > 0 ? done / static_cast<double>(total_) : 1.0;

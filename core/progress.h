@@ -35,6 +35,7 @@ class Progress {
   bool enabled_;
   bool tty_;
   bool finished_ = false;
+  bool complete_drawn_ = false;  ///< the last line drawn showed every unit done (finish() need not repeat it)
   std::chrono::steady_clock::time_point start_, last_draw_;
 };
 

@@ -22,6 +22,9 @@ struct Record {
   int64_t nfe = 0;        ///< network function evaluations spent on this sample
   double seconds = 0.0;   ///< wall time of its batch divided by the batch's samples
   std::string status = "ok";  ///< ok | non_finite | diverged | error:<text>
+  /// Which stage of a run to a target precision made it (harness/two_stage.h): 1 the pilot, 2 the
+  /// planned groups; 0 in a fixed-size run (records.csv then has no `stage` column).
+  int stage = 0;
 };
 
 }  // namespace ipbench

@@ -52,8 +52,9 @@ std::string run_id_of(const std::string& resolved_ini) {
   return buf;
 }
 
-RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id)
-    : path_(path), metrics_(std::move(metrics)), run_id_(csv_field(run_id)) {
+RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id,
+                           bool stage_column)
+    : path_(path), metrics_(std::move(metrics)), run_id_(csv_field(run_id)), stage_column_(stage_column) {
   bool fresh = true;
   {
     std::ifstream probe(path, std::ios::binary);
@@ -76,6 +77,7 @@ RecordWriter::RecordWriter(const std::string& path, std::vector<std::string> met
     for (const char* c : kFixedColumns) header += std::string(header.empty() ? "" : ",") + c;
     for (const auto& m : metrics_) header += "," + m;
     for (const char* c : kTrailingColumns) header += std::string(",") + c;
+    if (stage_column_) header += ",stage";
     if (!run_id_.empty()) header += ",run_id";
     out_ << header << "\n";
     out_.flush();
@@ -92,6 +94,11 @@ std::string RecordWriter::format(const std::vector<Record>& batch) const {
       os << ',' << format_number(it == r.metrics.end() ? NAN : it->second);
     }
     os << ',' << r.nfe << ',' << format_number(r.seconds) << ',' << csv_field(r.status);
+    if (stage_column_) {
+      require(r.stage == 1 || r.stage == 2, "records for '", path_, "': sample (cell ", r.cell, ", item ", r.item,
+              ", group ", r.group, ") has stage ", r.stage, "; a two-stage run's records are stage 1 or 2");
+      os << ',' << r.stage;
+    }
     if (!run_id_.empty()) os << ',' << run_id_;
     os << '\n';
   }
@@ -117,10 +124,11 @@ RecordTable read_record_table(const std::string& path) {
   const auto header = split_csv(t.header);
   const size_t fixed = std::size(kFixedColumns);
   t.has_run_id = !header.empty() && header.back() == "run_id";
-  const size_t trailing = std::size(kTrailingColumns) + (t.has_run_id ? 1 : 0);
+  t.has_stage = header.size() > (t.has_run_id ? 1u : 0u) && header[header.size() - (t.has_run_id ? 2 : 1)] == "stage";
+  const size_t trailing = std::size(kTrailingColumns) + (t.has_stage ? 1 : 0) + (t.has_run_id ? 1 : 0);
   require(header.size() >= fixed + trailing && header[0] == "cell" &&
               header[header.size() - trailing + 2] == "status",
-          "records file '", path, "': line 1 is not a records header (cell,...,status[,run_id])");
+          "records file '", path, "': line 1 is not a records header (cell,...,status[,stage][,run_id])");
   // Every fixed and trailing column by name: a file of another layout (an old baseline, a hand-edited
   // header) is refused, never read with shifted columns.
   std::vector<std::string> expected(std::begin(kFixedColumns), std::end(kFixedColumns));
@@ -133,7 +141,7 @@ RecordTable read_record_table(const std::string& path) {
   for (size_t i = 0; i < expected.size(); ++i)
     require(header[where[i]] == expected[i], "records file '", path, "': line 1, column ", where[i] + 1, " is '",
             header[where[i]], "' where this version of ipbench writes '", expected[i],
-            "' (layout cell,operator,solver,design,group_size,item,group,member,<metrics>,nfe,seconds,status[,run_id]): "
+            "' (layout cell,operator,solver,design,group_size,item,group,member,<metrics>,nfe,seconds,status[,stage][,run_id]): "
             "a records file of another ipbench version or an edited header; re-record it (a CI baseline: "
             "scripts/ci-gate.sh --record)");
   t.metrics.assign(header.begin() + fixed, header.end() - trailing);
@@ -160,10 +168,18 @@ RecordTable read_record_table(const std::string& path) {
       r.nfe = std::stoll(f[fixed + t.metrics.size()]);
       r.seconds = std::stod(f[fixed + t.metrics.size() + 1]);
       r.status = f[fixed + t.metrics.size() + 2];
+      if (t.has_stage) {
+        const std::string& stage = f[fixed + t.metrics.size() + 3];
+        require(stage == "1" || stage == "2", "records file '", path, "' line ", lineno, ": stage '", stage,
+                "'; the stage column holds 1 (pilot) or 2 (planned groups)");
+        r.stage = stage == "1" ? 1 : 2;
+      }
       t.records.push_back(std::move(r));
       t.lines.push_back(line);
       t.line_numbers.push_back(lineno);
       t.run_ids.push_back(t.has_run_id ? f.back() : std::string());
+    } catch (const Error&) {
+      throw;
     } catch (const std::exception&) {
       throw Error(str_cat("records file '", path, "' line ", lineno, ": a number does not parse"));
     }

@@ -2,7 +2,8 @@
 // The record store: records.csv, one row per reconstructed sample, appended batch by batch.
 //
 // Columns: cell, operator, solver, design, group_size, item, group, member, <metric...>, nfe,
-// seconds, status, run_id. `run_id` (docs/formats.md) is the run folder's id, the hash of its
+// seconds, status, [stage,] run_id. `stage` (1 pilot, 2 planned groups) is written by runs to a target
+// precision only (harness/two_stage.h); fixed-size runs have no such column. `run_id` (docs/formats.md) is the run folder's id, the hash of its
 // config.resolved.ini (run_id_of): a row from another run or configuration carries another id and is
 // refused when the folder's records are read (RunFolder::read_records). Files written without an id
 // (before the column existed, or by a writer given none) end at `status` and are read unchecked. Numbers are written with 17 significant digits (exact round trip); NaN as "nan".
@@ -18,8 +19,10 @@ namespace ipbench {
 class RecordWriter {
  public:
   /// Opens `path` for appending; writes the header when the file is new or empty. A non-empty `run_id`
-  /// adds the run_id column (every row carries it).
-  RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id = "");
+  /// adds the run_id column (every row carries it); `stage_column` the stage column (Record::stage, which
+  /// must then be 1 or 2 in every appended record).
+  RecordWriter(const std::string& path, std::vector<std::string> metrics, std::string run_id = "",
+               bool stage_column = false);
   void append(const std::vector<Record>& batch);  ///< writes and flushes
   /// The CSV rows of `batch` (each ending in a newline), as append() writes them.
   std::string format(const std::vector<Record>& batch) const;
@@ -31,6 +34,7 @@ class RecordWriter {
   std::string path_;
   std::vector<std::string> metrics_;
   std::string run_id_;
+  bool stage_column_ = false;
   std::ofstream out_;
 };
 
@@ -58,6 +62,7 @@ struct RecordTable {
   std::vector<std::string> lines;  ///< the text of each record's line, without the newline
   std::vector<int64_t> line_numbers;  ///< each record's 1-based line number in the file
   bool has_run_id = false;            ///< the header ends with the run_id column
+  bool has_stage = false;             ///< the header has the stage column (a two-stage run's records)
   std::vector<std::string> run_ids;   ///< each record's run id ("" without the column)
   bool torn_tail = false;
   int64_t torn_line = 0;  ///< line number of the partial line when torn_tail

@@ -150,7 +150,7 @@ void RunFolder::release() {
 std::string RunFolder::path(const std::string& name) const { return (fs::path(dir_) / name).string(); }
 
 std::vector<Record> RunFolder::start(const std::string& resolved_ini, const Shard& shard,
-                                     const std::vector<std::string>& metrics, bool resume) {
+                                     const std::vector<std::string>& metrics, bool resume, bool stage_column) {
   require(lock_fd_ >= 0, "run folder '", dir_, "': start() needs open_for_writing()");
   const fs::path records = path(kRecords);
   std::vector<Record> kept;
@@ -179,13 +179,17 @@ std::vector<Record> RunFolder::start(const std::string& resolved_ini, const Shar
   }
   write_text_atomic(path(kResolved), resolved_ini);
   if (shard.count > 1) write_text_atomic(path(kShard), shard.str() + "\n");
-  // A resumed folder written before records carried run ids keeps its columns.
+  // A resumed records.csv keeps its columns (one written before records carried run ids or stages).
   bool legacy = false;
   if (fs::is_regular_file(records)) {
     const RecordTable t = read_record_table(records.string());
-    legacy = !t.header.empty() && !t.has_run_id;
+    if (!t.header.empty()) {
+      legacy = !t.has_run_id;
+      stage_column = t.has_stage;
+    }
   }
-  writer_ = std::make_unique<RecordWriter>(records.string(), metrics, legacy ? "" : run_id_of(resolved_ini));
+  writer_ = std::make_unique<RecordWriter>(records.string(), metrics, legacy ? "" : run_id_of(resolved_ini),
+                                           stage_column);
   return kept;
 }
 
@@ -254,7 +258,8 @@ void RunFolder::write_records(const std::vector<Record>& records, const std::vec
   std::error_code ec;
   fs::remove(tmp, ec);
   {
-    RecordWriter writer(tmp, metrics, run_id());
+    const bool staged = std::any_of(records.begin(), records.end(), [](const Record& r) { return r.stage != 0; });
+    RecordWriter writer(tmp, metrics, run_id(), staged);
     writer.append(records);
   }
   fs::rename(tmp, path(kRecords));

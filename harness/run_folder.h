@@ -64,12 +64,15 @@ class RunFolder {
 
   /// Begins (or resumes) the run of `resolved_ini` / `shard` with these metric columns: validates the
   /// folder as described above, repairs a torn tail, writes config.resolved.ini and the shard file, opens
-  /// records.csv for appending, and returns the records kept from an earlier invocation.
+  /// records.csv for appending, and returns the records kept from an earlier invocation. `stage_column`:
+  /// the records carry a stage (a run to a target precision, harness/two_stage.h). A resumed records.csv
+  /// keeps the columns it was written with.
   std::vector<Record> start(const std::string& resolved_ini, const Shard& shard,
-                            const std::vector<std::string>& metrics, bool resume);
+                            const std::vector<std::string>& metrics, bool resume, bool stage_column = false);
   /// Writes and flushes one batch of records (start() first).
   void append(const std::vector<Record>& batch);
-  /// Replaces records.csv by `records` atomically (merge: a fresh folder's whole record set).
+  /// Replaces records.csv by `records` atomically (merge: a fresh folder's whole record set; rescore). The
+  /// stage column is written when the records carry a stage.
   void write_records(const std::vector<Record>& records, const std::vector<std::string>& metrics);
 
   const std::string& dir() const { return dir_; }

@@ -284,6 +284,7 @@ struct Session {
   const Done& done;
   Progress& progress;
   RunOutcome& outcome;
+  int stage = 0;  ///< Record::stage of what this session solves: 0 fixed-size run, 1 pilot, 2 planned groups
 };
 
 // Whether groups [g0, g0 + G) of a unit must be solved: a group is missing, or their stored
@@ -329,7 +330,10 @@ void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
     }
   std::vector<Record> fresh;
   for (auto& r : result.records)
-    if (!s.done.complete.count({r.cell, r.item, r.group})) fresh.push_back(std::move(r));
+    if (!s.done.complete.count({r.cell, r.item, r.group})) {
+      r.stage = s.stage;
+      fresh.push_back(std::move(r));
+    }
   s.folder.append(fresh);
   s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
   s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
@@ -376,7 +380,7 @@ void run_stage_two(Session& s, const TwoStageOptions& options, const RunOptions&
   s.folder.write_stage_plan(stage_plan_csv(stage, options));
   Progress progress("stage 2", stage.samples(s.plan), run.progress, run.progress_every_s);
   progress.resume(records_in_stage(s.outcome.records, options, 2));
-  Session stage_two{s.spec, s.plan, s.folder, s.ctx, s.done, progress, s.outcome};
+  Session stage_two{s.spec, s.plan, s.folder, s.ctx, s.done, progress, s.outcome, 2};
   solve_ranges(stage_two, stage.ranges);
   progress.finish();
 }
@@ -389,7 +393,8 @@ RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, 
   const std::vector<PlanUnit> units = stage_one_units(plan, two_stage);
   const Context ctx = load_context(spec, plan);
   RunOutcome outcome;
-  outcome.records = folder.start(spec.resolved_ini(), plan.shard(), spec.metrics, options.resume);
+  outcome.records = folder.start(spec.resolved_ini(), plan.shard(), spec.metrics, options.resume, two_stage.enabled());
+  check_record_stages(outcome.records, two_stage, folder.path("records.csv"));
   const Done done(outcome.records);
   const auto t0 = std::chrono::steady_clock::now();
   int64_t samples = 0;
@@ -400,7 +405,7 @@ RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, 
   }
   Progress progress("run", samples, options.progress, options.progress_every_s);
   progress.resume(records_in_stage(outcome.records, two_stage, 1));
-  Session session{spec, plan, folder, ctx, done, progress, outcome};
+  Session session{spec, plan, folder, ctx, done, progress, outcome, two_stage.enabled() ? 1 : 0};
   solve_ranges(session, ranges);
   progress.finish();
   if (two_stage.enabled()) run_stage_two(session, two_stage, options);

@@ -77,6 +77,18 @@ std::vector<PlanUnit> stage_one_units(const Plan& plan, const TwoStageOptions& o
   return units;
 }
 
+void check_record_stages(const std::vector<Record>& records, const TwoStageOptions& options, const std::string& file) {
+  for (const Record& r : records) {
+    if (r.stage == 0) continue;
+    const int expected = options.enabled() && r.group >= options.pilot_groups ? 2 : 1;
+    require(options.enabled() && r.stage == expected, file, ": sample (cell ", r.cell, ", item ", r.item, ", group ",
+            r.group, ", member ", r.member, ") has stage ", r.stage, options.enabled() ? str_cat(" where group ", r.group,
+            expected == 1 ? " < " : " >= ", "pilot_groups = ", options.pilot_groups, " makes it stage ", expected)
+            : std::string(" but this run has no target_halfwidth"), ". Violated: a two-stage run's groups below pilot_groups",
+            " are stage 1, the rest stage 2 (a records file edited by hand?)");
+  }
+}
+
 int64_t records_in_stage(const std::vector<Record>& records, const TwoStageOptions& options, int stage) {
   if (!options.enabled()) return stage == 1 ? static_cast<int64_t>(records.size()) : 0;
   return std::count_if(records.begin(), records.end(),

@@ -10,9 +10,10 @@
 //   stage 2  groups [pilot_groups, U_i) of every unit (StageTwo::ranges)
 //
 // Group indices continue: group g of a two-stage run is keyed like group g of a fixed-size run
-// (harness/plan.h), so the records of groups that both runs hold are identical. records.csv does not
-// change: a record's stage is 1 when group < pilot_groups, else 2; the decision of every unit is
-// written to the run folder's two_stage.csv (docs/formats.md). The plan is a pure function of the pilot
+// (harness/plan.h), so the records of groups that both runs hold have identical values. Each record
+// says which stage made it (records.csv's `stage` column, written by two-stage runs only: 1 for group
+// < pilot_groups, else 2; check_record_stages on resume); the decision of every unit is written to the
+// run folder's two_stage.csv (docs/formats.md). The plan is a pure function of the pilot
 // records, whose values round-trip through records.csv exactly (%.17g), so a resumed run recomputes the
 // same plan and continues it. A two-stage run cannot be sharded (each cell's plan needs every item's
 // pilot): refuse_sharded_two_stage.
@@ -74,6 +75,11 @@ void refuse_sharded_two_stage(const TwoStageOptions& options, const Shard& shard
 /// The units of stage 1: the plan's owned units, with groups = pilot_groups when two-stage is on
 /// (unchanged otherwise).
 std::vector<PlanUnit> stage_one_units(const Plan& plan, const TwoStageOptions& options);
+
+/// Error (exit 2) naming `file` when a record's stage (records.csv's stage column, written by two-stage
+/// runs) is not that of its group: 1 for group < pilot_groups, else 2. Records without a stage (a
+/// fixed-size run, or a folder written before the column existed) are not checked.
+void check_record_stages(const std::vector<Record>& records, const TwoStageOptions& options, const std::string& file);
 
 /// Records of stage 1 (all records when two-stage is off; else group < pilot_groups) or stage 2.
 int64_t records_in_stage(const std::vector<Record>& records, const TwoStageOptions& options, int stage);

@@ -356,6 +356,8 @@ TEST_CASE("cli: progress shows the solver's steps inside a batch, one line per u
     CHECK_THAT(r.output, Catch::Contains("(batch of 2: network evaluation " + std::to_string(k) + "/3)"));
   CHECK_THAT(r.output, Catch::Contains("samples/s"));
   CHECK_THAT(r.output, Catch::Contains("run 4/4 samples (100%)"));  // iid and antithetic cells
+  const size_t done_line = r.output.find("run 4/4 samples (100%)");
+  CHECK(r.output.find("run 4/4 samples (100%)", done_line + 1) == std::string::npos);  // once, not again at finish
   CHECK(r.output.find('\r') == std::string::npos);  // not a terminal: whole lines
   CHECK(ipbench_cli("run --progress-every -1 --config " + cfg + " --out " + (tmp.path / "r2").string()).code == 2);
   auto kernels = ipbench_cli("run --quiet --set benchmark.kernels=quick --config " + cfg + " --out " + (tmp.path / "r3").string());

@@ -72,11 +72,12 @@ struct Row {
   std::map<std::string, double> metrics;
   double nfe = 0.0;
   std::string status;
+  int stage = 0;
 };
 // Records by (cell, item, group, member), everything but the timing.
 std::map<Key, Row> by_key(const std::vector<Record>& records) {
   std::map<Key, Row> out;
-  for (const Record& r : records) out[{r.cell, r.item, r.group, r.member}] = {r.metrics, r.nfe, r.status};
+  for (const Record& r : records) out[{r.cell, r.item, r.group, r.member}] = {r.metrics, r.nfe, r.status, r.stage};
   return out;
 }
 
@@ -87,6 +88,7 @@ void check_same(const std::map<Key, Row>& a, const std::map<Key, Row>& b) {
     REQUIRE(it != b.end());
     CHECK(row.metrics == it->second.metrics);
     CHECK(row.status == it->second.status);
+    CHECK(row.stage == it->second.stage);
   }
 }
 
@@ -180,6 +182,50 @@ TEST_CASE("two-stage: stops at the target, Neyman gives noisier items more group
   }
   const std::string json = read_file(tmp.path / "run" / "summary.json");
   CHECK(json.find("\"precision\": {\"target_halfwidth\": 0.004") != std::string::npos);
+}
+
+TEST_CASE("two-stage: every record says which stage made it, and a wrong stage is refused",
+          "[harness][two_stage]") {
+  testing::TempDir tmp;
+  const std::string data = write_data(tmp.path);
+  const auto out = run(config(data, kTwoStage), tmp.path / "run");
+  const fs::path records = tmp.path / "run" / "records.csv";
+  const std::string csv = read_file(records);
+  CHECK(csv.substr(0, csv.find('\n')) ==
+        "cell,operator,solver,design,group_size,item,group,member,l1,psnr,nfe,seconds,status,stage,run_id");
+  const RecordTable table = read_record_table(records.string());
+  CHECK(table.has_stage);
+  CHECK(table.has_run_id);
+  REQUIRE(table.records.size() == out.records.size());
+  // The stage each record was solved in is the stage its group belongs to, and stage 2 holds exactly the
+  // groups two_stage.csv planned beyond the pilot.
+  int64_t stage2 = 0;
+  for (const Record& r : table.records) {
+    INFO(r.cell << " item " << r.item << " group " << r.group);
+    CHECK(r.stage == (r.group < 4 ? 1 : 2));
+    stage2 += r.stage == 2;
+  }
+  const std::string plan = read_file(tmp.path / "run" / "two_stage.csv");
+  CHECK(stage2 == stage_plan_samples(plan, "two_stage.csv") - 3 * 4 * (1 + 2));
+  CHECK(stage2 > 0);
+  for (const Record& r : out.records) CHECK(r.stage == (r.group < 4 ? 1 : 2));  // in memory too
+  // A pilot row edited to stage 2 is refused on --resume, naming the file, the sample and the rule.
+  const fs::path edited = tmp.path / "edited";
+  fs::create_directories(edited);
+  fs::copy_file(tmp.path / "run" / "config.resolved.ini", edited / "config.resolved.ini");
+  std::string text = csv;
+  const size_t row = text.find('\n') + 1;                   // the first record: a pilot group
+  const size_t comma = text.find(",1,", text.find(",ok,", row));  // its stage field
+  REQUIRE(comma < text.find('\n', row));
+  text[comma + 1] = '2';
+  std::ofstream(edited / "records.csv") << text;
+  CHECK_THROWS_WITH(run(config(data, kTwoStage), edited, true),
+                    Catch::Contains("has stage 2 where group 0 < pilot_groups = 4 makes it stage 1"));
+  // A stage that is neither 1 nor 2 does not parse.
+  text[comma + 1] = '3';
+  std::ofstream(edited / "records.csv") << text;
+  CHECK_THROWS_WITH(read_record_table((edited / "records.csv").string()),
+                    Catch::Contains("line 2: stage '3'; the stage column holds 1 (pilot) or 2"));
 }
 
 TEST_CASE("two-stage: records of the groups a two-stage and a fixed-size run share are identical",

@@ -121,6 +121,7 @@ py::list records_as_dicts(const std::string& dir) {
     d["nfe"] = r.nfe;
     d["seconds"] = r.seconds;
     d["status"] = r.status;
+    if (r.stage != 0) d["stage"] = r.stage;  // a run to a target precision: 1 pilot, 2 planned groups
     out.append(std::move(d));
   }
   return out;

@@ -91,7 +91,8 @@ TEST_CASE("autocast prior: precision rules are config errors naming the key", "[
     INFO(needle);
     CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
   };
-  refused({"benchmark.precision=fp16"}, "config [benchmark] precision = fp16 on device cpu: float16 needs a CUDA device");
+  refused({"benchmark.precision=fp16"},
+          "config [benchmark] precision = fp16 on device cpu: float16 needs a CUDA device");
   refused({"benchmark.precision=bf8"}, "config [benchmark] precision = bf8: not a precision (use fp32, bf16 or fp16)");
   refused({"benchmark.precision=bf16", "benchmark.dtype=float64"},
           "Violated: a reduced precision needs [benchmark] dtype = float32");

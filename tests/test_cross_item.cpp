@@ -170,7 +170,8 @@ TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve 
   one.parts = {{unit(0, 4), 1, 2}};
   CHECK_THROWS_AS(split_batch(one), Error);
   register_builtin_solvers();
-  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral"}) CHECK(solver_registry().get(name).requirements.item_batch);
+  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral"})
+    CHECK(solver_registry().get(name).requirements.item_batch);
   for (const char* name : {"ddrm", "ddnm", "enkg", "ddsmc", "cm_dps", "lgd", "pigdm", "diffpir"})
     CHECK_FALSE(solver_registry().get(name).requirements.item_batch);
   CHECK(is_out_of_memory(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB")));

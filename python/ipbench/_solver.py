@@ -136,7 +136,8 @@ def check_solver_class(cls) -> str:
         raise Error(f"{where}: name = {name!r} (rule: a lower_snake_case string, e.g. name = \"my_dps\")")
     req = getattr(cls, "requirements", Requirements())
     if not isinstance(req, Requirements):
-        raise Error(f"{where}: requirements = {req!r} (rule: an ipbench.Requirements(linear_operator=..., item_batch=...))")
+        raise Error(f"{where}: requirements = {req!r} "
+                    "(rule: an ipbench.Requirements(linear_operator=..., item_batch=...))")
     if not callable(getattr(cls, "describe", None)):
         raise Error(f"{where} has no describe(self) method (rule: subclass ipbench.Solver, which provides one)")
     return name

@@ -55,7 +55,9 @@ std::string json_efficiency(const MetricSummary& m) {
          ", \"df_design\": " + json_number(m.efficiency_df_design) +
          ", \"bootstrap_ci_low\": " + json_number(m.efficiency_vs_baseline_bootstrap.low) +
          ", \"bootstrap_ci_high\": " + json_number(m.efficiency_vs_baseline_bootstrap.high) +
-         ", \"excess_kurtosis\": " + json_number(m.efficiency_excess_kurtosis) + "}";
+         ", \"excess_kurtosis\": " + json_number(m.efficiency_excess_kurtosis) +
+         ", \"single_group_factor\": " + json_number(m.efficiency_single_group_factor) +
+         ", \"fragile\": " + (m.efficiency_fragile ? "true" : "false") + "}";
 }
 
 /// rho / in-run RE: the interval and the ANOVA it comes from.
@@ -225,9 +227,10 @@ std::string fmt_items(const MetricSummary& m) {
   return m.partial ? std::to_string(m.items_scored) + " of " + std::to_string(m.items_total)
                    : std::to_string(m.items_scored);
 }
-/// "value [lo, hi] (method)" for RE vs the baseline; "(boot)" marks the bootstrap.
+/// "value [lo, hi]" for RE vs the baseline; " boot" marks the bootstrap, " !" an estimate resting on one group.
 std::string fmt_efficiency(const MetricSummary& m) {
-  return fmt_ratio(m.efficiency_vs_baseline) + (m.efficiency_method == "bootstrap_bca" ? " boot" : "");
+  return fmt_ratio(m.efficiency_vs_baseline) + (m.efficiency_method == "bootstrap_bca" ? " boot" : "") +
+         (m.efficiency_fragile ? " !" : "");
 }
 
 std::vector<std::vector<std::string>> summary_rows(const BenchmarkSummary& s) {
@@ -248,17 +251,21 @@ std::vector<std::vector<std::string>> summary_rows(const BenchmarkSummary& s) {
 
 /// Notes under the table: what "*", "(partial)" and "boot" mean, when they occur.
 std::string table_notes(const BenchmarkSummary& s) {
-  bool clipped = false, partial = false, boot = false;
+  bool clipped = false, partial = false, boot = false, fragile = false;
   for (const auto& c : s.cells)
     for (const auto& m : c.metrics) {
       clipped |= m.ci_clipped || m.population_clipped;
       partial |= m.partial;
       boot |= m.efficiency_method == "bootstrap_bca";
+      fragile |= m.efficiency_fragile && !is_baseline(s, c);
     }
   std::string out;
   if (clipped) out += "* interval clipped to the metric's range\n";
   if (partial) out += "(partial): some items have fewer than 2 complete groups; items = scored of total\n";
   if (boot) out += "boot: heavy-tailed units, RE interval from the BCa bootstrap over groups (else Satterthwaite F)\n";
+  if (fragile)
+    out += str_cat("!: leaving out one group changes this RE by more than ", kFragileFactor,
+                   "x: it rests on that group (an outlier among few groups); read it as unresolved, run more groups\n");
   return out;
 }
 

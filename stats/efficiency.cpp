@@ -36,9 +36,35 @@ double weighted(const std::vector<double>& w, const std::vector<double>& var, do
   return s;
 }
 
-/// BCa interval of RE = V_b / V (efficiency.h).
+/// The delete-one-group jackknife values of RE = V_b / V over both cells (every item >= 3 groups):
+/// SS' = SS - U/(U-1) (x - m)^2, var' = SS'/(U - 2).
+std::vector<double> jackknife_ratios(const RatioSide& base, const RatioSide& cell, const std::vector<double>& w) {
+  const size_t n_items = w.size();
+  std::vector<double> vb0(n_items), vc0(n_items);
+  for (size_t j = 0; j < n_items; ++j) {
+    vb0[j] = base.ss[j] / static_cast<double>(base.units[j]->size() - 1);
+    vc0[j] = cell.ss[j] / static_cast<double>(cell.units[j]->size() - 1);
+  }
+  std::vector<double> jack;
+  for (int side = 0; side < 2; ++side) {
+    const RatioSide& s = side == 0 ? base : cell;
+    for (size_t i = 0; i < n_items; ++i) {
+      const double u = static_cast<double>(s.units[i]->size());
+      for (double x : *s.units[i]) {
+        std::vector<double> vb = vb0, vc = vc0;
+        const double reduced = std::max(0.0, s.ss[i] - u / (u - 1.0) * (x - s.means[i]) * (x - s.means[i]));
+        (side == 0 ? vb : vc)[i] = reduced / (u - 2.0);
+        const double den = weighted(w, vc, cell.k);
+        jack.push_back(den > 0.0 ? weighted(w, vb, base.k) / den : std::numeric_limits<double>::infinity());
+      }
+    }
+  }
+  return jack;
+}
+
+/// BCa interval of RE = V_b / V (efficiency.h); acceleration from the jackknife values `jack`.
 RatioInterval efficiency_bca(const RatioSide& base, const RatioSide& cell, const std::vector<double>& w, double re,
-                             double confidence, uint64_t key, int64_t resamples) {
+                             const std::vector<double>& jack, double confidence, uint64_t key, int64_t resamples) {
   const size_t n_items = w.size();
   std::vector<double> var_b(n_items), var_c(n_items), stats;
   stats.reserve(static_cast<size_t>(resamples));
@@ -56,27 +82,10 @@ RatioInterval efficiency_bca(const RatioSide& base, const RatioSide& cell, const
     const double den = weighted(w, var_c, cell.k);
     if (den > 0.0) stats.push_back(weighted(w, var_b, base.k) / den);
   }
-  // Acceleration from the delete-one-group jackknife over both cells:
-  // SS' = SS - U/(U-1) (x - m)^2, var' = SS'/(U - 2).
-  std::vector<double> jack;
-  for (int side = 0; side < 2; ++side) {
-    const RatioSide& s = side == 0 ? base : cell;
-    for (size_t i = 0; i < n_items; ++i) {
-      const double u = static_cast<double>(s.units[i]->size());
-      for (double x : *s.units[i]) {
-        std::vector<double> vb(n_items), vc(n_items);
-        for (size_t j = 0; j < n_items; ++j) {
-          vb[j] = base.ss[j] / static_cast<double>(base.units[j]->size() - 1);
-          vc[j] = cell.ss[j] / static_cast<double>(cell.units[j]->size() - 1);
-        }
-        const double reduced = std::max(0.0, s.ss[i] - u / (u - 1.0) * (x - s.means[i]) * (x - s.means[i]));
-        (side == 0 ? vb : vc)[i] = reduced / (u - 2.0);
-        const double den = weighted(w, vc, cell.k);
-        if (den > 0.0) jack.push_back(weighted(w, vb, base.k) / den);
-      }
-    }
-  }
-  return bca_interval(re, std::move(stats), jack, confidence, resamples);
+  std::vector<double> finite;
+  for (double t : jack)
+    if (std::isfinite(t)) finite.push_back(t);
+  return bca_interval(re, std::move(stats), finite, confidence, resamples);
 }
 
 }  // namespace
@@ -233,8 +242,14 @@ EfficiencyEstimate efficiency_vs_baseline(const std::vector<std::vector<double>>
   out.excess_kurtosis = std::isnan(kb) ? kc : std::isnan(kc) ? kb : std::max(kb, kc);
   out.heavy_tails = (nb > 0 && kb > 2.0 * std::sqrt(24.0 / static_cast<double>(nb))) ||
                     (nc > 0 && kc > 2.0 * std::sqrt(24.0 / static_cast<double>(nc)));
+  std::vector<double> jack;
+  if (min_groups >= 3 && std::isfinite(re) && re > 0.0) {
+    jack = jackknife_ratios(base, cell, w);
+    out.single_group_factor = 1.0;
+    for (double t : jack) out.single_group_factor = std::max({out.single_group_factor, t / re, re / t});
+  }
   const bool can_bootstrap = min_groups >= 3 && resamples > 0 && std::isfinite(re);
-  if (can_bootstrap) out.bootstrap = efficiency_bca(base, cell, w, re, confidence, key, resamples);
+  if (can_bootstrap) out.bootstrap = efficiency_bca(base, cell, w, re, jack, confidence, key, resamples);
   const bool use_bootstrap = out.heavy_tails && min_groups >= kMinBootstrapGroups && std::isfinite(out.bootstrap.low) &&
                              std::isfinite(out.bootstrap.high);
   out.value = use_bootstrap ? out.bootstrap : out.f;

@@ -38,6 +38,10 @@
 // The reported interval is the bootstrap when the units are heavy-tailed (pooled within-item
 // standardized excess kurtosis, bias-corrected, above 2 sqrt(24 / N) in either cell, N its units) and
 // every item has at least kMinBootstrapGroups groups in both cells; the Satterthwaite F otherwise.
+// Either interval speaks for the groups it saw: with few groups one outlying group can carry the
+// ratio. single_group_factor is the largest change of RE (as a factor, either way) when one group of
+// either cell is left out (the delete-one-group jackknife, every item >= 3 groups); above
+// kFragileFactor the estimate "rests on one group" and the summary marks it ("!", docs/statistics.md).
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -89,6 +93,8 @@ struct CouplingIntervals {
 };
 constexpr int64_t kMinBootstrapGroups = 10;
 constexpr int64_t kDefaultResamples = 2000;
+/// single_group_factor above this: the RE estimate rests on one group (marked, not hidden).
+constexpr double kFragileFactor = 2.0;
 
 /// The ANOVA intervals of the header from pooled mean squares (K >= 2; NaN fields otherwise).
 CouplingIntervals anova_coupling(const PooledAnova& pooled, int64_t k, double confidence = 0.95);
@@ -101,6 +107,10 @@ struct EfficiencyEstimate {
   double df_baseline = kNaN, df_design = kNaN;  ///< Satterthwaite dfs of V_b and V
   double excess_kurtosis = kNaN;  ///< the larger of the two cells' (bias-corrected)
   bool heavy_tails = false;
+  /// Largest factor by which leaving out one group (of either cell) changes RE; NaN when an item has
+  /// fewer than 3 groups. > kFragileFactor: fragile().
+  double single_group_factor = kNaN;
+  bool fragile() const { return single_group_factor > kFragileFactor; }
   int64_t items = 0;          ///< items with >= 2 groups in both cells
 };
 

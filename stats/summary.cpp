@@ -321,6 +321,8 @@ void add_baseline_efficiency(const std::vector<Record>& records, const std::vect
       m.efficiency_df_baseline = e.df_baseline;
       m.efficiency_df_design = e.df_design;
       m.efficiency_excess_kurtosis = e.excess_kurtosis;
+      m.efficiency_single_group_factor = e.single_group_factor;
+      m.efficiency_fragile = e.fragile();
     }
   }
 }

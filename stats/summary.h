@@ -92,6 +92,8 @@ struct MetricSummary {
   RatioInterval efficiency_vs_baseline_f, efficiency_vs_baseline_bootstrap;  ///< both candidate intervals
   double efficiency_df_baseline = kNaN, efficiency_df_design = kNaN;      ///< Satterthwaite dfs
   double efficiency_excess_kurtosis = kNaN;  ///< of the units, the larger of the two cells
+  double efficiency_single_group_factor = kNaN;  ///< EfficiencyEstimate::single_group_factor
+  bool efficiency_fragile = false;               ///< one group moves RE by more than kFragileFactor
   PrecisionSummary precision;  ///< two-stage runs, metrics with a target
 };
 

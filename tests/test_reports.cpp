@@ -20,6 +20,7 @@
 #include "reports/leaderboard_files.h"
 #include "reports/leaderboard_report.h"
 #include "reports/run_summary.h"
+#include "reports/summary_report.h"
 #include "stats/leaderboard.h"
 #include "stats/summary.h"
 #include "synthetic_run.h"
@@ -92,6 +93,46 @@ TEST_CASE("reports: the leaderboard renders ranks, intervals and standings in ev
                        Catch::Contains("data:image/png;base64," + base64(std::string("\x89PNG", 4))) &&
                        Catch::Contains("ipbench test"));
   CHECK_THAT(html, !Catch::Contains("a<b"));  // escaped everywhere
+}
+
+TEST_CASE("reports: an RE resting on one outlying group is marked in the table, explained and in the JSON",
+          "[reports][efficiency]") {
+  // iid: 20 samples per item; repulsive-like K = 4: 5 groups per item, one far-out group in item 1.
+  KeyedGenerator gen(11);
+  std::vector<Record> records;
+  auto add = [&](const std::string& design, int64_t k, int64_t item, int64_t group, double value) {
+    for (int64_t m = 0; m < k; ++m) {
+      Record r;
+      r.op = "inpaint";
+      r.solver = "dps";
+      r.design = design;
+      r.cell = "inpaint/dps/" + design;
+      r.group_size = k;
+      r.item = item;
+      r.group = group;
+      r.member = m;
+      r.metrics["residual"] = value + 0.002 * (m % 2 == 0 ? 1.0 : -1.0);
+      r.nfe = 100;
+      records.push_back(r);
+    }
+  };
+  for (int64_t i = 0; i < 3; ++i) {
+    for (int64_t g = 0; g < 20; ++g) add("iid", 1, i, g, 0.045 + 0.0006 * gen.normal());
+    for (int64_t g = 0; g < 5; ++g) add("repulsive", 4, i, g, 0.045 + 0.0001 * gen.normal() + (i == 1 && g == 4 ? 0.006 : 0.0));
+  }
+  const BenchmarkSummary summary = summarize(records, SummaryOptions{});
+  const MetricSummary* m = nullptr;
+  for (const CellSummary& c : summary.cells)
+    if (c.design == "repulsive") m = &c.metrics.at(0);
+  REQUIRE(m != nullptr);
+  INFO("RE " << m->efficiency_vs_baseline.value << ", single-group factor " << m->efficiency_single_group_factor);
+  CHECK(m->efficiency_fragile);
+  const std::string table = summary_table(summary);
+  CHECK_THAT(table, Catch::Contains(" !"));
+  CHECK_THAT(table, Catch::Contains("!: leaving out one group changes this RE by more than 2x"));
+  const std::string json = summary_json(summary, RunInfo{});
+  CHECK_THAT(json, Catch::Contains("\"fragile\": true"));
+  CHECK_THAT(json, Catch::Contains("\"single_group_factor\": "));
 }
 
 TEST_CASE("reports: the leaderboard as a LaTeX booktabs table", "[reports]") {

@@ -268,6 +268,58 @@ TEST_CASE("stats: efficiency vs baseline: one item is the F interval; bootstrap 
   CHECK(std::isnan(none.value.value));
 }
 
+TEST_CASE("stats: efficiency vs baseline: an RE resting on one outlying group among few is marked fragile",
+          "[stats][efficiency]") {
+  // The quickstart's shape: iid baseline with 20 groups per item, a K = 4 design with 5 groups per item,
+  // three items whose sds differ.
+  KeyedGenerator gen(5);
+  std::vector<std::vector<double>> base(3), cell(3);
+  const double sd[3] = {1.0, 1.5, 1.2};
+  for (int i = 0; i < 3; ++i) {
+    for (int g = 0; g < 20; ++g) base[i].push_back(sd[i] * gen.normal());
+    for (int g = 0; g < 5; ++g) cell[i].push_back(0.25 * sd[i] * gen.normal());
+  }
+  const EfficiencyEstimate clean = efficiency_vs_baseline(base, 1, cell, 4, 0.95, 7);
+  INFO("clean: RE " << clean.value.value << ", single-group factor " << clean.single_group_factor);
+  REQUIRE(std::isfinite(clean.single_group_factor));
+  CHECK(clean.single_group_factor >= 1.0);
+  CHECK(clean.single_group_factor < kFragileFactor);
+  CHECK_FALSE(clean.fragile());
+  // The factor is the jackknife's: leaving out each group by hand gives the same largest change (the
+  // item weights 1/U_i stay those of the full cell: equal here).
+  auto re_of = [](const std::vector<std::vector<double>>& b, const std::vector<std::vector<double>>& c) {
+    double vb = 0.0, vc = 0.0;
+    for (size_t i = 0; i < c.size(); ++i) {
+      vb += sample_variance(b[i]) / 3.0;
+      vc += 4.0 * sample_variance(c[i]) / 3.0;
+    }
+    return vb / vc;
+  };
+  cell[1][4] = 8.0;  // one group of item 1 far out (the quickstart's residual outlier)
+  const EfficiencyEstimate out = efficiency_vs_baseline(base, 1, cell, 4, 0.95, 7);
+  double factor = 1.0;
+  for (int side = 0; side < 2; ++side)
+    for (size_t i = 0; i < 3; ++i)
+      for (size_t g = 0; g < (side == 0 ? base : cell)[i].size(); ++g) {
+        auto b = base, c = cell;
+        auto& v = (side == 0 ? b : c)[i];
+        v.erase(v.begin() + static_cast<std::ptrdiff_t>(g));
+        const double re = re_of(b, c);
+        factor = std::max({factor, re / out.value.value, out.value.value / re});
+      }
+  INFO("outlier: RE " << out.value.value << " [" << out.value.low << ", " << out.value.high << "], factor "
+                      << out.single_group_factor);
+  CHECK_THAT(out.value.value, WithinRel(re_of(base, cell), 1e-12));
+  CHECK_THAT(out.single_group_factor, WithinRel(factor, 1e-9));
+  CHECK(out.fragile());
+  CHECK(out.value.high < 1.0);            // the F interval alone would call the design worse than iid
+  CHECK(out.method == "satterthwaite_f");  // 5 groups: too few to bootstrap
+  // Fewer than 3 groups in an item: no jackknife, no claim either way.
+  const EfficiencyEstimate two = efficiency_vs_baseline({base[0]}, 1, {{0.1, 0.3}}, 4, 0.95, 7);
+  CHECK(std::isnan(two.single_group_factor));
+  CHECK_FALSE(two.fragile());
+}
+
 TEST_CASE("stats: RE vs iid covers with heterogeneous items; pooling with summed dfs does not",
           "[stats][efficiency][coverage]") {
   // Spec 4.1: item sds 1:2:4 (normal units), iid U = 32 per item, antithetic K = 2 with U = 16 whose

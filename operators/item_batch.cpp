@@ -1,8 +1,62 @@
 #include "operators/item_batch.h"
 
+#include <cmath>
+
 #include "core/error.h"
 
 namespace ipbench {
+
+namespace {
+
+/// The SVDs of a batch's items: each slice of counts[i] samples through item i's SVD (see the header).
+class ItemBatchSvd : public OperatorSvd {
+ public:
+  ItemBatchSvd(std::vector<const OperatorSvd*> svds, std::vector<int64_t> counts)
+      : svds_(std::move(svds)), counts_(std::move(counts)) {}
+  torch::Tensor Vt(const torch::Tensor& x) const override {
+    return per_item(x, [](const OperatorSvd& s, const torch::Tensor& t) { return s.Vt(t); });
+  }
+  torch::Tensor V(const torch::Tensor& c) const override {
+    return per_item(c, [](const OperatorSvd& s, const torch::Tensor& t) { return s.V(t); });
+  }
+  torch::Tensor Ut_embed(const torch::Tensor& y) const override {
+    return per_item(y, [](const OperatorSvd& s, const torch::Tensor& t) { return s.Ut_embed(t); });
+  }
+  torch::Tensor U(const torch::Tensor& c) const override {
+    return per_item(c, [](const OperatorSvd& s, const torch::Tensor& t) { return s.U(t); });
+  }
+  torch::Tensor s_like(const torch::Tensor& x) const override {
+    std::vector<torch::Tensor> parts;
+    for (size_t i = 0; i < svds_.size(); ++i) {
+      const torch::Tensor si = svds_[i]->s_like(x);
+      std::vector<int64_t> shape{counts_[i]};
+      shape.insert(shape.end(), si.sizes().begin(), si.sizes().end());
+      parts.push_back(si.unsqueeze(0).expand(shape));
+    }
+    return torch::cat(parts, 0);
+  }
+
+ private:
+  template <class F>
+  torch::Tensor per_item(const torch::Tensor& a, F&& f) const {
+    int64_t total = 0;
+    for (int64_t n : counts_) total += n;
+    TORCH_CHECK(a.size(0) == total, "ItemBatchSvd: a batch of ", a.size(0), " for ", total, " samples");
+    if (svds_.size() == 1) return f(*svds_.front(), a);
+    std::vector<torch::Tensor> parts;
+    int64_t start = 0;
+    for (size_t i = 0; i < svds_.size(); ++i) {
+      parts.push_back(f(*svds_[i], a.narrow(0, start, counts_[i])));
+      start += counts_[i];
+    }
+    return torch::cat(parts, 0);
+  }
+
+  std::vector<const OperatorSvd*> svds_;
+  std::vector<int64_t> counts_;
+};
+
+}  // namespace
 
 ItemBatchOperator::ItemBatchOperator(std::vector<const Operator*> ops, std::vector<int64_t> counts)
     : Operator(ops.empty() || ops.front() == nullptr ? MeasurementOptions{} : ops.front()->noise(),
@@ -20,6 +74,17 @@ ItemBatchOperator::ItemBatchOperator(std::vector<const Operator*> ops, std::vect
             "shape from item 0's (", ops_.front()->describe(), ")");
     total_ += counts_[i];
   }
+  std::vector<const OperatorSvd*> svds;
+  for (const Operator* op : ops_)
+    if (op->svd() != nullptr) svds.push_back(op->svd());
+  if (svds.size() == ops_.size()) svd_ = std::make_unique<ItemBatchSvd>(std::move(svds), counts_);
+}
+
+double ItemBatchOperator::equal_singular_value() const {
+  const double c = ops_.front()->equal_singular_value();
+  for (const Operator* op : ops_)
+    if (!(op->equal_singular_value() == c)) return std::nan("");  // differ, or NaN
+  return c;
 }
 
 template <class F>

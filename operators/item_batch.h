@@ -6,10 +6,18 @@
 // and concatenate: a sample sees exactly what it sees in a per-item batch. The measurement y of such a
 // batch is per sample: [B, m...] (item i's y repeated counts[i] times, see stack_measurements).
 // The loop is over items (a few per batch), never over samples.
+//
+// Closed-form data steps (operators/svd.h) follow the items: svd() is an ItemBatchSvd when every item
+// has one (each slice through its item's U, V; s_like gives [B, C, H, W], each sample its item's
+// singular values), and equal_singular_value() is the items' common value (NaN when they differ), so
+// data_step_mode and every SVD / projector step take the branch and the arithmetic of a per-item batch.
+// OperatorSvd::s() (the [C, H, W] master) has no single value here and is left undefined: a solver
+// reading it (DDRM, DDNM, DDSMC) does not declare Requirements::item_batch.
 #include <memory>
 #include <vector>
 
 #include "operators/operator.h"
+#include "operators/svd.h"
 
 namespace ipbench {
 
@@ -27,6 +35,8 @@ class ItemBatchOperator : public Operator {
   torch::Tensor loss(const torch::Tensor& ax, const torch::Tensor& y) const override;
   std::vector<int64_t> measurement_shape() const override { return ops_.front()->measurement_shape(); }
   std::string describe() const override;
+  const OperatorSvd* svd() const override { return svd_.get(); }
+  double equal_singular_value() const override;
 
   int64_t batch_size() const { return total_; }
   /// [B, m...]: y_i ([1, m...], one per item) repeated counts[i] times.
@@ -40,6 +50,7 @@ class ItemBatchOperator : public Operator {
   std::vector<const Operator*> ops_;
   std::vector<int64_t> counts_;
   int64_t total_ = 0;
+  std::unique_ptr<OperatorSvd> svd_;  ///< an ItemBatchSvd when every item's operator has an SVD
 };
 
 }  // namespace ipbench

@@ -49,8 +49,9 @@ class OperatorSvd {
   virtual torch::Tensor U(const torch::Tensor& c) const = 0;
   /// Singular values [C, H, W] (float64 master on the CPU; 0 on the null space).
   const torch::Tensor& s() const { return s64_; }
-  /// s() in x's dtype and device.
-  torch::Tensor s_like(const torch::Tensor& x) const;
+  /// s() in x's dtype and device: [C, H, W], broadcast over the batch by every caller's elementwise rules.
+  /// A batch across items (operators/item_batch.h) returns [B, C, H, W], each sample its item's values.
+  virtual torch::Tensor s_like(const torch::Tensor& x) const;
 
  protected:
   torch::Tensor s64_;

@@ -35,6 +35,7 @@ DapsSolver::DapsSolver(DapsOptions options) : options_(std::move(options)) { opt
 Requirements DapsSolver::requirements() const {
   Requirements r;
   r.linear_operator = options_.x0_step == "exact";
+  r.item_batch = true;  // per-sample y, per-sample data fit and data steps (operators/item_batch.h)
   return r;
 }
 

@@ -35,11 +35,19 @@ torch::Tensor batch_dot(const torch::Tensor& a, const torch::Tensor& b) {
 
 torch::Tensor conjugate_gradient(const std::function<torch::Tensor(const torch::Tensor&)>& apply,
                                  const torch::Tensor& b, const torch::Tensor& x0, int64_t iterations, double tol) {
+  return conjugate_gradient(apply, b, x0, iterations, torch::full({b.size(0)}, tol, b.options()));
+}
+
+torch::Tensor conjugate_gradient(const std::function<torch::Tensor(const torch::Tensor&)>& apply,
+                                 const torch::Tensor& b, const torch::Tensor& x0, int64_t iterations,
+                                 const torch::Tensor& tol) {
   torch::Tensor x = x0.clone();
   torch::Tensor r = b - apply(x);
   torch::Tensor p = r.clone();
   torch::Tensor rs = batch_dot(r, r);
-  torch::Tensor active = rs.sqrt() >= tol;
+  TORCH_CHECK(tol.numel() == b.size(0), "conjugate_gradient: ", tol.numel(), " tolerances for a batch of ", b.size(0));
+  const torch::Tensor tol_b = tol.to(rs.options()).reshape(rs.sizes());  // [B, 1, ...] like the inner products
+  torch::Tensor active = rs.sqrt() >= tol_b;
   for (int64_t it = 0; it < iterations; ++it) {
     if (!active.any().item<bool>()) break;
     const torch::Tensor Ap = apply(p);
@@ -50,7 +58,7 @@ torch::Tensor conjugate_gradient(const std::function<torch::Tensor(const torch::
     x = x + alpha * p;
     r = r - alpha * Ap;
     const torch::Tensor rs_new = batch_dot(r, r);
-    active = ok & (rs_new.sqrt() >= tol);
+    active = ok & (rs_new.sqrt() >= tol_b);
     const torch::Tensor beta = torch::where(active, rs_new / torch::where(rs > 0, rs, torch::ones_like(rs)), torch::zeros_like(rs));
     p = r + beta * p;
     rs = rs_new;

@@ -53,6 +53,10 @@ struct DdsOptions {
 /// `iterations` iterations from `x0`.
 torch::Tensor conjugate_gradient(const std::function<torch::Tensor(const torch::Tensor&)>& apply,
                                  const torch::Tensor& b, const torch::Tensor& x0, int64_t iterations, double tol);
+/// The same with a tolerance per sample (`tol` [B]): a sample's stopping never depends on the others.
+torch::Tensor conjugate_gradient(const std::function<torch::Tensor(const torch::Tensor&)>& apply,
+                                 const torch::Tensor& b, const torch::Tensor& x0, int64_t iterations,
+                                 const torch::Tensor& tol);
 
 class DdsSolver : public Solver {
  public:

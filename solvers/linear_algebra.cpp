@@ -21,12 +21,12 @@ torch::Tensor draw_like(NoiseStream& noise, at::IntArrayRef shape, const torch::
 std::vector<int64_t> tail(const torch::Tensor& t) { return t.sizes().slice(1).vec(); }
 
 // CG (solvers/dds.h) for at most `iterations`, stopping a sample once its residual is below 1e-10 of
-// the largest right-hand side: iterating past convergence divides rounding noise by rounding noise
-// (a projector A^T A then blows up).
+// its own right-hand side: iterating past convergence divides rounding noise by rounding noise (a
+// projector A^T A then blows up). Per sample, so a sample's result does not depend on the batch it is
+// solved in (batch size, batches across items); the largest right-hand side of the batch did.
 torch::Tensor cg(const std::function<torch::Tensor(const torch::Tensor&)>& apply, const torch::Tensor& b,
                  const torch::Tensor& x0, int64_t iterations) {
-  const double scale = b.flatten(1).norm(2, 1).max().item<double>();
-  return conjugate_gradient(apply, b, x0, iterations, 1e-10 * scale);
+  return conjugate_gradient(apply, b, x0, iterations, 1e-10 * b.flatten(1).norm(2, 1));
 }
 
 }  // namespace

@@ -67,7 +67,11 @@ class PnpdmSolver : public Solver {
  public:
   explicit PnpdmSolver(PnpdmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  Requirements requirements() const override { return Requirements{true, false}; }
+  Requirements requirements() const override {
+    Requirements r{true, false};
+    r.item_batch = true;  // per-sample y; closed-form / CG data steps per sample (operators/item_batch.h)
+    return r;
+  }
   int64_t nfe_per_sample() const override;
   std::string describe() const override;
 

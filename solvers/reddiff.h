@@ -54,6 +54,11 @@ class ReddiffSolver : public Solver {
  public:
   explicit ReddiffSolver(ReddiffOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  Requirements requirements() const override {
+    Requirements r;
+    r.item_batch = true;  // per-sample y, data fit and pseudo-inverse (operators/item_batch.h)
+    return r;
+  }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
 

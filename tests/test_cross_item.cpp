@@ -35,6 +35,9 @@ std::string config(const std::string& data, const std::string& solver, const std
          "save_reconstructions = true\n[dataset]\nsource = " + data + "\npad_to = 0\n" + prior_section +
          "[operator.inpaint]\n[solver.dps]\nsteps = 5\nzeta = 0.5\n[solver.dds]\nsteps = 5\n"
          "[solver.dps_edm]\nsteps = 5\nzeta = 0.5\n[solver.euler_ancestral]\nsteps = 5\n"
+         "[solver.pigdm]\nsteps = 5\n[solver.diffpir]\nsteps = 5\n[solver.reddiff]\nsteps = 5\n"
+         "[solver.pnpdm]\niterations = 3\nedm_steps = 4\n[solver.daps]\nannealing_steps = 3\node_steps = 2\n"
+         "langevin_steps = 3\n"
          "[noise.rqmc]\nm = 1\ns = 4\n";
 }
 
@@ -170,9 +173,10 @@ TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve 
   one.parts = {{unit(0, 4), 1, 2}};
   CHECK_THROWS_AS(split_batch(one), Error);
   register_builtin_solvers();
-  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral"})
+  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral", "pigdm", "diffpir", "reddiff",
+                           "pnpdm", "daps"})
     CHECK(solver_registry().get(name).requirements.item_batch);
-  for (const char* name : {"ddrm", "ddnm", "enkg", "ddsmc", "cm_dps", "lgd", "pigdm", "diffpir"})
+  for (const char* name : {"ddrm", "ddnm", "enkg", "ddsmc", "cm_dps", "lgd"})
     CHECK_FALSE(solver_registry().get(name).requirements.item_batch);
   CHECK(is_out_of_memory(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB")));
   CHECK(is_out_of_memory(std::bad_alloc()));
@@ -185,7 +189,10 @@ TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps,
   const auto data = testing::write_synthetic_dataset(tmp.path);
   for (const auto& [solver, prior] : std::vector<std::pair<std::string, std::string>>{
            {"dps", "gaussian"}, {"dds", "gaussian"}, {"dps", "empirical"}, {"dps_edm", "gaussian"},
-           {"euler_ancestral", "gaussian"}}) {
+           {"euler_ancestral", "gaussian"},
+           // SVD data steps on per-item random masks (operators/item_batch.h's ItemBatchSvd)
+           {"pigdm", "gaussian"}, {"diffpir", "gaussian"}, {"reddiff", "gaussian"}, {"pnpdm", "gaussian"},
+           {"daps", "gaussian"}}) {
     INFO(solver << " with a " << prior << " prior");
     const auto ini = config(data, solver, prior);
     const auto dir = tmp.path / (solver + "_" + prior);

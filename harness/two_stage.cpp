@@ -19,6 +19,9 @@ namespace {
 
 constexpr const char* kWhere = "config [benchmark] target_halfwidth";
 
+// The stage of a two-stage run's group: 1 in the pilot, 2 after it.
+int stage_of_group(int64_t group, const TwoStageOptions& options) { return group < options.pilot_groups ? 1 : 2; }
+
 }  // namespace
 
 void TwoStageOptions::validate() const {
@@ -80,19 +83,21 @@ std::vector<PlanUnit> stage_one_units(const Plan& plan, const TwoStageOptions& o
 void check_record_stages(const std::vector<Record>& records, const TwoStageOptions& options, const std::string& file) {
   for (const Record& r : records) {
     if (r.stage == 0) continue;
-    const int expected = options.enabled() && r.group >= options.pilot_groups ? 2 : 1;
-    require(options.enabled() && r.stage == expected, file, ": sample (cell ", r.cell, ", item ", r.item, ", group ",
-            r.group, ", member ", r.member, ") has stage ", r.stage, options.enabled() ? str_cat(" where group ", r.group,
-            expected == 1 ? " < " : " >= ", "pilot_groups = ", options.pilot_groups, " makes it stage ", expected)
-            : std::string(" but this run has no target_halfwidth"), ". Violated: a two-stage run's groups below pilot_groups",
-            " are stage 1, the rest stage 2 (a records file edited by hand?)");
+    const std::string sample = str_cat(file, ": sample (cell ", r.cell, ", item ", r.item, ", group ", r.group,
+                                       ", member ", r.member, ") has stage ", r.stage);
+    const std::string rule = ". Violated: a two-stage run's groups below pilot_groups are stage 1, the rest stage 2 "
+                             "(a records file edited by hand?)";
+    require(options.enabled(), sample, " but this run has no target_halfwidth", rule);
+    const int expected = stage_of_group(r.group, options);
+    require(r.stage == expected, sample, " where group ", r.group, expected == 1 ? " < " : " >= ",
+            "pilot_groups = ", options.pilot_groups, " makes it stage ", expected, rule);
   }
 }
 
 int64_t records_in_stage(const std::vector<Record>& records, const TwoStageOptions& options, int stage) {
   if (!options.enabled()) return stage == 1 ? static_cast<int64_t>(records.size()) : 0;
   return std::count_if(records.begin(), records.end(),
-                       [&](const Record& r) { return (r.group < options.pilot_groups) == (stage == 1); });
+                       [&](const Record& r) { return stage_of_group(r.group, options) == stage; });
 }
 
 int64_t StageTwo::samples(const Plan& plan) const {
@@ -109,7 +114,7 @@ StageTwo plan_stage_two(const Plan& plan, const TwoStageOptions& options, double
   // Pilot records only: the plan must not depend on stage-2 records a resumed run already holds.
   std::vector<Record> pilot;
   for (const Record& r : records)
-    if (r.group < n0) pilot.push_back(r);
+    if (stage_of_group(r.group, options) == 1) pilot.push_back(r);
   std::vector<std::map<std::string, UnitValues>> units;  // per target: cell -> item -> group -> value
   std::vector<double> halfwidths;
   for (const PrecisionTarget& t : targets) {

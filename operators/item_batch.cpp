@@ -8,6 +8,24 @@ namespace ipbench {
 
 namespace {
 
+/// f(i, start) for every item i (its counts[i] samples of the batch from `start`), concatenated along
+/// the batch; one item: f(0, 0) as it is. Error naming `who` when `batch` is not the counts' total.
+template <class F>
+torch::Tensor over_items(const std::vector<int64_t>& counts, int64_t batch, const char* who, F&& f) {
+  int64_t total = 0;
+  for (int64_t n : counts) total += n;
+  TORCH_CHECK(batch == total, who, ": a batch of ", batch, " for ", total, " samples");
+  if (counts.size() == 1) return f(size_t{0}, int64_t{0});
+  std::vector<torch::Tensor> parts;
+  parts.reserve(counts.size());
+  int64_t start = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    parts.push_back(f(i, start));
+    start += counts[i];
+  }
+  return torch::cat(parts, 0);
+}
+
 /// The SVDs of a batch's items: each slice of counts[i] samples through item i's SVD (see the header).
 class ItemBatchSvd : public OperatorSvd {
  public:
@@ -26,30 +44,19 @@ class ItemBatchSvd : public OperatorSvd {
     return per_item(c, [](const OperatorSvd& s, const torch::Tensor& t) { return s.U(t); });
   }
   torch::Tensor s_like(const torch::Tensor& x) const override {
-    std::vector<torch::Tensor> parts;
-    for (size_t i = 0; i < svds_.size(); ++i) {
+    return over_items(counts_, x.size(0), "ItemBatchSvd", [&](size_t i, int64_t) {
       const torch::Tensor si = svds_[i]->s_like(x);
       std::vector<int64_t> shape{counts_[i]};
       shape.insert(shape.end(), si.sizes().begin(), si.sizes().end());
-      parts.push_back(si.unsqueeze(0).expand(shape));
-    }
-    return torch::cat(parts, 0);
+      return si.unsqueeze(0).expand(shape);
+    });
   }
 
  private:
   template <class F>
   torch::Tensor per_item(const torch::Tensor& a, F&& f) const {
-    int64_t total = 0;
-    for (int64_t n : counts_) total += n;
-    TORCH_CHECK(a.size(0) == total, "ItemBatchSvd: a batch of ", a.size(0), " for ", total, " samples");
-    if (svds_.size() == 1) return f(*svds_.front(), a);
-    std::vector<torch::Tensor> parts;
-    int64_t start = 0;
-    for (size_t i = 0; i < svds_.size(); ++i) {
-      parts.push_back(f(*svds_[i], a.narrow(0, start, counts_[i])));
-      start += counts_[i];
-    }
-    return torch::cat(parts, 0);
+    return over_items(counts_, a.size(0), "ItemBatchSvd",
+                      [&](size_t i, int64_t start) { return f(*svds_[i], a.narrow(0, start, counts_[i])); });
   }
 
   std::vector<const OperatorSvd*> svds_;
@@ -89,18 +96,9 @@ double ItemBatchOperator::equal_singular_value() const {
 
 template <class F>
 torch::Tensor ItemBatchOperator::per_item(const torch::Tensor& a, const torch::Tensor* b, F&& f) const {
-  TORCH_CHECK(a.size(0) == total_, "ItemBatchOperator: a batch of ", a.size(0), " for ", total_, " samples");
-  if (ops_.size() == 1) return f(*ops_.front(), a, b ? *b : torch::Tensor());
-  std::vector<torch::Tensor> parts;
-  parts.reserve(ops_.size());
-  int64_t start = 0;
-  for (size_t i = 0; i < ops_.size(); ++i) {
-    const auto ai = a.narrow(0, start, counts_[i]);
-    const auto bi = b ? b->narrow(0, start, counts_[i]) : torch::Tensor();
-    parts.push_back(f(*ops_[i], ai, bi));
-    start += counts_[i];
-  }
-  return torch::cat(parts, 0);
+  return over_items(counts_, a.size(0), "ItemBatchOperator", [&](size_t i, int64_t start) {
+    return f(*ops_[i], a.narrow(0, start, counts_[i]), b ? b->narrow(0, start, counts_[i]) : torch::Tensor());
+  });
 }
 
 torch::Tensor ItemBatchOperator::forward(const torch::Tensor& x) const {

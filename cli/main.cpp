@@ -169,7 +169,8 @@ int cmd_run(const std::vector<std::string>& args) {
               << std::endl;
   if (outcome.oom_splits > 0)
     std::cout << outcome.oom_splits << " batch(es) ran out of memory and were halved and retried (lower "
-              << "[benchmark] max_batch or batch_size to avoid the retries)" << std::endl;
+              << "[benchmark] max_batch, memory_budget_mib or batch_size to avoid the retries)" << std::endl;
+  for (const auto& [cell, memory] : outcome.batch_memory) std::cout << "memory " << describe_batch_memory(cell, memory) << "\n";
   print_summary(write_summary(folder, info, &outcome.records), folder);
   return 0;
 }

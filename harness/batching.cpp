@@ -8,6 +8,9 @@
 #include <c10/util/Exception.h>
 
 #include "core/error.h"
+#include "core/options.h"
+#include "core/runtime.h"
+#include "noise/device.h"
 
 namespace ipbench {
 
@@ -68,6 +71,49 @@ bool is_out_of_memory(const std::exception& e) {
   std::transform(message.begin(), message.end(), message.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return message.find("out of memory") != std::string::npos || message.find("not enough memory") != std::string::npos;
+}
+
+void MemoryBudgetOptions::validate() const {
+  check_option(memory_budget_mib >= 0, "MemoryBudgetOptions", "memory_budget_mib", memory_budget_mib,
+               "memory_budget_mib >= 0 (0 = off)");
+}
+
+int64_t read_memory_budget_bytes(const Section& benchmark, int64_t batch_size, const std::string& device) {
+  if (!benchmark.has("memory_budget_mib")) return 0;
+  const int64_t mib = read_options<MemoryBudgetOptions>(benchmark).memory_budget_mib;
+  if (mib == 0) return 0;
+  require(batch_size == 0, "config [benchmark] memory_budget_mib = ", mib, " with batch_size = ", batch_size,
+          ". Violated: batch_size = 0 when memory_budget_mib > 0 (the budget sizes the batches)");
+  if (batch_faults().peak_bytes_per_sample < 0) {
+    const torch::Device d = resolve_device(device);
+    require(d.is_cuda(), "config [benchmark] memory_budget_mib = ", mib, " with device = ", device, " (", d.str(),
+            " here). Violated: memory_budget_mib needs a CUDA device, whose allocator measures a batch's peak; on the ",
+            "CPU size batches with max_batch");
+  }
+  return mib * (int64_t{1} << 20);
+}
+
+int64_t groups_within_budget(int64_t budget_bytes, int64_t probe_peak_bytes, int64_t probe_samples,
+                             int64_t group_size, int64_t cap_groups) {
+  require(budget_bytes > 0 && probe_samples > 0 && group_size > 0, "groups_within_budget: budget ", budget_bytes,
+          ", probe of ", probe_samples, " samples, K = ", group_size, ". Violated: all > 0");
+  // Per-sample peak rounded up, so the estimate never exceeds the budget by rounding.
+  const int64_t per_sample = std::max<int64_t>(1, (probe_peak_bytes + probe_samples - 1) / probe_samples);
+  int64_t groups = std::max<int64_t>(1, budget_bytes / per_sample / group_size);
+  if (cap_groups > 0) groups = std::min(groups, cap_groups);
+  return groups;
+}
+
+PeakMemory::PeakMemory(torch::Device device) : device_(device) {
+  if (batch_faults().peak_bytes_per_sample >= 0) return;
+  cuda_peak_allocated_bytes(device_, /*reset=*/true);
+  start_ = cuda_allocated_bytes(device_);
+}
+
+int64_t PeakMemory::bytes_above_start(int64_t samples) const {
+  if (batch_faults().peak_bytes_per_sample >= 0) return samples * batch_faults().peak_bytes_per_sample;
+  const int64_t peak = cuda_peak_allocated_bytes(device_, /*reset=*/false);
+  return peak < 0 ? -1 : std::max<int64_t>(0, peak - start_);
 }
 
 BatchFaults& batch_faults() {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -37,6 +38,7 @@ struct Context {
   std::vector<std::vector<ItemProblem>> problems;  // [operator][item position]
   ConsistencyTable consistency;                    // [solver][operator]; null for non-CM solvers
   Precision precision = Precision::kFloat32;       // [benchmark] precision (harness/autocast_prior.h)
+  int64_t memory_budget_bytes = 0;                 // [benchmark] memory_budget_mib (harness/batching.h); 0 = off
 };
 
 // The consistency function of every CM solver, one instance per distinct source, built before anything
@@ -73,6 +75,7 @@ Context load_context(const Spec& spec, const Plan& plan) {
   ctx.dtype = bench.dtype == "float64" ? torch::kDouble : torch::kFloat;
   ctx.seed = static_cast<uint64_t>(bench.seed);
   ctx.precision = read_inference_precision(spec.config->section("benchmark"), bench.device, bench.dtype);
+  ctx.memory_budget_bytes = read_memory_budget_bytes(spec.config->section("benchmark"), bench.batch_size, bench.device);
   Dataset data = load_dataset_source(spec.dataset.source, spec.dataset.pad_to, spec.dataset.first, bench.items);
   require(data.images.size(0) == bench.items, "config [benchmark] items = ", bench.items, ": dataset '",
           spec.dataset.source, "' has only ", data.images.size(0), " images from index ", spec.dataset.first);
@@ -301,14 +304,26 @@ bool part_needed(const Session& s, const Record& base, int64_t g0, int64_t G) {
 }
 
 // Solves a batch unless every part is done; on out of memory, its halves (logged), down to one group.
-void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
+// Returns the batch's peak memory above its start with a memory budget (-1 without one, when nothing
+// was solved, or when the batch was split).
+int64_t run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
   bool needed = false;
   for (const auto& p : batch.parts) needed = needed || part_needed(s, unit_base(cell, p.unit), p.g0, p.groups());
-  if (!needed) return;
+  if (!needed) return -1;
   const int64_t samples = batch.groups() * cell.group_size;
   const int64_t nfe = s.spec.solvers[cell.solver].per_operator[cell.op]->nfe_per_sample();
+  std::optional<PeakMemory> memory;
+  if (s.ctx.memory_budget_bytes > 0) memory.emplace(s.ctx.device);
   BatchResult result = solve_batch(s.spec, s.ctx, cell, batch,
                                    [&](int64_t k) { s.progress.step(samples, k, nfe, cell.label); });
+  const int64_t peak = memory && !result.out_of_memory ? memory->bytes_above_start(samples) : -1;
+  if (peak >= 0) {
+    BatchMemory& m = s.outcome.batch_memory[cell.label];
+    if (peak > m.largest_peak_bytes) {
+      m.largest_peak_bytes = peak;
+      m.largest_batch_samples = samples;
+    }
+  }
   if (result.out_of_memory) {
     const auto halves = split_batch(batch);
     std::fprintf(stderr, "note: out of memory on a batch of %lld samples of %s (item %lld group %lld on): split into "
@@ -320,7 +335,7 @@ void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
     ++s.outcome.oom_splits;
     run_batch(s, cell, halves.first);
     run_batch(s, cell, halves.second);
-    return;
+    return -1;
   }
   if (result.xs.empty()) ++s.outcome.failed_batches;
   if (s.spec.benchmark.save_reconstructions)
@@ -338,12 +353,13 @@ void run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
   s.outcome.solved_samples += static_cast<int64_t>(fresh.size());
   s.progress.advance(static_cast<int64_t>(fresh.size()), cell.label);
   s.outcome.records.insert(s.outcome.records.end(), fresh.begin(), fresh.end());
+  return result.xs.empty() ? -1 : peak;  // a failed solver call says nothing of the memory it needs
 }
 
 // Whether a cell's batches may span items: max_batch set, a solver audited for it, a design not bound
 // to one item's mask, and every item's operator measuring the same shape.
 bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
-  if (spec.benchmark.max_batch <= 0 || !solver_takes_item_batch(*spec.solvers[cell.solver].per_operator[cell.op]) ||
+  if ((spec.benchmark.max_batch <= 0 && ctx.memory_budget_bytes <= 0) || !solver_takes_item_batch(*spec.solvers[cell.solver].per_operator[cell.op]) ||
       spec.designs[cell.design].design->uses_operator_mask())
     return false;
   for (const auto& p : ctx.problems[cell.op])
@@ -353,10 +369,45 @@ bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
   return true;
 }
 
-// The pieces of one cell (plan order), packed per item (batch_size) or across items (max_batch).
-void solve_pieces(Session& s, const PlanCell& cell, const std::vector<WorkPiece>& pieces) {
+// With a memory budget: the cell's groups per batch, from its first solved group (the probe) unless an
+// earlier call (stage 1 of a two-stage run) measured it. Solves single groups from the front of `pieces`
+// (consuming them) until one is measured; 0 when none is left to measure.
+int64_t groups_within_memory_budget(Session& s, const PlanCell& cell, std::vector<WorkPiece>& pieces) {
   const int64_t max_batch = s.spec.benchmark.max_batch;
-  const int64_t max_groups = max_batch > 0 ? max_batch / cell.group_size : s.plan.groups_per_batch(cell);
+  const int64_t cap = max_batch > 0 ? max_batch / cell.group_size : 0;
+  auto known = s.outcome.batch_memory.find(cell.label);
+  if (known != s.outcome.batch_memory.end() && known->second.groups_per_batch > 0) return known->second.groups_per_batch;
+  while (!pieces.empty()) {
+    WorkPiece& front = pieces.front();
+    const WorkBatch probe{{WorkPiece{front.unit, front.g0, front.g0 + 1}}};
+    if (++front.g0 >= front.g1) pieces.erase(pieces.begin());
+    const int64_t peak = run_batch(s, cell, probe);
+    if (peak < 0) continue;  // already done, or failed: probe the next group
+    BatchMemory& m = s.outcome.batch_memory[cell.label];
+    m.probe_samples = cell.group_size;
+    m.probe_peak_bytes = peak;
+    m.groups_per_batch = groups_within_budget(s.ctx.memory_budget_bytes, peak, cell.group_size, cell.group_size, cap);
+    m.group_size = cell.group_size;
+    const bool capped = cap > 0 && m.groups_per_batch == cap;
+    std::fprintf(stderr, "note: %s: a group of %lld samples peaked at %.1f MiB; batches of %lld samples (memory_budget_mib"
+                 " = %lld%s)\n", cell.label.c_str(), static_cast<long long>(cell.group_size),
+                 static_cast<double>(peak) / (1 << 20), static_cast<long long>(m.groups_per_batch * cell.group_size),
+                 static_cast<long long>(s.ctx.memory_budget_bytes >> 20),
+                 capped ? str_cat(", capped by max_batch = ", max_batch).c_str() : "");
+    return m.groups_per_batch;
+  }
+  return 0;
+}
+
+// The pieces of one cell (plan order), packed per item (batch_size), across items (max_batch), or
+// across items within a memory budget (memory_budget_mib, after a one-group probe).
+void solve_pieces(Session& s, const PlanCell& cell, std::vector<WorkPiece> pieces) {
+  const int64_t max_batch = s.spec.benchmark.max_batch;
+  int64_t max_groups = max_batch > 0 ? max_batch / cell.group_size : s.plan.groups_per_batch(cell);
+  if (s.ctx.memory_budget_bytes > 0) {
+    max_groups = groups_within_memory_budget(s, cell, pieces);
+    if (pieces.empty()) return;
+  }
   for (const WorkBatch& batch : pack_batches(pieces, max_groups, across_items(s.spec, s.ctx, cell)))
     run_batch(s, cell, batch);
 }
@@ -369,7 +420,7 @@ void solve_ranges(Session& s, const std::vector<GroupRange>& ranges) {
     std::vector<WorkPiece> pieces;
     for (; u < ranges.size() && ranges[u].unit.cell == cell; ++u)
       if (ranges[u].last > ranges[u].first) pieces.push_back(WorkPiece{ranges[u].unit, ranges[u].first, ranges[u].last});
-    if (!pieces.empty()) solve_pieces(s, s.plan.cells()[cell], pieces);
+    if (!pieces.empty()) solve_pieces(s, s.plan.cells()[cell], std::move(pieces));
   }
 }
 
@@ -386,6 +437,20 @@ void run_stage_two(Session& s, const TwoStageOptions& options, const RunOptions&
 }
 
 }  // namespace
+
+std::string describe_batch_memory(const std::string& cell, const BatchMemory& m) {
+  auto mib = [](int64_t bytes) { return str_cat(static_cast<double>(bytes) / (1 << 20), " MiB"); };
+  std::string out = cell + ": ";
+  if (m.probe_peak_bytes >= 0)
+    out += str_cat("a group of ", m.probe_samples, " samples peaked at ", mib(m.probe_peak_bytes), " -> batches of ",
+                   m.groups_per_batch * m.group_size, " samples");
+  else
+    out += "no group was solved to measure (all recorded)";
+  if (m.largest_peak_bytes >= 0 && m.largest_batch_samples > 0)
+    out += str_cat("; largest measured batch ", m.largest_batch_samples, " samples at ", mib(m.largest_peak_bytes), " (",
+                   mib(m.largest_peak_bytes / m.largest_batch_samples), " per sample)");
+  return out;
+}
 
 RunOutcome run_benchmark(const Spec& spec, const Plan& plan, RunFolder& folder, const RunOptions& options) {
   const TwoStageOptions two_stage = two_stage_options(spec);

@@ -14,6 +14,7 @@
 // recorded with status "error:<message>" and NaN metrics, and the run goes on with the other batches
 // and cells. A sample whose reconstruction is not finite is "non_finite"; a finite one beyond
 // kDivergedMagnitude is "diverged".
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,12 +35,29 @@ struct RunOptions {
   Shard shard;               ///< the part of the plan this invocation runs
 };
 
+/// A cell's batches under [benchmark] memory_budget_mib (harness/batching.h): the probe, the size it gave,
+/// and the largest measured batch of this invocation.
+struct BatchMemory {
+  int64_t group_size = 0;             ///< K of the cell's design
+  int64_t probe_samples = 0;          ///< samples of the probe batch (one group)
+  int64_t probe_peak_bytes = -1;      ///< its peak above what was allocated when it started
+  int64_t groups_per_batch = 0;       ///< what fits the budget (groups_within_budget)
+  int64_t largest_batch_samples = 0;  ///< the batch with the largest measured peak
+  int64_t largest_peak_bytes = -1;
+};
+
+/// One line for the console: "<cell>: a group of K samples peaked P MiB -> batches of N samples; largest
+/// measured batch ..." (the probe line when this invocation solved no more).
+std::string describe_batch_memory(const std::string& cell, const BatchMemory& m);
+
 struct RunOutcome {
   std::vector<Record> records;  ///< every record of the run (resumed ones included)
   double seconds = 0.0;         ///< wall time of this invocation
   int64_t solved_samples = 0;   ///< samples solved by this invocation
   int64_t failed_batches = 0;   ///< batches whose solver threw (recorded as error:<message>)
   int64_t oom_splits = 0;       ///< batches that ran out of memory and were halved and retried
+  /// Per cell label, with [benchmark] memory_budget_mib only.
+  std::map<std::string, BatchMemory> batch_memory;
 };
 
 /// One operator instance and its measurement of one item: what run_benchmark solves.

@@ -6,6 +6,7 @@
 
 #include "core/options.h"
 #include "harness/autocast_prior.h"
+#include "harness/batching.h"
 #include "harness/two_stage.h"
 #include "metrics/feature_metric.h"
 #include "metrics/gallery.h"
@@ -211,6 +212,7 @@ Spec parse_spec(const Config& config, bool notes) {
   }
   check_two_stage(read_two_stage_options(config.section("benchmark")), spec.benchmark, spec.designs);
   read_inference_precision(config.section("benchmark"), spec.benchmark.device, spec.benchmark.dtype);
+  read_memory_budget_bytes(config.section("benchmark"), spec.benchmark.batch_size, spec.benchmark.device);
   // Components configured but not selected (say after --set benchmark.operators=...): a note, not
   // an error; their keys are not checked. Unknown prefixes stay errors (Config::check_all_used).
   for (const auto& name : config.section_names()) {

@@ -78,4 +78,14 @@ int64_t cuda_peak_allocated_bytes(torch::Device device, bool reset) {
 #endif
 }
 
+int64_t cuda_allocated_bytes(torch::Device device) {
+#ifdef IPBENCH_WITH_CUDA
+  if (!device.is_cuda()) return -1;
+  const auto index = device.has_index() ? device.index() : c10::cuda::current_device();
+  return c10::cuda::CUDACachingAllocator::getDeviceStats(index).allocated_bytes[0].current;
+#else
+  return -1;
+#endif
+}
+
 }  // namespace ipbench

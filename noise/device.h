@@ -44,4 +44,8 @@ namespace ipbench {
 /// resets the peak when `reset`); -1 on a CPU device or a build without CUDA. For benchmarks.
 int64_t cuda_peak_allocated_bytes(torch::Device device, bool reset);
 
+/// Bytes allocated now by LibTorch's CUDA caching allocator on `device` (what tensors hold, not the
+/// allocator's cache); -1 on a CPU device or a build without CUDA.
+int64_t cuda_allocated_bytes(torch::Device device);
+
 }  // namespace ipbench

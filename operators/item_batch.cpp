@@ -8,20 +8,24 @@ namespace ipbench {
 
 namespace {
 
-/// f(i, start) for every item i (its counts[i] samples of the batch from `start`), concatenated along
-/// the batch; one item: f(0, 0) as it is. Error naming `who` when `batch` is not the counts' total.
+/// f(i, start, n) for every item i (its n = k * counts[i] rows of the batch from `start`), concatenated
+/// along the batch; one item: f(0, 0, batch) as it is. A batch of k * total rows holds k consecutive rows
+/// per sample (sample-major: Monte-Carlo copies, particles or ensemble members of one sample together).
+/// Error naming `who` when `batch` is not a positive multiple of the counts' total.
 template <class F>
 torch::Tensor over_items(const std::vector<int64_t>& counts, int64_t batch, const char* who, F&& f) {
   int64_t total = 0;
   for (int64_t n : counts) total += n;
-  TORCH_CHECK(batch == total, who, ": a batch of ", batch, " for ", total, " samples");
-  if (counts.size() == 1) return f(size_t{0}, int64_t{0});
+  TORCH_CHECK(batch > 0 && batch % total == 0, who, ": a batch of ", batch, " rows for ", total,
+              " samples (rows must be k per sample, k >= 1, sample-major)");
+  const int64_t k = batch / total;
+  if (counts.size() == 1) return f(size_t{0}, int64_t{0}, batch);
   std::vector<torch::Tensor> parts;
   parts.reserve(counts.size());
   int64_t start = 0;
   for (size_t i = 0; i < counts.size(); ++i) {
-    parts.push_back(f(i, start));
-    start += counts[i];
+    parts.push_back(f(i, start, k * counts[i]));
+    start += k * counts[i];
   }
   return torch::cat(parts, 0);
 }
@@ -44,9 +48,9 @@ class ItemBatchSvd : public OperatorSvd {
     return per_item(c, [](const OperatorSvd& s, const torch::Tensor& t) { return s.U(t); });
   }
   torch::Tensor s_like(const torch::Tensor& x) const override {
-    return over_items(counts_, x.size(0), "ItemBatchSvd", [&](size_t i, int64_t) {
+    return over_items(counts_, x.size(0), "ItemBatchSvd", [&](size_t i, int64_t, int64_t n) {
       const torch::Tensor si = svds_[i]->s_like(x);
-      std::vector<int64_t> shape{counts_[i]};
+      std::vector<int64_t> shape{n};
       shape.insert(shape.end(), si.sizes().begin(), si.sizes().end());
       return si.unsqueeze(0).expand(shape);
     });
@@ -56,7 +60,7 @@ class ItemBatchSvd : public OperatorSvd {
   template <class F>
   torch::Tensor per_item(const torch::Tensor& a, F&& f) const {
     return over_items(counts_, a.size(0), "ItemBatchSvd",
-                      [&](size_t i, int64_t start) { return f(*svds_[i], a.narrow(0, start, counts_[i])); });
+                      [&](size_t i, int64_t start, int64_t n) { return f(*svds_[i], a.narrow(0, start, n)); });
   }
 
   std::vector<const OperatorSvd*> svds_;
@@ -96,8 +100,8 @@ double ItemBatchOperator::equal_singular_value() const {
 
 template <class F>
 torch::Tensor ItemBatchOperator::per_item(const torch::Tensor& a, const torch::Tensor* b, F&& f) const {
-  return over_items(counts_, a.size(0), "ItemBatchOperator", [&](size_t i, int64_t start) {
-    return f(*ops_[i], a.narrow(0, start, counts_[i]), b ? b->narrow(0, start, counts_[i]) : torch::Tensor());
+  return over_items(counts_, a.size(0), "ItemBatchOperator", [&](size_t i, int64_t start, int64_t n) {
+    return f(*ops_[i], a.narrow(0, start, n), b ? b->narrow(0, start, n) : torch::Tensor());
   });
 }
 
@@ -114,8 +118,12 @@ torch::Tensor ItemBatchOperator::normal(const torch::Tensor& x) const {
 }
 
 torch::Tensor ItemBatchOperator::loss(const torch::Tensor& ax, const torch::Tensor& y) const {
-  // y may be per sample [B, m...] or one measurement [1, m...] broadcast over the batch.
-  const torch::Tensor yb = y.size(0) == total_ ? y : y.expand(ax.sizes());
+  // y may be per sample [B, m...] (repeated for k rows per sample: ax [k B, m...]) or one measurement
+  // [1, m...] broadcast over the batch.
+  const int64_t rows = ax.size(0);
+  const torch::Tensor yb = y.size(0) == rows                                   ? y
+                           : y.size(0) == total_ && rows % total_ == 0        ? y.repeat_interleave(rows / total_, 0)
+                                                                               : y.expand(ax.sizes());
   return per_item(ax, &yb, [](const Operator& op, const torch::Tensor& ai, const torch::Tensor& yi) { return op.loss(ai, yi); });
 }
 

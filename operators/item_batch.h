@@ -5,14 +5,16 @@
 // of the batch. forward, adjoint, normal and loss split the batch by item, apply that item's operator
 // and concatenate: a sample sees exactly what it sees in a per-item batch. The measurement y of such a
 // batch is per sample: [B, m...] (item i's y repeated counts[i] times, see stack_measurements).
-// The loop is over items (a few per batch), never over samples.
+// The loop is over items (a few per batch), never over samples. A tensor of k x B rows (k >= 1) is
+// read sample-major, k consecutive rows per sample (LGD's Monte-Carlo copies, DDSMC's particles, EnKG's
+// ensemble members): item i's slice is its k * counts[i] rows, and loss repeats a per-sample y k times.
 //
 // Closed-form data steps (operators/svd.h) follow the items: svd() is an ItemBatchSvd when every item
 // has one (each slice through its item's U, V; s_like gives [B, C, H, W], each sample its item's
 // singular values), and equal_singular_value() is the items' common value (NaN when they differ), so
 // data_step_mode and every SVD / projector step take the branch and the arithmetic of a per-item batch.
 // OperatorSvd::s() (the [C, H, W] master) has no single value here and is left undefined: a solver
-// reading it (DDRM, DDNM, DDSMC) does not declare Requirements::item_batch.
+// declaring Requirements::item_batch reads singular values through s_like only.
 #include <memory>
 #include <vector>
 

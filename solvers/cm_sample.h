@@ -41,7 +41,7 @@ class CmSampleSolver : public Solver {
  public:
   explicit CmSampleSolver(CmSampleOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
-  Requirements requirements() const override { return Requirements{false, true}; }
+  Requirements requirements() const override { return cm_requirements(); }
   std::optional<ConsistencySource> consistency_source() const override {
     return options_.cm.source(options_.karras.sigma_min, options_.karras.rho, options_.clip_denoised);
   }

@@ -9,6 +9,7 @@
 #include "models/consistency_fn.h"
 #include "models/schedule.h"
 #include "operators/operator.h"
+#include "solvers/solver.h"
 
 namespace ipbench {
 
@@ -37,6 +38,15 @@ struct CmSourceOptions {
     return {consistency, ode_steps, sigma_min, rho, clip};
   }
 };
+
+/// Requirements of the CM solvers (cm_dps, cm_inversion, cm_sample): a consistency function. Item-batch
+/// safe: y only per sample, through data_fit_norm (cm_dps, cm_inversion: Adam is elementwise) or not at all.
+inline Requirements cm_requirements() {
+  Requirements r;
+  r.consistency_model = true;
+  r.item_batch = true;
+  return r;
+}
 
 /// A [B] tensor filled with s, in x's dtype and device.
 inline torch::Tensor sigma_like(const torch::Tensor& x, double s) {

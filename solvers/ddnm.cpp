@@ -33,6 +33,7 @@ Requirements DdnmSolver::requirements() const {
   Requirements r;
   r.linear_operator = true;
   r.svd = options_.variant == "auto" || options_.variant == "plus";
+  r.item_batch = true;  // per-sample y; DDNM+ as DDRM, A^+ through the shared data steps (linear_algebra.h)
   return r;
 }
 

@@ -65,6 +65,7 @@ class DdrmSolver : public Solver {
     Requirements r;
     r.linear_operator = true;
     r.svd = true;
+    r.item_batch = true;  // per-sample y; singular values through s_like (operators/item_batch.h)
     return r;
   }
 

@@ -25,6 +25,8 @@ Requirements DdsmcSolver::ddsmc_requirements() {
   Requirements r;
   r.linear_operator = true;
   r.svd = true;  // the operator's closed-form SVD (operators/svd.h)
+  // Per-sample y and singular values (s_like); particles [B N] sample-major through the batch SVD.
+  r.item_batch = true;
   return r;
 }
 
@@ -90,9 +92,13 @@ SolveResult DdsmcSolver::solve(const Problem& problem, NoiseStream& noise) const
     return delta / (options_.eta * b * b + delta);
   };
 
-  const auto s = svd->s().to(opts).expand(full);  // [B, N, C, H, W]
+  // U^T y (not divided by s) and s, per chain: [B, N, C, H, W]. s_like is [C, H, W] on one item's
+  // operator and [B, C, H, W] (each sample its item's) on a batch across items.
+  const auto uty = svd->Ut_embed(problem.y.to(opts));
+  const auto ybar = uty.unsqueeze(1).expand(full);
+  const auto s_item = svd->s_like(uty);
+  const auto s = (s_item.dim() == uty.dim() ? s_item.unsqueeze(1) : s_item).expand(full);
   const auto obs = s > 0;
-  const auto ybar = svd->Ut_embed(problem.y.to(opts)).unsqueeze(1).expand(full);  // U^T y, not divided by s
   const double sy2 = sigma_y * sigma_y;
   auto sum_d = [](const torch::Tensor& t) { return t.flatten(2).sum(2); };     // [B, N, ...] -> [B, N]
   auto potential = [&](const torch::Tensor& x, double r) {                     // l(x, r): [B, N]

@@ -72,7 +72,7 @@ SolveResult EnkgSolver::solve(const Problem& problem, NoiseStream& noise) const 
         }
         const auto G = problem.op.forward(x0).reshape({B, J, -1});
         const auto dG = G - G.mean(1, true);
-        const auto r = G - y.reshape({1, 1, -1});
+        const auto r = G - y.reshape({y.size(0), 1, -1});  // one y [1, m...] or per sample [B, m...]
         const auto C = torch::matmul(r, dG.transpose(1, 2)) / static_cast<double>(J);  // [B, J, J]
         const auto norm = C.flatten(1).norm(2, 1).clamp_min(1e-30).view({B, 1, 1});
         const auto Xb = X.reshape({B, J, -1});

@@ -62,8 +62,16 @@ class EnkgSolver : public Solver {
  public:
   explicit EnkgSolver(EnkgOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  Requirements requirements() const override { return enkg_requirements(); }
   int64_t nfe_per_sample() const override { return options_.ensemble * options_.nfe_per_member(); }
   std::string describe() const override;
+  /// Item-batch safe: members [B J] sample-major through the operator's forward, each ensemble against
+  /// its own sample's y (operators/item_batch.h).
+  static Requirements enkg_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   EnkgOptions options_;

@@ -49,17 +49,19 @@ SolveResult LgdSolver::solve(const Problem& problem, NoiseStream& noise) const {
     {
       auto x0 = pred.x0.detach().requires_grad_(true);
       const int64_t B = x0.size(0);
-      torch::Tensor samples = x0.unsqueeze(0);  // [1, B, ...]
+      // n copies per sample, sample-major ([B, n, ...] -> [B n] rows): a batch across items splits the
+      // rows by item (operators/item_batch.h). eps_{k,j} is drawn for every sample at once, j = 0..n-1.
+      torch::Tensor samples;
       if (r > 0) {
         std::vector<torch::Tensor> eps;
         for (int64_t j = 0; j < n; ++j) eps.push_back(noise.gaussian(shape).to(opts));  // eps_{k,j}
-        samples = x0.unsqueeze(0) + r * torch::stack(eps);                               // [n, B, ...]
+        samples = x0.unsqueeze(1) + r * torch::stack(eps, 1);                            // [B, n, ...]
       } else {
-        samples = x0.unsqueeze(0).expand({n, -1, -1, -1, -1});
+        samples = x0.unsqueeze(1).expand({-1, n, -1, -1, -1});
       }
       auto loss = data_fit_norm(problem.op, samples.reshape({-1, x0.size(1), x0.size(2), x0.size(3)}), problem.y)
-                      .view({n, B});
-      auto w = torch::softmax(-loss.detach(), 0);
+                      .view({B, n});
+      auto w = torch::softmax(-loss.detach(), 1);
       cot = torch::autograd::grad({(w * loss).sum()}, {x0})[0];
     }
     auto grad = torch::autograd::grad({pred.x0}, {x}, {cot})[0];

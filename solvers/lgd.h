@@ -47,8 +47,16 @@ class LgdSolver : public Solver {
  public:
   explicit LgdSolver(LgdOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
+  Requirements requirements() const override { return lgd_requirements(); }
   int64_t nfe_per_sample() const override { return options_.chain.steps; }
   std::string describe() const override;
+  /// Item-batch safe: the loss of the n copies per sample is evaluated sample-major ([B n] rows), which
+  /// a batch across items splits by item (operators/item_batch.h).
+  static Requirements lgd_requirements() {
+    Requirements r;
+    r.item_batch = true;
+    return r;
+  }
 
  private:
   LgdOptions options_;

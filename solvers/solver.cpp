@@ -105,7 +105,8 @@ void register_builtin_solvers() {
                  }});
   add<LgdOptions, LgdSolver>(r, "lgd",
                              "Loss-Guided Diffusion (Song et al. 2023): DPS with the guidance averaged over n MC samples "
-                             "of x0 (softmax weights, one VJP)");
+                             "of x0 (softmax weights, one VJP)",
+                             LgdSolver::lgd_requirements());
   add<DdsOptions, DdsSolver>(r, "dds",
                              "Decomposed Diffusion Sampler (Chung et al. 2024): DDIM steps with eta, CG on "
                              "(I + gamma A^T A) with the true adjoint",
@@ -113,10 +114,10 @@ void register_builtin_solvers() {
   add<CmDpsOptions, CmDpsSolver>(r, "cm_dps",
                                  "CM-posterior DPS (Xu et al.): EDM Euler-ancestral trajectory, loss on the consistency "
                                  "model's x0 estimate",
-                                 Requirements{false, true});
+                                 cm_requirements());
   add<CmInversionOptions, CmInversionSolver>(r, "cm_inversion",
                                              "CM inversion (Xu et al.): multistep CM with Adam-optimized noises per stage",
-                                             Requirements{false, true});
+                                             cm_requirements());
   add<DpsEdmOptions, DpsEdmSolver>(r, "dps_edm",
                                    "DPS on an EDM Euler-ancestral trajectory (baseline: cm_dps with F = D)",
                                    DpsEdmSolver::dps_edm_requirements());
@@ -127,7 +128,7 @@ void register_builtin_solvers() {
       EulerAncestralSolver::euler_ancestral_requirements());
   add<CmSampleOptions, CmSampleSolver>(
       r, "cm_sample", "unconditional multistep consistency sampling (baseline; ignores the measurement)",
-      Requirements{false, true});
+      cm_requirements());
   // The field's solvers (specs/solvers-2.md; docs/solvers.md).
   add<DdrmOptions, DdrmSolver>(r, "ddrm",
                                "DDRM (Kawar et al. 2022): DDIM-type steps per SVD coefficient (eta, eta_b); needs a "
@@ -163,7 +164,8 @@ void register_builtin_solvers() {
                                  DdsmcSolver::ddsmc_requirements());
   add<EnkgOptions, EnkgSolver>(r, "enkg",
                                "EnKG (Zheng et al. 2024): derivative-free ensemble Kalman guidance on the PF-ODE, "
-                               "forward operator evaluations only (one ensemble per sample)");
+                               "forward operator evaluations only (one ensemble per sample)",
+                               EnkgSolver::enkg_requirements());
 }
 
 }  // namespace ipbench

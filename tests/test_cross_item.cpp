@@ -37,7 +37,13 @@ std::string config(const std::string& data, const std::string& solver, const std
          "[solver.dps_edm]\nsteps = 5\nzeta = 0.5\n[solver.euler_ancestral]\nsteps = 5\n"
          "[solver.pigdm]\nsteps = 5\n[solver.diffpir]\nsteps = 5\n[solver.reddiff]\nsteps = 5\n"
          "[solver.pnpdm]\niterations = 3\nedm_steps = 4\n[solver.daps]\nannealing_steps = 3\node_steps = 2\n"
-         "langevin_steps = 3\n"
+         "langevin_steps = 3\n[solver.ddrm]\nsteps = 5\n[solver.ddnm]\nsteps = 5\n"
+         "[solver.ddnm_plain]\ntype = ddnm\nsteps = 5\nvariant = simplified\n"
+         "[solver.ddsmc]\nparticles = 3\nsteps = 4\n[solver.enkg]\nensemble = 3\nsteps = 4\nthreshold = 0\n"
+         "[solver.lgd]\nsteps = 5\nzeta = 0.5\nmc_samples = 3\n"
+         "[solver.cm_dps]\nsteps = 5\nzeta = 0.5\nconsistency = gaussian\n"
+         "[solver.cm_inversion]\nsteps = 5\nts = 0, 2, 4\niterations = 3\nconsistency = gaussian\n"
+         "[solver.cm_sample]\nsteps = 5\nts = 0, 2, 4\nconsistency = gaussian\n"
          "[noise.rqmc]\nm = 1\ns = 4\n";
 }
 
@@ -173,11 +179,11 @@ TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve 
   one.parts = {{unit(0, 4), 1, 2}};
   CHECK_THROWS_AS(split_batch(one), Error);
   register_builtin_solvers();
-  for (const char* name : {"dps", "dds", "ddpm", "ddim", "dps_edm", "euler_ancestral", "pigdm", "diffpir", "reddiff",
-                           "pnpdm", "daps"})
+  // Every built-in solver is audited and declares it (its records are compared below).
+  for (const auto& name : solver_registry().names()) {
+    INFO(name);
     CHECK(solver_registry().get(name).requirements.item_batch);
-  for (const char* name : {"ddrm", "ddnm", "enkg", "ddsmc", "cm_dps", "lgd"})
-    CHECK_FALSE(solver_registry().get(name).requirements.item_batch);
+  }
   CHECK(is_out_of_memory(std::runtime_error("CUDA out of memory. Tried to allocate 2.00 GiB")));
   CHECK(is_out_of_memory(std::bad_alloc()));
   CHECK_FALSE(is_out_of_memory(std::runtime_error("shape mismatch")));
@@ -192,7 +198,12 @@ TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps,
            {"euler_ancestral", "gaussian"},
            // SVD data steps on per-item random masks (operators/item_batch.h's ItemBatchSvd)
            {"pigdm", "gaussian"}, {"diffpir", "gaussian"}, {"reddiff", "gaussian"}, {"pnpdm", "gaussian"},
-           {"daps", "gaussian"}}) {
+           {"daps", "gaussian"}, {"ddrm", "gaussian"}, {"ddnm", "gaussian"}, {"ddnm_plain", "gaussian"},
+           {"ddsmc", "gaussian"},
+           // k rows per sample, sample-major (LGD's MC copies, EnKG's members) split by item
+           {"lgd", "gaussian"}, {"enkg", "gaussian"},
+           // consistency = gaussian: the prior's closed-form flow map
+           {"cm_dps", "gaussian"}, {"cm_inversion", "gaussian"}, {"cm_sample", "gaussian"}}) {
     INFO(solver << " with a " << prior << " prior");
     const auto ini = config(data, solver, prior);
     const auto dir = tmp.path / (solver + "_" + prior);
@@ -322,4 +333,69 @@ TEST_CASE("cross-item: --devices names are parsed and refused clearly without CU
     CHECK(parse_cuda_devices("cuda:0") == std::vector<int>{0});
     CHECK_THROWS_WITH(parse_cuda_devices("cuda:" + std::to_string(n)), Catch::Contains("is absent"));
   }
+}
+
+TEST_CASE("cross-item: memory_budget_mib sizes a cell's batches from its probe group's peak", "[cross_item]") {
+  // 1 MiB over a per-sample peak of 200 KiB: 5 samples, in whole groups.
+  const int64_t mib = int64_t{1} << 20, per = 200 << 10;
+  CHECK(groups_within_budget(mib, per, 1, 1, 0) == 5);
+  CHECK(groups_within_budget(mib, 2 * per, 2, 2, 0) == 2);   // K = 2: 4 samples
+  CHECK(groups_within_budget(mib, 2 * per, 2, 2, 1) == 1);   // capped by max_batch
+  CHECK(groups_within_budget(mib, 8 * mib, 1, 1, 0) == 1);   // a group larger than the budget: still one
+  CHECK(groups_within_budget(mib, 0, 2, 2, 3) == 3);         // nothing measured: the cap
+  CHECK_THROWS_AS(groups_within_budget(0, per, 1, 1, 0), Error);
+
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  struct Reset {
+    ~Reset() { batch_faults().peak_bytes_per_sample = -1; }
+  } reset;
+  batch_faults().peak_bytes_per_sample = per;  // the CUDA allocator's reading, made deterministic
+  std::string ini = probe_config(data, "probe_on");
+  ini.replace(ini.find("[benchmark]\n"), 12, "[benchmark]\nmemory_budget_mib = 1\n");
+  run(ini, tmp.path / "per_item_ref", "benchmark.memory_budget_mib=0");
+  ProbeSolver::largest_y() = 0;
+  const auto budget = run(ini, tmp.path / "budget");
+  // iid: the probe (1 sample), then batches of 5 across items; antithetic and rqmc (K = 2): 4.
+  CHECK(ProbeSolver::largest_y() == 5);
+  require_same_records(tmp.path / "budget", tmp.path / "per_item_ref");
+  REQUIRE(budget.batch_memory.size() == 3);
+  const BatchMemory& iid = budget.batch_memory.at("inpaint/probe_on/iid");
+  CHECK(iid.probe_samples == 1);
+  CHECK(iid.probe_peak_bytes == per);
+  CHECK(iid.groups_per_batch == 5);
+  CHECK(iid.largest_batch_samples == 5);
+  CHECK(iid.largest_peak_bytes == 5 * per);
+  const BatchMemory& anti = budget.batch_memory.at("inpaint/probe_on/antithetic");
+  CHECK(anti.probe_samples == 2);
+  CHECK(anti.groups_per_batch * anti.group_size == 4);
+  CHECK_THAT(describe_batch_memory("inpaint/probe_on/iid", iid),
+             Catch::Contains("a group of 1 samples peaked at 0.195312 MiB -> batches of 5 samples") &&
+                 Catch::Contains("largest measured batch 5 samples"));
+  // max_batch caps what the budget allows.
+  ProbeSolver::largest_y() = 0;
+  run(ini, tmp.path / "capped", "benchmark.max_batch=2");
+  CHECK(ProbeSolver::largest_y() == 2);
+  require_same_records(tmp.path / "capped", tmp.path / "per_item_ref");
+}
+
+TEST_CASE("cross-item: memory_budget_mib is refused without CUDA, with batch_size, or below 0",
+          "[cross_item][errors]") {
+  TempDir tmp;
+  const auto data = testing::write_synthetic_dataset(tmp.path);
+  const auto ini = config(data, "dps", "gaussian");
+  auto refused = [&](const std::vector<std::string>& sets, const std::string& needle) {
+    Config cfg = Config::from_string(ini, "t.ini");
+    for (const auto& set : sets) cfg.set(set);
+    INFO(needle);
+    CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
+  };
+  refused({"benchmark.memory_budget_mib=-5"}, "memory_budget_mib >= 0");
+  refused({"benchmark.memory_budget_mib=100", "benchmark.batch_size=2"},
+          "batch_size = 0 when memory_budget_mib > 0");
+  // device = cpu in this config: only the CUDA allocator measures a batch's peak.
+  refused({"benchmark.memory_budget_mib=100"}, "memory_budget_mib needs a CUDA device");
+  Config off = Config::from_string(ini, "t.ini");
+  off.set("benchmark.memory_budget_mib=0");
+  CHECK_NOTHROW(parse_spec(std::move(off)));
 }

@@ -28,6 +28,10 @@ class RunResult:
     records: int         #: records in the run folder
     table: str           #: the console summary table (with the count of each status other than ok)
     failed_batches: int = 0  #: batches whose solver raised (recorded with status error:<message>)
+    oom_splits: int = 0      #: batches that ran out of memory and were halved and retried
+    #: with [benchmark] memory_budget_mib, per cell label: probe_samples, probe_peak_bytes,
+    #: samples_per_batch, largest_batch_samples, largest_peak_bytes (docs/performance.md)
+    batch_memory: dict = dataclasses.field(default_factory=dict)
 
     def summary(self) -> dict:
         """summary.json as a dict."""
@@ -121,11 +125,14 @@ def run(config: PathLike, out: Optional[PathLike] = None, solvers: Sequence = ()
         for n in names:
             _ipbench.unregister_python_solver(n)
     result = RunResult(out=r["out"], seconds=r["seconds"], solved_samples=r["solved_samples"],
-                       records=r["records"], table=r["table"], failed_batches=r["failed_batches"])
+                       records=r["records"], table=r["table"], failed_batches=r["failed_batches"],
+                       oom_splits=r["oom_splits"], batch_memory=dict(r["batch_memory"]))
     if not quiet:
         print(result.table)
         if result.failed_batches:
             print(f"{result.failed_batches} batch(es) failed in the solver: recorded with status error:<message>")
+        if result.oom_splits:
+            print(f"{result.oom_splits} batch(es) ran out of memory and were halved and retried")
         print(f"solved {result.solved_samples} samples in {result.seconds:.3g} s; wrote {result.out}/records.csv, "
               "summary.json, summary.md")
     return result

@@ -92,6 +92,18 @@ py::dict run(const std::string& config_path, const std::vector<std::string>& set
   r["seconds"] = outcome.seconds;
   r["solved_samples"] = outcome.solved_samples;
   r["failed_batches"] = outcome.failed_batches;
+  r["oom_splits"] = outcome.oom_splits;
+  py::dict memory;  // [benchmark] memory_budget_mib: per cell, the probe and the batch size it gave
+  for (const auto& [cell, m] : outcome.batch_memory) {
+    py::dict d;
+    d["probe_samples"] = m.probe_samples;
+    d["probe_peak_bytes"] = m.probe_peak_bytes;
+    d["samples_per_batch"] = m.groups_per_batch * m.group_size;
+    d["largest_batch_samples"] = m.largest_batch_samples;
+    d["largest_peak_bytes"] = m.largest_peak_bytes;
+    memory[py::str(cell)] = d;
+  }
+  r["batch_memory"] = memory;
   r["records"] = static_cast<int64_t>(outcome.records.size());
   r["context"] = info.context;
   return r;

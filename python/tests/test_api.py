@@ -30,6 +30,8 @@ def test_results_api(tmp):
     b = ipbench.run(cfg, out=tmp / "b", overrides={"solver.dps": {"zeta": 0.4}}, quiet=True)
     recs = ipbench.load_records(a.out, as_frame=False)
     assert len(recs) == a.records == 16
+    assert a.failed_batches == a.oom_splits == 0
+    assert a.batch_memory == {}  # only with [benchmark] memory_budget_mib (CUDA)
     assert set(recs[0]) >= {"cell", "operator", "solver", "design", "item", "group", "member", "l1", "psnr",
                             "residual", "nfe", "seconds", "status"}
     try:

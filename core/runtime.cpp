@@ -51,7 +51,8 @@ void use_deterministic_kernels() {
 
 std::string deterministic_kernels_note(torch::Device device) {
   if (device.is_cpu())
-    return "CPU: records independent of the thread count (TorchScript priors: see docs/ARCHITECTURE.md)";
+    return "CPU: records independent of the thread count and batch size (TorchScript priors: not guaranteed, see "
+           "docs/ARCHITECTURE.md)";
   return "CUDA: records repeat only on the same GPU model, batch size and LibTorch/CUDA versions, and even "
          "then may differ in the last bits (deterministic cuDNN, but atomic-add kernels such as upsampling "
          "backward); they are never bitwise equal to CPU records";

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One prepared GPU check (issue 17): builds ipbench against PyTorch's CUDA LibTorch with all cores, runs
 # the [cuda] noise tests and bench_solvers at 64, 128 and 256 px, and prints what docs/performance.md
-# needs (GPU model, ratios, noise fraction, images/hour, memory per sample). Sized to run in about 7
-# minutes on one H100/H200 (most of it the build).
+# needs (GPU model, ratios, noise fraction, images/hour, memory per sample). Then scripts/gpu-e2e.sh:
+# whole `ipbench run`s at 64 and 128 px per item, across items (max_batch), within memory_budget_mib,
+# under bf16 / fp16 and through --devices (E2E=0 skips it). The bench part took about 7 minutes on one
+# H200 (most of it the build); the end-to-end part has not run on a GPU yet (on the CPU, --cpu: 77 s).
 #
 #   scripts/gpu-check.sh [--debs DIR] [--out DIR]      on the GPU machine
 #   scripts/gpu-check.sh --cpu [--out DIR]             the same steps on the CPU with Debian's LibTorch,
@@ -12,7 +14,8 @@
 # Boost 1.74 with program_options). Boost goes to its own prefix /opt/boost174 (the machine's Boost
 # headers are another version); everything else is copied into / without replacing any existing file.
 # Environment: JOBS (default nproc), BUILD (build dir; default build-gpu, or build with --cpu),
-# PYTHON (default python3 on the GPU, /usr/bin/python3 with --cpu), SIZES, STEPS, REPS.
+# PYTHON (default python3 on the GPU, /usr/bin/python3 with --cpu), SIZES, STEPS, REPS; E2E (1),
+# E2E_SIZES (64 128; --cpu 64), E2E_ITEMS (8; --cpu 2), E2E_STEPS (STEPS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mode=gpu
@@ -36,11 +39,13 @@ if [ "$mode" = cpu ]; then
   SIZES=${SIZES:-64}; STEPS=${STEPS:-2}; REPS=${REPS:-1}; CHANNELS=${CHANNELS:-32}
   declare -A BATCH=([64]=2 [128]=2 [256]=1)
   threads=1
+  E2E_SIZES=${E2E_SIZES:-64}; E2E_ITEMS=${E2E_ITEMS:-2}
 else
   JOBS=${JOBS:-$(nproc)}; BUILD=${BUILD:-build-gpu}; PYTHON=${PYTHON:-python3}
   SIZES=${SIZES:-64 128 256}; STEPS=${STEPS:-20}; REPS=${REPS:-3}; CHANNELS=${CHANNELS:-128}
   declare -A BATCH=([64]=64 [128]=32 [256]=16)
   threads=0
+  E2E_SIZES=${E2E_SIZES:-64 128}; E2E_ITEMS=${E2E_ITEMS:-8}
 fi
 
 stamp "machine"
@@ -94,8 +99,8 @@ if ! cmake "${cmake_args[@]}" > "$out/configure.log" 2>&1; then
 fi
 grep -E "ipbench CUDA kernels|CUDA compiler|Found Torch|Found HDF5|Boost" "$out/configure.log" | head -8
 
-stamp "build (-j $JOBS): test_noise_device bench_solvers"
-if ! cmake --build "$BUILD" -j "$JOBS" --target test_noise_device bench_solvers > "$out/build.log" 2>&1; then
+stamp "build (-j $JOBS): test_noise_device bench_solvers ipbench"
+if ! cmake --build "$BUILD" -j "$JOBS" --target test_noise_device bench_solvers ipbench > "$out/build.log" 2>&1; then
   grep -E "error|Error" "$out/build.log" | head -30
   tail -20 "$out/build.log"
   if [ -x "$BUILD/tests/test_noise_device" ] && [ -x "$BUILD/bench/bench_solvers" ]; then
@@ -123,4 +128,16 @@ for size in $SIZES; do
     --steps "$STEPS" --reps "$REPS" --python "$PYTHON" --loop scripts/bench_solvers_loop.py --threads "$threads" \
     2>&1 | tee "$out/bench_$size.txt"
 done
+
+if [ "${E2E:-1}" = 1 ] && [ -x "$BUILD/cli/ipbench" ]; then
+  e2e_device=cuda
+  [ "$mode" = cpu ] && e2e_device=cpu
+  for size in $E2E_SIZES; do
+    [ -f "$models/unet$size.pt" ] || $PYTHON scripts/make_guided_unet.py --size "$size" --channels "$CHANNELS" \
+      --out "$models/unet$size.pt" 2>&1 | grep -v Warning | grep -v "scale = "
+  done
+  stamp "end-to-end runs: scripts/gpu-e2e.sh ($E2E_SIZES px, $E2E_ITEMS items x 16 samples)"
+  ITEMS=$E2E_ITEMS STEPS=${E2E_STEPS:-$STEPS} PYTHON=$PYTHON scripts/gpu-e2e.sh "$BUILD/cli/ipbench" "$models" \
+    "$out" "$E2E_SIZES" "$e2e_device" 2>&1 | tee "$out/e2e.txt"
+fi
 stamp "done"

@@ -189,7 +189,7 @@ TEST_CASE("cross-item: pieces pack into whole-group batches in order, and halve 
   CHECK_FALSE(is_out_of_memory(std::runtime_error("shape mismatch")));
 }
 
-TEST_CASE("cross-item: records and reconstructions equal per-item batching (dps, dds; gaussian, empirical)",
+TEST_CASE("cross-item: every built-in solver's records equal per-item batching (and dps's reconstructions)",
           "[cross_item]") {
   TempDir tmp;
   const auto data = testing::write_synthetic_dataset(tmp.path);
@@ -300,22 +300,28 @@ TEST_CASE("cross-item: a batch out of memory is halved and retried; one group th
   CHECK(oom == 24);  // antithetic and rqmc
 }
 
-TEST_CASE("cross-item: max_batch is checked against batch_size and K", "[cross_item][errors]") {
+TEST_CASE("cross-item: max_batch and memory_budget_mib are checked against batch_size, K and the device",
+          "[cross_item][errors]") {
   TempDir tmp;
   const auto data = testing::write_synthetic_dataset(tmp.path);
   const auto ini = config(data, "dps", "gaussian");
-  auto refused = [&](const std::string& set, const std::string& needle) {
+  auto refused = [&](const std::vector<std::string>& sets, const std::string& needle) {
     Config cfg = Config::from_string(ini, "t.ini");
-    cfg.set(set);
-    INFO(set);
+    for (const auto& set : sets) cfg.set(set);
+    INFO(needle);
     CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
   };
-  refused("benchmark.max_batch=-1", "max_batch >= 0");
-  refused("benchmark.max_batch=1", "max_batch = 1 is smaller than design 'antithetic' group size K = 2");
-  Config both = Config::from_string(ini, "t.ini");
-  both.set("benchmark.max_batch=4");
-  both.set("benchmark.batch_size=2");
-  CHECK_THROWS_WITH(parse_spec(std::move(both)), Catch::Contains("batch_size = 0 when max_batch > 0"));
+  refused({"benchmark.max_batch=-1"}, "max_batch >= 0");
+  refused({"benchmark.max_batch=1"}, "max_batch = 1 is smaller than design 'antithetic' group size K = 2");
+  refused({"benchmark.max_batch=4", "benchmark.batch_size=2"}, "batch_size = 0 when max_batch > 0");
+  refused({"benchmark.memory_budget_mib=-5"}, "memory_budget_mib >= 0");
+  refused({"benchmark.memory_budget_mib=100", "benchmark.batch_size=2"},
+          "batch_size = 0 when memory_budget_mib > 0");
+  // device = cpu in this config: only the CUDA allocator measures a batch's peak.
+  refused({"benchmark.memory_budget_mib=100"}, "memory_budget_mib needs a CUDA device");
+  Config off = Config::from_string(ini, "t.ini");
+  off.set("benchmark.memory_budget_mib=0");
+  CHECK_NOTHROW(parse_spec(std::move(off)));
 }
 
 TEST_CASE("cross-item: --devices names are parsed and refused clearly without CUDA", "[cross_item][devices][errors]") {
@@ -377,25 +383,4 @@ TEST_CASE("cross-item: memory_budget_mib sizes a cell's batches from its probe g
   run(ini, tmp.path / "capped", "benchmark.max_batch=2");
   CHECK(ProbeSolver::largest_y() == 2);
   require_same_records(tmp.path / "capped", tmp.path / "per_item_ref");
-}
-
-TEST_CASE("cross-item: memory_budget_mib is refused without CUDA, with batch_size, or below 0",
-          "[cross_item][errors]") {
-  TempDir tmp;
-  const auto data = testing::write_synthetic_dataset(tmp.path);
-  const auto ini = config(data, "dps", "gaussian");
-  auto refused = [&](const std::vector<std::string>& sets, const std::string& needle) {
-    Config cfg = Config::from_string(ini, "t.ini");
-    for (const auto& set : sets) cfg.set(set);
-    INFO(needle);
-    CHECK_THROWS_WITH(parse_spec(std::move(cfg)), Catch::Contains(needle));
-  };
-  refused({"benchmark.memory_budget_mib=-5"}, "memory_budget_mib >= 0");
-  refused({"benchmark.memory_budget_mib=100", "benchmark.batch_size=2"},
-          "batch_size = 0 when memory_budget_mib > 0");
-  // device = cpu in this config: only the CUDA allocator measures a batch's peak.
-  refused({"benchmark.memory_budget_mib=100"}, "memory_budget_mib needs a CUDA device");
-  Config off = Config::from_string(ini, "t.ini");
-  off.set("benchmark.memory_budget_mib=0");
-  CHECK_NOTHROW(parse_spec(std::move(off)));
 }

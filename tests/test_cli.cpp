@@ -18,6 +18,7 @@
 #include "core/rng.h"
 #include "datasets/dataset.h"
 #include "datasets/png.h"
+#include "harness/devices.h"
 #include "temp_dir.h"
 
 namespace fs = std::filesystem;
@@ -423,4 +424,27 @@ TEST_CASE("cli: --version, list NAME and suggestions for misspelled commands", "
   auto cmd = ipbench_cli("reprot x");
   CHECK(cmd.code == 2);
   CHECK_THAT(cmd.output, Catch::Contains("unknown command 'reprot' (did you mean 'report'?)"));
+}
+
+TEST_CASE("cli: --devices' child processes and merge give the records of one run (on the CPU)", "[cli][devices]") {
+  // run_on_devices is what `ipbench run --devices cuda:0,cuda:1` calls after checking the devices: one
+  // child `ipbench run ... --shard i/n` per device (CUDA_VISIBLE_DEVICES = its index), then the merge.
+  // The config's device = cpu keeps the children on the CPU, so all of it but the GPU choice runs here.
+  TempDir tmp;
+  const auto cfg = tmp.write("c.ini", small_config(synthetic_dataset(tmp)));
+  const auto one = ipbench_cli("run --quiet --config " + cfg + " --out " + (tmp.path / "one").string());
+  REQUIRE(one.code == 0);
+  const std::string merged = (tmp.path / "merged").string();
+  run_on_devices(IPBENCH_BINARY, {"--quiet", "--config", cfg}, {0, 1}, merged);
+  for (const char* shard : {"merged-s0", "merged-s1"}) CHECK(fs::exists(tmp.path / shard / "records.csv"));
+  const auto a = records_without_seconds(tmp.path / "one"), b = records_without_seconds(merged);
+  REQUIRE(a.size() == 1 + 2 * 2);  // 2 cells (iid, antithetic) x 2 samples
+  CHECK(a == b);
+  // A child that fails (here: an unknown key) names its shard, device and exit status; nothing is merged.
+  const std::string bad = (tmp.path / "bad").string();
+  CHECK_THROWS_WITH(run_on_devices(IPBENCH_BINARY, {"--quiet", "--config", cfg, "--set", "benchmark.frobnicate=1"},
+                                   {0, 1}, bad),
+                    Catch::Contains("shard 0/2 on cuda:0") && Catch::Contains("exit status 2") &&
+                        Catch::Contains("nothing merged"));
+  CHECK_FALSE(fs::exists(tmp.path / "bad" / "records.csv"));
 }

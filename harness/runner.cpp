@@ -356,10 +356,11 @@ int64_t run_batch(Session& s, const PlanCell& cell, const WorkBatch& batch) {
   return result.xs.empty() ? -1 : peak;  // a failed solver call says nothing of the memory it needs
 }
 
-// Whether a cell's batches may span items: max_batch set, a solver audited for it, a design not bound
-// to one item's mask, and every item's operator measuring the same shape.
+// Whether a cell's batches may span items: max_batch or memory_budget_mib set, a solver audited for it, a
+// design not bound to one item's mask, and every item's operator measuring the same shape.
 bool across_items(const Spec& spec, const Context& ctx, const PlanCell& cell) {
-  if ((spec.benchmark.max_batch <= 0 && ctx.memory_budget_bytes <= 0) || !solver_takes_item_batch(*spec.solvers[cell.solver].per_operator[cell.op]) ||
+  const bool asked = spec.benchmark.max_batch > 0 || ctx.memory_budget_bytes > 0;
+  if (!asked || !solver_takes_item_batch(*spec.solvers[cell.solver].per_operator[cell.op]) ||
       spec.designs[cell.design].design->uses_operator_mask())
     return false;
   for (const auto& p : ctx.problems[cell.op])
@@ -388,12 +389,11 @@ int64_t groups_within_memory_budget(Session& s, const PlanCell& cell, std::vecto
     m.probe_peak_bytes = peak;
     m.groups_per_batch = groups_within_budget(s.ctx.memory_budget_bytes, peak, cell.group_size, cell.group_size, cap);
     m.group_size = cell.group_size;
-    const bool capped = cap > 0 && m.groups_per_batch == cap;
+    const std::string capped = cap > 0 && m.groups_per_batch == cap ? str_cat(", capped by max_batch = ", max_batch) : "";
     std::fprintf(stderr, "note: %s: a group of %lld samples peaked at %.1f MiB; batches of %lld samples (memory_budget_mib"
                  " = %lld%s)\n", cell.label.c_str(), static_cast<long long>(cell.group_size),
                  static_cast<double>(peak) / (1 << 20), static_cast<long long>(m.groups_per_batch * cell.group_size),
-                 static_cast<long long>(s.ctx.memory_budget_bytes >> 20),
-                 capped ? str_cat(", capped by max_batch = ", max_batch).c_str() : "");
+                 static_cast<long long>(s.ctx.memory_budget_bytes >> 20), capped.c_str());
     return m.groups_per_batch;
   }
   return 0;

@@ -23,6 +23,15 @@ std::string dtype_with_precision(const std::string& dtype, Precision p) {
   return p == Precision::kFloat32 ? dtype : str_cat(dtype, ", prior under ", to_string(p), " autocast");
 }
 
+torch::Tensor AutocastConsistency::operator()(const torch::Tensor& x, const torch::Tensor& sigma) const {
+  torch::Tensor out;
+  {
+    const AutocastScope scope(precision_, x.device().type());
+    out = inner_(x, sigma);
+  }
+  return out.to(x.scalar_type());
+}
+
 Prediction AutocastDenoiser::predict(const torch::Tensor& x, const torch::Tensor& sigma) const {
   Prediction out;
   {

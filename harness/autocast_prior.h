@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/config.h"
+#include "models/consistency_fn.h"
 #include "models/denoiser.h"
 #include "models/precision.h"
 
@@ -39,6 +40,22 @@ Precision read_inference_precision(const Section& benchmark, const std::string& 
 /// The run's dtype with the precision when it is not fp32 ("float32, prior under bf16 autocast"), for
 /// the run line and summaries.
 std::string dtype_with_precision(const std::string& dtype, Precision p);
+
+/// Forwards to a CM solver's consistency function under autocast with `precision` (a distilled model's
+/// or TorchScript network; for `ode`, the prior's denoiser calls), the output cast back to x's dtype.
+/// Differentiable like the function it wraps.
+class AutocastConsistency final : public ConsistencyFunction {
+ public:
+  AutocastConsistency(const ConsistencyFunction& inner, Precision precision) : inner_(inner), precision_(precision) {}
+  torch::Tensor operator()(const torch::Tensor& x, const torch::Tensor& sigma) const override;
+  int64_t nfe_per_call() const override { return inner_.nfe_per_call(); }
+  std::vector<int64_t> image_shape() const override { return inner_.image_shape(); }
+  std::string describe() const override { return inner_.describe(); }
+
+ private:
+  const ConsistencyFunction& inner_;
+  Precision precision_;
+};
 
 /// Forwards to `inner`, its predict() under autocast with `precision`, outputs cast back to x's dtype.
 class AutocastDenoiser final : public Denoiser {

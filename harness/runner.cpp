@@ -251,7 +251,12 @@ BatchResult solve_batch(const Spec& spec, const Context& ctx, const PlanCell& ce
     const AutocastDenoiser autocast(*ctx.prior, ctx.precision);  // fp32: unused, the prior as it is
     const Denoiser& inner = ctx.precision == Precision::kFloat32 ? static_cast<const Denoiser&>(*ctx.prior) : autocast;
     const CountingDenoiser prior(inner, on_network_call);
-    const SolveResult result = solver.solve(Problem{prior, *op, y, ctx.consistency[cell.solver][cell.op].get()}, noise);
+    // A CM solver's consistency function (a network of its own) runs under the same autocast.
+    const ConsistencyFunction* consistency = ctx.consistency[cell.solver][cell.op].get();
+    std::optional<AutocastConsistency> autocast_consistency;
+    if (consistency != nullptr && ctx.precision != Precision::kFloat32)
+      consistency = &autocast_consistency.emplace(*consistency, ctx.precision);
+    const SolveResult result = solver.solve(Problem{prior, *op, y, consistency}, noise);
     int64_t offset = 0;
     for (size_t i = 0; i < batch.parts.size(); ++i) {
       const WorkPiece& p = batch.parts[i];

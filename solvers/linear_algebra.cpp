@@ -38,16 +38,18 @@ std::string data_step_mode(const Operator& op) {
   return "cg";
 }
 
-torch::Tensor pseudo_inverse(const Operator& op, const torch::Tensor& y, int64_t cg_iterations) {
+torch::Tensor pseudo_inverse(const Operator& op, const torch::Tensor& y, int64_t cg_iterations, double cutoff) {
   const std::string mode = data_step_mode(op);
   if (mode == "svd") {
     const auto* svd = op.svd();
     auto u = svd->Ut_embed(y);
     auto s = svd->s_like(u);
-    return svd->V(torch::where(s > 0, u / torch::where(s > 0, s, torch::ones_like(s)), torch::zeros_like(u)));
+    const auto kept = cutoff > 0 ? (s > 0) & (s >= cutoff) : s > 0;
+    return svd->V(torch::where(kept, u / torch::where(kept, s, torch::ones_like(s)), torch::zeros_like(u)));
   }
   if (mode == "projector") {
     const double c = op.equal_singular_value();
+    if (c < cutoff) return torch::zeros_like(op.adjoint(y));
     return op.adjoint(y) / (c * c);
   }
   auto aty = op.adjoint(y);

@@ -6,11 +6,13 @@
 //   projector  Operator::equal_singular_value() = c (A A^T A = c^2 A): closed form with P = A^T A / c^2
 //   cg         conjugate gradients (solvers/dds.h) with the operator's TRUE adjoint, a fixed number of
 //              iterations (equal cost per trajectory), a sample stopping only once converged (residual
-//              below 1e-10 of the largest right-hand side; past that, CG divides rounding noise by itself)
+//              below 1e-10 of its own right-hand side; past that, CG divides rounding noise by itself)
 // Shapes: x, z [B or 1, C, H, W]; y [B or 1, m...] (broadcast over the batch).
 //
-//   pseudo_inverse(y)             A^+ y, the minimum-norm least-squares solution
-//                                 (cg: CG on A^T A x = A^T y from 0, which stays in range(A^T))
+//   pseudo_inverse(y, cutoff)     A^+ y, the minimum-norm least-squares solution
+//                                 (cg: CG on A^T A x = A^T y from 0, which stays in range(A^T)); singular
+//                                 values below cutoff (default 0) count as 0, a truncated A^+ (svd:
+//                                 per coefficient; projector: 0 when c < cutoff; cg: not applied)
 //   least_squares_prox(y, z, s2, rho)
 //                                 argmin_x ||y - A x||^2 / s2 + rho ||x - z||^2
 //                                 (cg: CG on (A^T A + rho s2 I) x = A^T y + rho s2 z from z; s2 = 0 is the
@@ -36,7 +38,8 @@ namespace ipbench {
 /// "svd", "projector" or "cg": the form the data steps take for `op` (Error for a nonlinear operator).
 std::string data_step_mode(const Operator& op);
 
-torch::Tensor pseudo_inverse(const Operator& op, const torch::Tensor& y, int64_t cg_iterations = 100);
+torch::Tensor pseudo_inverse(const Operator& op, const torch::Tensor& y, int64_t cg_iterations = 100,
+                             double cutoff = 0.0);
 
 torch::Tensor least_squares_prox(const Operator& op, const torch::Tensor& y, const torch::Tensor& z, double s2,
                                  double rho, int64_t cg_iterations = 50);

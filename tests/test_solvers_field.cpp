@@ -243,6 +243,39 @@ TEST_CASE("solvers: reddiff collapses to the least-squares value in observed dir
   check_moments(m.mean_a1, m.var_a1, 1.0, 1e-4, 0.005, 0.0, 4e-4);
 }
 
+TEST_CASE("solvers: reddiff's pinv init drops singular values below pinv_cutoff (a noisy blur does not explode)",
+          "[solvers][field]") {
+  // The exact A^+ of a Gaussian blur divides the measurement noise by singular values down to 1e-12 of
+  // the largest; RED-diff's official H_pinv (DDRM's H functions) zeroes those below 3e-2. With 1 step the
+  // output is the init itself (the iterate before the update).
+  auto op = make_op("type = gaussian_blur\nsigma = 2\nkernel_size = 9\nsigma_y = 0.05\n", {1, 16, 16});
+  GaussianPrior prior(torch::zeros({1, 16, 16}, torch::kDouble), torch::ones({1, 16, 16}, torch::kDouble),
+                      GaussianPrior::Basis::kPixel);
+  const auto x = 0.5 * torch::tanh(keyed_normal({1, 1, 16, 16}, 41, torch::kDouble));
+  auto y0 = op->forward(x);
+  const auto y = y0 + 0.05 * keyed_normal(y0.sizes(), 42, torch::kDouble);
+  auto init = [&](double cutoff) {
+    ReddiffOptions o;
+    o.steps = 1;
+    o.pinv_cutoff = cutoff;
+    NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
+    return ReddiffSolver(o).solve(Problem{prior, *op, y}, noise).x;
+  };
+  const auto s = op->svd()->s_like(y);
+  REQUIRE(s.min().item<double>() < 3e-2);  // the blur has coefficients the default cutoff drops
+  const auto exact = init(0.0), truncated = init(3e-2);
+  CHECK(exact.abs().max().item<double>() > 100);  // noise / tiny singular values
+  CHECK(truncated.abs().max().item<double>() < 3);
+  // The truncated init is A^+ restricted to the coefficients with s >= 3e-2.
+  const auto u = op->svd()->Ut_embed(y);
+  const auto want = op->svd()->V(torch::where(s >= 3e-2, u / s.clamp_min(3e-2), torch::zeros_like(u)));
+  CHECK((truncated - want).abs().max().item<double>() < 1e-10);
+  CHECK(torch::equal(exact, pseudo_inverse(*op, y)));
+  ReddiffOptions bad;
+  bad.pinv_cutoff = -1;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("pinv_cutoff >= 0"));
+}
+
 TEST_CASE("solvers: pnpdm approaches the inflated-noise posterior at rho_min", "[solvers][field]") {
   // spec 7(f): at fixed rho the x-marginal is the posterior with noise sigma_y^2 + rho^2 a^2:
   // rho = 0.3, a = 1: (0.746, 0.254); the default (code start) run gives (0.742, 0.256).

@@ -17,6 +17,7 @@ void PigdmOptions::validate() const {
   check_option(sigma_y == -1.0 || (sigma_y >= 0 && std::isfinite(sigma_y)), o, "sigma_y", sigma_y,
                "sigma_y >= 0 or -1 (the operator's)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
+  check_option(pinv_cutoff >= 0 && std::isfinite(pinv_cutoff), o, "pinv_cutoff", pinv_cutoff, "pinv_cutoff >= 0");
 }
 
 PigdmSolver::PigdmSolver(PigdmOptions options) : options_(std::move(options)) { options_.validate(); }
@@ -36,7 +37,8 @@ SolveResult PigdmSolver::solve(const Problem& problem, NoiseStream& noise) const
   torch::Tensor x;
   {
     torch::NoGradGuard no_grad;
-    x = pseudo_inverse(op, problem.y, options_.cg_iterations) + sigmas.front() * noise.gaussian(shape).to(opts);
+    x = pseudo_inverse(op, problem.y, options_.cg_iterations, options_.pinv_cutoff) +
+        sigmas.front() * noise.gaussian(shape).to(opts);
   }
   for (size_t k = 0; k + 1 < sigmas.size(); ++k) {
     const double sg = sigmas[k], sn = sigmas[k + 1];

@@ -48,15 +48,24 @@ class ItemBatchSvd : public OperatorSvd {
     return per_item(c, [](const OperatorSvd& s, const torch::Tensor& t) { return s.U(t); });
   }
   torch::Tensor s_like(const torch::Tensor& x) const override {
-    return over_items(counts_, x.size(0), "ItemBatchSvd", [&](size_t i, int64_t, int64_t n) {
-      const torch::Tensor si = svds_[i]->s_like(x);
-      std::vector<int64_t> shape{n};
-      shape.insert(shape.end(), si.sizes().begin(), si.sizes().end());
-      return si.unsqueeze(0).expand(shape);
-    });
+    return per_item_constant(x, [&](const OperatorSvd& s) { return s.s_like(x); });
+  }
+  torch::Tensor kept_like(const torch::Tensor& x, double cutoff) const override {
+    return per_item_constant(x, [&](const OperatorSvd& s) { return s.kept_like(x, cutoff); });
   }
 
  private:
+  // [B, C, H, W]: each item's [C, H, W] tensor f(svd_i) repeated over its rows.
+  template <class F>
+  torch::Tensor per_item_constant(const torch::Tensor& x, F&& f) const {
+    return over_items(counts_, x.size(0), "ItemBatchSvd", [&](size_t i, int64_t, int64_t n) {
+      const torch::Tensor ti = f(*svds_[i]);
+      std::vector<int64_t> shape{n};
+      shape.insert(shape.end(), ti.sizes().begin(), ti.sizes().end());
+      return ti.unsqueeze(0).expand(shape);
+    });
+  }
+
   template <class F>
   torch::Tensor per_item(const torch::Tensor& a, F&& f) const {
     return over_items(counts_, a.size(0), "ItemBatchSvd",

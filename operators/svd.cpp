@@ -23,6 +23,11 @@ torch::Tensor OperatorSvd::s_like(const torch::Tensor& x) const {
   return s;
 }
 
+torch::Tensor OperatorSvd::kept_like(const torch::Tensor& x, double cutoff) const {
+  const auto s = s_like(x);
+  return (s > 0) & (s >= cutoff);
+}
+
 namespace {
 // Singular values below rel * max are rounding noise of an exactly singular matrix: 0.
 torch::Tensor clean_singular_values(torch::Tensor s) {
@@ -97,6 +102,12 @@ SeparableSvd::SeparableSvd(const torch::Tensor& mh, const torch::Tensor& mw, con
   const int64_t H = image_shape[1], W = image_shape[2];
   auto s2 = clean_singular_values(torch::outer(pad_to(sh, H), pad_to(sw, W)));
   s64_ = s2.unsqueeze(0).expand(image_shape).contiguous();
+  factor64_ = torch::minimum(pad_to(sh, H).unsqueeze(1), pad_to(sw, W).unsqueeze(0)).unsqueeze(0).expand(image_shape)
+                  .contiguous();
+}
+
+torch::Tensor SeparableSvd::kept_like(const torch::Tensor& x, double cutoff) const {
+  return (s_like(x) > 0) & (factor64_.to(x.device()) >= cutoff);
 }
 
 torch::Tensor SeparableSvd::Vt(const torch::Tensor& x) const {

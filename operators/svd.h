@@ -52,6 +52,10 @@ class OperatorSvd {
   /// s() in x's dtype and device: [C, H, W], broadcast over the batch by every caller's elementwise rules.
   /// A batch across items (operators/item_batch.h) returns [B, C, H, W], each sample its item's values.
   virtual torch::Tensor s_like(const torch::Tensor& x) const;
+  /// The coefficients a pseudo-inverse truncated at `cutoff` keeps (bool, shaped like s_like): s > 0 and
+  /// s >= cutoff. A separable SVD applies the cutoff to each 1-D factor instead, as DDRM's and DDNM's
+  /// deblurring and super-resolution H functions do (their ZERO = 3e-2 on the 1-D singular values).
+  virtual torch::Tensor kept_like(const torch::Tensor& x, double cutoff) const;
 
  protected:
   torch::Tensor s64_;
@@ -89,10 +93,12 @@ class SeparableSvd : public OperatorSvd {
   torch::Tensor V(const torch::Tensor& c) const override;
   torch::Tensor Ut_embed(const torch::Tensor& y) const override;
   torch::Tensor U(const torch::Tensor& c) const override;
+  torch::Tensor kept_like(const torch::Tensor& x, double cutoff) const override;
 
  private:
   int64_t mh_, mw_;
   torch::Tensor uh64_, vh64_, uw64_, vw64_;  ///< Uh [mh, mh], Vh [H, H], Uw [mw, mw], Vw [W, W]
+  torch::Tensor factor64_;  ///< [C, H, W]: min(s_h[i], s_w[j]), the smaller 1-D factor of each coefficient
 };
 
 /// The [n, n] float64 matrix of a 1-D "same" convolution (correlation) with odd-length taps and the

@@ -44,7 +44,7 @@ torch::Tensor pseudo_inverse(const Operator& op, const torch::Tensor& y, int64_t
     const auto* svd = op.svd();
     auto u = svd->Ut_embed(y);
     auto s = svd->s_like(u);
-    const auto kept = cutoff > 0 ? (s > 0) & (s >= cutoff) : s > 0;
+    const auto kept = cutoff > 0 ? svd->kept_like(u, cutoff) : s > 0;
     return svd->V(torch::where(kept, u / torch::where(kept, s, torch::ones_like(s)), torch::zeros_like(u)));
   }
   if (mode == "projector") {

@@ -12,7 +12,8 @@
 //   pseudo_inverse(y, cutoff)     A^+ y, the minimum-norm least-squares solution
 //                                 (cg: CG on A^T A x = A^T y from 0, which stays in range(A^T)); singular
 //                                 values below cutoff (default 0) count as 0, a truncated A^+ (svd:
-//                                 per coefficient; projector: 0 when c < cutoff; cg: not applied)
+//                                 OperatorSvd::kept_like, a separable SVD's 1-D factors as the official
+//                                 H functions; projector: 0 when c < cutoff; cg: not applied)
 //   least_squares_prox(y, z, s2, rho)
 //                                 argmin_x ||y - A x||^2 / s2 + rho ||x - z||^2
 //                                 (cg: CG on (A^T A + rho s2 I) x = A^T y + rho s2 z from z; s2 = 0 is the

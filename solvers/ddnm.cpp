@@ -19,7 +19,7 @@ void DdnmOptions::validate() const {
   check_option(sigma_y == -1.0 || (sigma_y >= 0 && std::isfinite(sigma_y)), o, "sigma_y", sigma_y,
                "sigma_y >= 0 or -1 (the operator's)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
-  check_option(pinv_cutoff >= 0 && std::isfinite(pinv_cutoff), o, "pinv_cutoff", pinv_cutoff, "pinv_cutoff >= 0");
+  check_option(svd_cutoff >= 0 && std::isfinite(svd_cutoff), o, "svd_cutoff", svd_cutoff, "svd_cutoff >= 0");
 }
 
 DdnmSolver::DdnmSolver(DdnmOptions options) : options_(std::move(options)) {
@@ -76,7 +76,7 @@ SolveResult DdnmSolver::solve(const Problem& problem, NoiseStream& noise) const 
     // lambda A^+(A D - y): the full range correction (ddnm) or its shrunk version (simplified).
     const double lambda = variant == "ddnm" || sy == 0 ? 1.0 : std::min(1.0, sn / sy);
     const double gamma = variant == "ddnm" ? sn : std::sqrt(std::max(0.0, sn * sn - lambda * lambda * sy * sy));
-    x0 = d - lambda * pseudo_inverse(op, op.forward(d) - problem.y, options_.cg_iterations, options_.pinv_cutoff);
+    x0 = d - lambda * pseudo_inverse(op, op.forward(d) - problem.y, options_.cg_iterations, options_.svd_cutoff);
     if (gamma > 0 && eta > 0) {
       x = x0 + gamma * (keep * ehat + eta * noise.gaussian(shape).to(opts));
     } else {

@@ -37,7 +37,7 @@ struct DdnmOptions {
   int64_t cg_iterations = 100;
   /// ddnm / simplified: A^+ counts singular values below this as 0, as the official A_pinv (its H
   /// functions zero 1-D singular values < 3e-2 for deblurring and SR) does; plus uses the exact SVD.
-  double pinv_cutoff = 3e-2;
+  double svd_cutoff = 3e-2;
 
   template <class F>
   void fields(F&& f) {
@@ -46,7 +46,7 @@ struct DdnmOptions {
     f("variant", variant, "auto (ddnm if sigma_y = 0, else plus) | ddnm | plus (SVD) | simplified (warned)");
     f("sigma_y", sigma_y, "assumed measurement noise std, model units; -1 = the operator's sigma_y");
     f("cg_iterations", cg_iterations, "CG iterations of A^+ without a closed form, >= 1 (100)");
-    f("pinv_cutoff", pinv_cutoff, "ddnm / simplified: A^+ drops singular values below it (official A_pinv: 3e-2), >= 0");
+    f("svd_cutoff", svd_cutoff, "ddnm / simplified: A^+ drops singular values below it (official A_pinv: 3e-2), >= 0");
   }
   void validate() const;
 };

@@ -14,6 +14,7 @@ void DdrmOptions::validate() const {
   check_option(eta_b >= 0 && eta_b <= 1, o, "eta_b", eta_b, "0 <= eta_b <= 1");
   check_option(sigma_y == -1.0 || (sigma_y >= 0 && std::isfinite(sigma_y)), o, "sigma_y", sigma_y,
                "sigma_y >= 0 or -1 (the operator's)");
+  check_option(svd_cutoff >= 0 && std::isfinite(svd_cutoff), o, "svd_cutoff", svd_cutoff, "svd_cutoff >= 0");
 }
 
 DdrmSolver::DdrmSolver(DdrmOptions options) : options_(std::move(options)) { options_.validate(); }
@@ -34,7 +35,8 @@ torch::Tensor svd_sampler(const Problem& problem, NoiseStream& noise, const SvdS
   const double eta = st.eta, eta_b = st.eta_b, keep = std::sqrt(1 - eta * eta);
 
   const auto u = svd->Ut_embed(problem.y);  // [1, C, H, W]
-  const auto s = svd->s_like(u);
+  auto s = svd->s_like(u);
+  if (st.svd_cutoff > 0) s = torch::where(svd->kept_like(u, st.svd_cutoff), s, torch::zeros_like(s));
   const auto observed = s > 0;
   const auto s_safe = torch::where(observed, s, torch::ones_like(s));
   const auto ybar = torch::where(observed, u / s_safe, torch::zeros_like(u));
@@ -79,6 +81,7 @@ SolveResult DdrmSolver::solve(const Problem& problem, NoiseStream& noise) const 
   st.eta_b = options_.eta_b;
   st.y_init = true;
   st.sigma_y_option = options_.sigma_y;
+  st.svd_cutoff = options_.svd_cutoff;
   SolveResult result;
   result.x = svd_sampler(problem, noise, st, "ddrm");
   result.status = finite_status(result.x);

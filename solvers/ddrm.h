@@ -30,6 +30,9 @@ struct DdrmOptions {
   double eta_b = 1.0;
   /// Measurement noise std the solver assumes (model units); -1 = the operator's sigma_y.
   double sigma_y = -1.0;
+  /// Coefficients whose singular value is below this (for a separable blur or SR: either 1-D factor,
+  /// OperatorSvd::kept_like) count as unobserved, as DDRM's H functions zero them (ZERO = 3e-2).
+  double svd_cutoff = 3e-2;
 
   template <class F>
   void fields(F&& f) {
@@ -37,6 +40,7 @@ struct DdrmOptions {
     f("eta", eta, "DDRM-eta in [0, 1]: fresh noise share of the re-noising (README: 0.85)");
     f("eta_b", eta_b, "weight of the measurement in noisier-than-y coefficients, in [0, 1] (README: 1)");
     f("sigma_y", sigma_y, "assumed measurement noise std, model units; -1 = the operator's sigma_y");
+    f("svd_cutoff", svd_cutoff, "singular values below it count as unobserved (DDRM H functions: 3e-2 per 1-D factor), >= 0");
   }
   void validate() const;
 };
@@ -48,6 +52,7 @@ struct SvdSamplerSettings {
   double eta_b = 1.0;
   bool y_init = true;          ///< DDRM's y-based init; false: c = sigma_0 z_0 (DDNM+)
   double sigma_y_option = -1;  ///< -1 = the operator's
+  double svd_cutoff = 0;       ///< coefficients OperatorSvd::kept_like drops count as unobserved (s = 0)
 };
 /// Runs the sampler; requires problem.op.svd(). Draws: sigmas.size() - 1 gaussians of shape x (the
 /// last step's is skipped). Returns V c.

@@ -17,7 +17,7 @@ void PigdmOptions::validate() const {
   check_option(sigma_y == -1.0 || (sigma_y >= 0 && std::isfinite(sigma_y)), o, "sigma_y", sigma_y,
                "sigma_y >= 0 or -1 (the operator's)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
-  check_option(pinv_cutoff >= 0 && std::isfinite(pinv_cutoff), o, "pinv_cutoff", pinv_cutoff, "pinv_cutoff >= 0");
+  check_option(svd_cutoff >= 0 && std::isfinite(svd_cutoff), o, "svd_cutoff", svd_cutoff, "svd_cutoff >= 0");
 }
 
 PigdmSolver::PigdmSolver(PigdmOptions options) : options_(std::move(options)) { options_.validate(); }
@@ -37,7 +37,7 @@ SolveResult PigdmSolver::solve(const Problem& problem, NoiseStream& noise) const
   torch::Tensor x;
   {
     torch::NoGradGuard no_grad;
-    x = pseudo_inverse(op, problem.y, options_.cg_iterations, options_.pinv_cutoff) +
+    x = pseudo_inverse(op, problem.y, options_.cg_iterations, options_.svd_cutoff) +
         sigmas.front() * noise.gaussian(shape).to(opts);
   }
   for (size_t k = 0; k + 1 < sigmas.size(); ++k) {

@@ -35,7 +35,7 @@ struct PigdmOptions {
   int64_t cg_iterations = 50;
   /// The init's A^+ y counts singular values below this as 0, as the official H_pinv (DDRM's H functions,
   /// ZERO = 3e-2) does (docs/solvers.md, RED-diff).
-  double pinv_cutoff = 3e-2;
+  double svd_cutoff = 3e-2;
 
   template <class F>
   void fields(F&& f) {
@@ -45,7 +45,7 @@ struct PigdmOptions {
     f("weight", weight, "code (w_t = w) | exact ((1+sigma^2)(1 - sqrt(sigma'^2 - s^2)/sigma), harness)");
     f("sigma_y", sigma_y, "assumed measurement noise std, model units; -1 = the operator's sigma_y");
     f("cg_iterations", cg_iterations, "CG iterations without a closed form, >= 1 (50)");
-    f("pinv_cutoff", pinv_cutoff, "init A^+ y: singular values below it count as 0 (official H_pinv: 3e-2), >= 0");
+    f("svd_cutoff", svd_cutoff, "init A^+ y: singular values below it count as 0 (official H_pinv: 3e-2), >= 0");
   }
   void validate() const;
 };

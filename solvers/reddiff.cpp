@@ -20,7 +20,7 @@ void ReddiffOptions::validate() const {
                o, "weighting", weighting, "weighting in {linear, sqrt, square, log, trunc_linear, const}");
   check_option(init == "pinv" || init == "zero", o, "init", init, "init in {pinv, zero}");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
-  check_option(pinv_cutoff >= 0 && std::isfinite(pinv_cutoff), o, "pinv_cutoff", pinv_cutoff, "pinv_cutoff >= 0");
+  check_option(svd_cutoff >= 0 && std::isfinite(svd_cutoff), o, "svd_cutoff", svd_cutoff, "svd_cutoff >= 0");
 }
 
 ReddiffSolver::ReddiffSolver(ReddiffOptions options) : options_(std::move(options)) { options_.validate(); }
@@ -51,7 +51,7 @@ SolveResult ReddiffSolver::solve(const Problem& problem, NoiseStream& noise) con
   torch::NoGradGuard no_grad;
   torch::Tensor mu = torch::zeros(bshape, opts);
   if (options_.init == "pinv" && op.linear())
-    mu = mu + pseudo_inverse(op, problem.y, options_.cg_iterations, options_.pinv_cutoff);
+    mu = mu + pseudo_inverse(op, problem.y, options_.cg_iterations, options_.svd_cutoff);
   const double m = static_cast<double>(op.measurement_size());
   double d = 1;
   for (auto v : shape) d *= static_cast<double>(v);
@@ -90,7 +90,7 @@ SolveResult ReddiffSolver::solve(const Problem& problem, NoiseStream& noise) con
   result.nfe = options_.steps;
   result.used = str_cat("reddiff ", options_.steps, " steps, Adam lr ", options_.lr, ", lambda ", options_.lambda,
                         " ", options_.weighting, ", init ", options_.init,
-                        options_.init == "pinv" ? str_cat(" (singular values < ", options_.pinv_cutoff, " as 0)") : "");
+                        options_.init == "pinv" ? str_cat(" (singular values < ", options_.svd_cutoff, " as 0)") : "");
   return result;
 }
 

@@ -40,7 +40,7 @@ struct ReddiffOptions {
   /// DDRM's H functions, which zero singular values < 3e-2 (ZERO); the exact A^+ of a Gaussian blur divides
   /// sigma_y noise by singular values down to 1e-12 and the init explodes (PSNR 3.6 dB on the leaderboard
   /// blur before this option; docs/solvers.md).
-  double pinv_cutoff = 3e-2;
+  double svd_cutoff = 3e-2;
 
   template <class F>
   void fields(F&& f) {
@@ -51,7 +51,7 @@ struct ReddiffOptions {
     f("weighting", weighting, "linear | sqrt | square | log | trunc_linear | const (reddiff.yaml: linear)");
     f("init", init, "pinv (A^+ y; 0 for nonlinear operators) | zero");
     f("cg_iterations", cg_iterations, "CG iterations of A^+ y without a closed form, >= 1 (100)");
-    f("pinv_cutoff", pinv_cutoff,
+    f("svd_cutoff", svd_cutoff,
       "pinv init: singular values below it count as 0 (truncated A^+; RED-diff/DDRM H_pinv: 3e-2), >= 0");
   }
   void validate() const;

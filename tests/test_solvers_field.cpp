@@ -243,7 +243,7 @@ TEST_CASE("solvers: reddiff collapses to the least-squares value in observed dir
   check_moments(m.mean_a1, m.var_a1, 1.0, 1e-4, 0.005, 0.0, 4e-4);
 }
 
-TEST_CASE("solvers: reddiff's pinv init drops singular values below pinv_cutoff (a noisy blur does not explode)",
+TEST_CASE("solvers: svd_cutoff: reddiff's A^+ init drops small singular values (a noisy blur does not explode), ddrm ignores them",
           "[solvers][field]") {
   // The exact A^+ of a Gaussian blur divides the measurement noise by singular values down to 1e-12 of
   // the largest; RED-diff's official H_pinv (DDRM's H functions) zeroes those below 3e-2. With 1 step the
@@ -257,7 +257,7 @@ TEST_CASE("solvers: reddiff's pinv init drops singular values below pinv_cutoff 
   auto init = [&](double cutoff) {
     ReddiffOptions o;
     o.steps = 1;
-    o.pinv_cutoff = cutoff;
+    o.svd_cutoff = cutoff;
     NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
     return ReddiffSolver(o).solve(Problem{prior, *op, y}, noise).x;
   };
@@ -276,9 +276,20 @@ TEST_CASE("solvers: reddiff's pinv init drops singular values below pinv_cutoff 
   const auto want = op->svd()->V(torch::where(kept, u / torch::where(kept, s, torch::ones_like(s)), torch::zeros_like(u)));
   CHECK((truncated - want).abs().max().item<double>() < 1e-10);
   CHECK(torch::equal(exact, pseudo_inverse(*op, y)));
+  // DDRM treats the dropped coefficients as unobserved (its H functions zero them): the option is used.
+  auto ddrm = [&](double cutoff) {
+    DdrmOptions o;
+    o.steps = 5;
+    o.svd_cutoff = cutoff;
+    NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
+    return DdrmSolver(o).solve(Problem{prior, *op, y}, noise).x;
+  };
+  const auto d0 = ddrm(0.0), d3 = ddrm(3e-2);
+  CHECK(torch::isfinite(d3).all().item<bool>());
+  CHECK_FALSE(torch::equal(d0, d3));
   ReddiffOptions bad;
-  bad.pinv_cutoff = -1;
-  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("pinv_cutoff >= 0"));
+  bad.svd_cutoff = -1;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("svd_cutoff >= 0"));
 }
 
 TEST_CASE("solvers: pnpdm approaches the inflated-noise posterior at rho_min", "[solvers][field]") {

@@ -246,7 +246,7 @@ TEST_CASE("solvers: reddiff collapses to the least-squares value in observed dir
 TEST_CASE("solvers: svd_cutoff: reddiff's A^+ init drops small singular values (a noisy blur does not explode), ddrm ignores them",
           "[solvers][field]") {
   // The exact A^+ of a Gaussian blur divides the measurement noise by singular values down to 1e-12 of
-  // the largest; RED-diff's official H_pinv (DDRM's H functions) zeroes those below 3e-2. With 1 step the
+  // the largest; RED-diff's official H_pinv (DDRM's H functions) zeroes 1-D factors below 3e-2. With 1 step the
   // output is the init itself (the iterate before the update).
   auto op = make_op("type = gaussian_blur\nsigma = 2\nkernel_size = 9\nsigma_y = 0.05\n", {1, 16, 16});
   GaussianPrior prior(torch::zeros({1, 16, 16}, torch::kDouble), torch::ones({1, 16, 16}, torch::kDouble),
@@ -254,12 +254,15 @@ TEST_CASE("solvers: svd_cutoff: reddiff's A^+ init drops small singular values (
   const auto x = 0.5 * torch::tanh(keyed_normal({1, 1, 16, 16}, 41, torch::kDouble));
   auto y0 = op->forward(x);
   const auto y = y0 + 0.05 * keyed_normal(y0.sizes(), 42, torch::kDouble);
+  auto solve = [&](const Solver& solver) {
+    NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
+    return solver.solve(Problem{prior, *op, y}, noise).x;
+  };
   auto init = [&](double cutoff) {
     ReddiffOptions o;
     o.steps = 1;
     o.svd_cutoff = cutoff;
-    NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
-    return ReddiffSolver(o).solve(Problem{prior, *op, y}, noise).x;
+    return solve(ReddiffSolver(o));
   };
   const auto s = op->svd()->s_like(y);
   const auto kept = op->svd()->kept_like(y, 3e-2);
@@ -281,8 +284,7 @@ TEST_CASE("solvers: svd_cutoff: reddiff's A^+ init drops small singular values (
     DdrmOptions o;
     o.steps = 5;
     o.svd_cutoff = cutoff;
-    NoiseStream noise(design("iid"), 3, 0, 1, torch::kCPU, torch::kDouble);
-    return DdrmSolver(o).solve(Problem{prior, *op, y}, noise).x;
+    return solve(DdrmSolver(o));
   };
   const auto d0 = ddrm(0.0), d3 = ddrm(3e-2);
   CHECK(torch::isfinite(d3).all().item<bool>());

@@ -10,6 +10,8 @@
 //   Ut_embed(y)  [B, m...]    -> [B, C, H, W]     U^T y at the coefficients of its singular values, 0 elsewhere
 //   U(c)         [B, C, H, W] -> [B, m...]        U c_r with c_r the coefficients Ut_embed fills (its inverse on the range)
 //   s_like(x)    [C, H, W] singular values in x's dtype and device
+//   kept_like(x, cutoff)  [C, H, W] bool: the coefficients a pseudo-inverse truncated at cutoff keeps (a
+//                separable SVD cuts each 1-D factor, as the official DDRM / DDNM H functions)
 // so A x = U(s * Vt(x)), A^T y = V(s * Ut_embed(y)) and A^+ y = V(Ut_embed(y) / s on s > 0).
 // Built-in SVDs (all exact, computed once in float64):
 //   DiagonalSvd   A = diag(m) on the pixels (inpaint: m = mask; denoise: m = 1); U = V = I

@@ -64,10 +64,12 @@ std::vector<std::string> records_text(const fs::path& dir) {
     for (size_t comma; (comma = line.find(',', start)) != std::string::npos; start = comma + 1)
       fields.push_back(line.substr(start, comma - start));
     fields.push_back(line.substr(start));
-    if (out.empty())
-      for (size_t i = 0; i < fields.size(); ++i)
+    if (out.empty()) {
+      for (size_t i = 0; i < fields.size(); ++i) {
         if (fields[i] == "seconds") seconds = static_cast<int>(i);
         else if (fields[i] == "run_id") run_id = static_cast<int>(i);
+      }
+    }
     std::string kept;
     for (size_t i = 0; i < fields.size(); ++i)
       if (static_cast<int>(i) != seconds && static_cast<int>(i) != run_id) kept += fields[i] + ",";

@@ -70,7 +70,7 @@ std::string read_file(const fs::path& p) {
 using Key = std::tuple<std::string, int64_t, int64_t, int64_t>;
 struct Row {
   std::map<std::string, double> metrics;
-  double nfe = 0.0;
+  int64_t nfe = 0;
   std::string status;
   int stage = 0;
 };

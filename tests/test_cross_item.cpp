@@ -35,6 +35,7 @@ std::string config(const std::string& data, const std::string& solver, const std
          "save_reconstructions = true\n[dataset]\nsource = " + data + "\npad_to = 0\n" + prior_section +
          "[operator.inpaint]\n[solver.dps]\nsteps = 5\nzeta = 0.5\n[solver.dds]\nsteps = 5\n"
          "[solver.dps_edm]\nsteps = 5\nzeta = 0.5\n[solver.euler_ancestral]\nsteps = 5\n"
+         "[solver.ddpm]\nsteps = 5\n[solver.ddim]\nsteps = 5\n"
          "[solver.pigdm]\nsteps = 5\n[solver.diffpir]\nsteps = 5\n[solver.reddiff]\nsteps = 5\n"
          "[solver.pnpdm]\niterations = 3\nedm_steps = 4\n[solver.daps]\nannealing_steps = 3\node_steps = 2\n"
          "langevin_steps = 3\n[solver.ddrm]\nsteps = 5\n[solver.ddnm]\nsteps = 5\n"
@@ -197,7 +198,7 @@ TEST_CASE("cross-item: every built-in solver's records equal per-item batching (
   const auto data = testing::write_synthetic_dataset(tmp.path);
   for (const auto& [solver, prior] : std::vector<std::pair<std::string, std::string>>{
            {"dps", "gaussian"}, {"dds", "gaussian"}, {"dps", "empirical"}, {"dps_edm", "gaussian"},
-           {"euler_ancestral", "gaussian"},
+           {"euler_ancestral", "gaussian"}, {"ddpm", "gaussian"}, {"ddim", "gaussian"},
            // SVD data steps on per-item random masks (operators/item_batch.h's ItemBatchSvd)
            {"pigdm", "gaussian"}, {"diffpir", "gaussian"}, {"reddiff", "gaussian"}, {"pnpdm", "gaussian"},
            {"daps", "gaussian"}, {"ddrm", "gaussian"}, {"ddnm", "gaussian"}, {"ddnm_plain", "gaussian"},

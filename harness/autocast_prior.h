@@ -9,8 +9,8 @@
 // config without the key, and the key is absent from config.resolved.ini unless written.
 //
 // Rules (config errors, exit 2): fp16 needs a CUDA device; bf16 / fp16 need dtype = float32 (autocast
-// leaves float64 tensors alone, so the key would silently do nothing). Consistency functions of CM
-// solvers are not wrapped (they are not the prior).
+// leaves float64 tensors alone, so the key would silently do nothing). A CM solver's consistency function
+// (its own network, or `ode`'s calls of the prior) is wrapped the same way (AutocastConsistency).
 #include <string>
 
 #include "core/config.h"

@@ -86,9 +86,7 @@ class EulerAncestralSolver : public Solver {
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
   static Requirements euler_ancestral_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:
@@ -104,9 +102,7 @@ class DpsEdmSolver : public Solver {
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
   static Requirements dps_edm_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:

@@ -42,9 +42,8 @@ struct CmSourceOptions {
 /// Requirements of the CM solvers (cm_dps, cm_inversion, cm_sample): a consistency function. Item-batch
 /// safe: y only per sample, through data_fit_norm (cm_dps, cm_inversion: Adam is elementwise) or not at all.
 inline Requirements cm_requirements() {
-  Requirements r;
+  Requirements r = Requirements::batched();
   r.consistency_model = true;
-  r.item_batch = true;
   return r;
 }
 

@@ -33,10 +33,8 @@ int64_t DapsOptions::resolved_ode_steps() const {
 DapsSolver::DapsSolver(DapsOptions options) : options_(std::move(options)) { options_.validate(); }
 
 Requirements DapsSolver::requirements() const {
-  Requirements r;
-  r.linear_operator = options_.x0_step == "exact";
-  r.item_batch = true;  // per-sample y, per-sample data fit and data steps (operators/item_batch.h)
-  return r;
+  // Item-batch safe: per-sample y, per-sample data fit and data steps (operators/item_batch.h).
+  return Requirements::batched(/*linear_operator=*/options_.x0_step == "exact");
 }
 
 int64_t DapsSolver::nfe_per_sample() const {

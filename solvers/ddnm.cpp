@@ -31,10 +31,9 @@ DdnmSolver::DdnmSolver(DdnmOptions options) : options_(std::move(options)) {
 }
 
 Requirements DdnmSolver::requirements() const {
-  Requirements r;
-  r.linear_operator = true;
+  // Item-batch safe: per-sample y; DDNM+ as DDRM, A^+ through the shared data steps (linear_algebra.h).
+  Requirements r = Requirements::batched(/*linear_operator=*/true);
   r.svd = options_.variant == "auto" || options_.variant == "plus";
-  r.item_batch = true;  // per-sample y; DDNM+ as DDRM, A^+ through the shared data steps (linear_algebra.h)
   return r;
 }
 

@@ -18,9 +18,7 @@ class DdpmSolver : public Solver {
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
   static Requirements ddpm_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:

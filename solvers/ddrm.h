@@ -67,10 +67,8 @@ class DdrmSolver : public Solver {
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;
   static Requirements ddrm_requirements() {
-    Requirements r;
-    r.linear_operator = true;
+    Requirements r = Requirements::batched(/*linear_operator=*/true);  // singular values through s_like
     r.svd = true;
-    r.item_batch = true;  // per-sample y; singular values through s_like (operators/item_batch.h)
     return r;
   }
 

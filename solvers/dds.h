@@ -68,10 +68,7 @@ class DdsSolver : public Solver {
   /// A linear operator (true adjoint); item-batch safe (audited: CG with per-sample inner products and
   /// stopping, y only through A^T y per sample; tests test_batching, test_cross_item).
   static Requirements dds_requirements() {
-    Requirements r;
-    r.linear_operator = true;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched(/*linear_operator=*/true);
   }
 
  private:

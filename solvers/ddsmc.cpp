@@ -22,11 +22,9 @@ void DdsmcOptions::validate() const {
 DdsmcSolver::DdsmcSolver(DdsmcOptions options) : options_(std::move(options)) { options_.validate(); }
 
 Requirements DdsmcSolver::ddsmc_requirements() {
-  Requirements r;
-  r.linear_operator = true;
+  // Item-batch safe: per-sample y and singular values (s_like); particles [B N] sample-major.
+  Requirements r = Requirements::batched(/*linear_operator=*/true);
   r.svd = true;  // the operator's closed-form SVD (operators/svd.h)
-  // Per-sample y and singular values (s_like); particles [B N] sample-major through the batch SVD.
-  r.item_batch = true;
   return r;
 }
 

@@ -39,9 +39,7 @@ class DpsSolver : public Solver {
   /// Any operator; item-batch safe (audited: y only through the operator's loss, per sample; tests
   /// test_batching, test_cross_item).
   static Requirements dps_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:

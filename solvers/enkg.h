@@ -68,9 +68,7 @@ class EnkgSolver : public Solver {
   /// Item-batch safe: members [B J] sample-major through the operator's forward, each ensemble against
   /// its own sample's y (operators/item_batch.h).
   static Requirements enkg_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:

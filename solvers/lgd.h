@@ -53,9 +53,7 @@ class LgdSolver : public Solver {
   /// Item-batch safe: the loss of the n copies per sample is evaluated sample-major ([B n] rows), which
   /// a batch across items splits by item (operators/item_batch.h).
   static Requirements lgd_requirements() {
-    Requirements r;
-    r.item_batch = true;
-    return r;
+    return Requirements::batched();
   }
 
  private:

@@ -55,9 +55,8 @@ class PigdmSolver : public Solver {
   explicit PigdmSolver(PigdmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override {
-    Requirements r{true, false};
-    r.item_batch = true;  // per-sample y; closed-form / CG data steps per sample (operators/item_batch.h)
-    return r;
+    // Item-batch safe: per-sample y; closed-form / CG data steps per sample (operators/item_batch.h).
+    return Requirements::batched(/*linear_operator=*/true);
   }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;

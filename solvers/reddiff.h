@@ -62,9 +62,7 @@ class ReddiffSolver : public Solver {
   explicit ReddiffSolver(ReddiffOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override {
-    Requirements r;
-    r.item_batch = true;  // per-sample y, data fit and pseudo-inverse (operators/item_batch.h)
-    return r;
+    return Requirements::batched();  // per-sample y, data fit and pseudo-inverse (operators/item_batch.h)
   }
   int64_t nfe_per_sample() const override { return options_.steps; }
   std::string describe() const override;

@@ -79,13 +79,6 @@ void add(Registry<SolverEntry>& r, const char* name, const char* description, Re
                }});
 }
 
-// Registry requirements of solvers that may be solved in batches across items (operators/item_batch.h).
-Requirements item_batch(bool linear) {
-  Requirements r;
-  r.linear_operator = linear;
-  r.item_batch = true;
-  return r;
-}
 }  // namespace
 
 void register_builtin_solvers() {
@@ -141,23 +134,23 @@ void register_builtin_solvers() {
   add<PigdmOptions, PigdmSolver>(r, "pigdm",
                                  "PiGDM (Song et al. 2023): DDIM + VJP of the pseudoinverse guidance "
                                  "J^T A^T (A A^T + sigma_y^2/r^2)^-1 (y - A D)",
-                                 item_batch(true));
+                                 Requirements::batched(true));
   add<DiffpirOptions, DiffpirSolver>(r, "diffpir",
                                      "DiffPIR (Zhu et al. 2023): denoise, proximal data step rho ~ sigma_y^2/sigma^2, "
                                      "re-noise with zeta",
-                                     item_batch(true));
+                                     Requirements::batched(true));
   add<ReddiffOptions, ReddiffSolver>(r, "reddiff",
                                      "RED-diff (Mardani et al. 2024): Adam on mu for data fit + lambda-weighted "
                                      "denoiser regularizer (variational, not a sampler)",
-                                     item_batch(false));
+                                     Requirements::batched());
   add<PnpdmOptions, PnpdmSolver>(r, "pnpdm",
                                  "PnP-DM (Wu et al. 2024): split Gibbs, exact Gaussian likelihood step + EDM reverse "
                                  "SDE prior step, rho annealed",
-                                 item_batch(true));
+                                 Requirements::batched(true));
   add<DapsOptions, DapsSolver>(r, "daps",
                                "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
                                "(DAPS-1K default; x0_step = exact for linear operators)",
-                               item_batch(false));
+                               Requirements::batched());
   add<DdsmcOptions, DdsmcSolver>(r, "ddsmc",
                                  "DDSMC (Ekstrom Kelvinius et al. 2025): SMC on a decoupled prior path, N particles per "
                                  "sample, optimal Gaussian proposal, resampling from noise.uniform (ESS rule); needs an SVD",

@@ -58,6 +58,13 @@ struct Requirements {
   /// result. Declared only after an audit; false (per-item batches) by default.
   bool item_batch = false;
   std::string describe() const;
+  /// An audited solver's requirements: item-batch safe, with or without a linear operator.
+  static Requirements batched(bool linear_operator = false) {
+    Requirements r;
+    r.linear_operator = linear_operator;
+    r.item_batch = true;
+    return r;
+  }
 };
 
 class Solver {

@@ -60,7 +60,7 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
           "' is nonlinear (use x0_step = langevin)");
   const auto opts = problem.y.options();
   const int64_t NA = options_.resolved_annealing_steps(), Node = options_.resolved_ode_steps();
-  const double tau2 = options_.tau * options_.tau, s2 = options_.prior_sd * options_.prior_sd;
+  const double s2 = options_.prior_sd * options_.prior_sd;
   const auto& op = problem.op;
   auto sigma_k = [&](int64_t k) {  // Karras(N_A + 1, sigma_max, sigma_min); sigma_{N_A} = 0
     return k >= NA ? 0.0 : options_.karras.time(k, NA + 1);
@@ -95,16 +95,7 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
       x = gaussian_data_step(op, problem.y, x0_hat, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
     } else {
       const double lr_k = options_.lr * (1.0 + static_cast<double>(k) / NA * (options_.lr_min_ratio - 1.0));
-      x = x0_hat;
-      for (int64_t j = 0; j < options_.langevin_steps; ++j) {
-        auto xg = x.detach().requires_grad_(true);
-        // ||A(x) - y||^2 directly for linear operators (no sqrt: finite gradient at a zero residual).
-        const auto fit2 = op.linear() ? (op.forward(xg) - problem.y).square().flatten(1).sum(1)
-                                      : data_fit_norm(op, xg, problem.y).square();  // [B]
-        const auto grad = torch::autograd::grad({(fit2 / (2.0 * tau2)).sum()}, {xg})[0];
-        torch::NoGradGuard ng;
-        x = x - lr_k * (grad + (x - x0_hat) / r2) + std::sqrt(2.0 * lr_k) * noise.gaussian(shape).to(opts);
-      }
+      x = langevin_data_step(op, problem.y, x0_hat, options_.tau, r2, lr_k, options_.langevin_steps, noise);
     }
     torch::NoGradGuard ng;
     if (k + 1 < NA) {

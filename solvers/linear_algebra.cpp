@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "solvers/common.h"
 #include "solvers/dds.h"
 
 namespace ipbench {
@@ -130,6 +131,28 @@ torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& y, con
   auto xi_y = draw_like(noise, op.measurement_shape(), y);
   auto xi_x = draw_like(noise, tail(x), x);
   return least_squares_prox(op, y + sigma_y * xi_y, x + rho * xi_x, v, 1.0 / r2, cg_iterations);
+}
+
+torch::Tensor langevin_data_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x, double sigma_y,
+                                 double rho2, double lr, int64_t steps, NoiseStream& noise) {
+  TORCH_CHECK(sigma_y > 0 && rho2 > 0 && lr > 0 && steps >= 0,
+              "langevin_data_step: sigma_y > 0, rho2 > 0, lr > 0 and steps >= 0 required");
+  const double tau2 = sigma_y * sigma_y;
+  torch::Tensor z = x;
+  for (int64_t j = 0; j < steps; ++j) {
+    torch::Tensor grad;
+    {
+      torch::AutoGradMode enable_grad(true);
+      auto zg = z.detach().requires_grad_(true);
+      // ||A(z) - y||^2 directly for linear operators (no sqrt: finite gradient at a zero residual).
+      const auto fit2 = op.linear() ? (op.forward(zg) - y).square().flatten(1).sum(1)
+                                    : data_fit_norm(op, zg, y).square();  // [B]
+      grad = torch::autograd::grad({(fit2 / (2.0 * tau2)).sum()}, {zg})[0];
+    }
+    torch::NoGradGuard no_grad;
+    z = z - lr * (grad + (z - x) / rho2) + std::sqrt(2.0 * lr) * draw_like(noise, tail(x), x);
+  }
+  return z.detach();
 }
 
 }  // namespace ipbench

@@ -27,6 +27,17 @@
 //                                 cg "perturb-then-optimise": one of y's shape, then one of x's shape,
 //                                 and the prox of the perturbed problem. sigma_y = 0: observed directions
 //                                 pinned to A^+ y (svd, projector; cg: the s2 = 0 prox).
+//
+// The nonlinear counterpart, for any operator differentiable by autograd (linear ones too):
+//   langevin_data_step(y, x, sigma_y, rho2, lr, steps, noise)
+//                                 `steps` unadjusted Langevin steps from z = x towards the same conditional
+//                                 p(z) ~ exp(-||y - A(z)||^2 / (2 sigma_y^2) - ||z - x||^2 / (2 rho2)):
+//                                   z <- z - lr [grad_z ||y - A(z)||^2 / (2 sigma_y^2) + (z - x) / rho2]
+//                                          + sqrt(2 lr) xi                        (one draw of x's shape)
+//                                 ||y - A(z)||^2: the squared residual for linear operators, else
+//                                 data_fit_norm^2 (the operator's loss: cross-entropy for classifiers).
+//                                 PnP-DM's proximal_generator (nonlinear tasks), DAPS's Langevin x0 step.
+//                                 Not a converged draw: `steps` x `lr` sets how far the chain moves.
 #include <torch/torch.h>
 
 #include <string>
@@ -50,5 +61,8 @@ torch::Tensor adjoint_regularized_inverse(const Operator& op, const torch::Tenso
 
 torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x, double sigma_y,
                                  double rho, NoiseStream& noise, int64_t cg_iterations = 50);
+
+torch::Tensor langevin_data_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x, double sigma_y,
+                                 double rho2, double lr, int64_t steps, NoiseStream& noise);
 
 }  // namespace ipbench

@@ -22,6 +22,10 @@ void PnpdmOptions::validate() const {
   check_option(sigma_y == -1.0 || (sigma_y > 0 && std::isfinite(sigma_y)), o, "sigma_y", sigma_y,
                "sigma_y > 0 or -1 (the operator's)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
+  check_option(likelihood == "auto" || likelihood == "exact" || likelihood == "langevin", o, "likelihood",
+               likelihood, "likelihood in {auto, exact, langevin}");
+  check_option(langevin_steps >= 1, o, "langevin_steps", langevin_steps, "langevin_steps >= 1");
+  check_option(langevin_lr > 0 && std::isfinite(langevin_lr), o, "langevin_lr", langevin_lr, "langevin_lr > 0");
 }
 
 std::vector<double> PnpdmOptions::rhos() const {
@@ -51,12 +55,14 @@ int64_t PnpdmSolver::nfe_per_sample() const {
 
 std::string PnpdmSolver::describe() const {
   return str_cat("pnpdm: ", options_.iterations, " iterations, rho ", options_.rho0, " x ", options_.decay,
-                 "^k >= ", options_.rho_min, ", start ", options_.start);
+                 "^k >= ", options_.rho_min, ", start ", options_.start, ", likelihood ", options_.likelihood);
 }
 
 SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const {
   const auto& op = problem.op;
-  require(op.linear(), "solver 'pnpdm' needs a linear operator; '", op.name(), "' is nonlinear");
+  const bool langevin = options_.likelihood == "langevin" || (options_.likelihood == "auto" && !op.linear());
+  require(langevin || op.linear(), "solver 'pnpdm': likelihood = exact needs a linear operator; '", op.name(),
+          "' is nonlinear (use likelihood = langevin or auto)");
   torch::NoGradGuard no_grad;
   const auto shape = solver_image_shape(problem.prior, "pnpdm");
   const auto opts = problem.y.options();
@@ -65,9 +71,12 @@ SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const
           "' is noiseless; set the solver's sigma_y)");
   std::vector<int64_t> bshape{noise.batch_size()};
   bshape.insert(bshape.end(), shape.begin(), shape.end());
-  torch::Tensor x = torch::zeros(bshape, opts);
+  // The official operator.initialize: 0 for the linear tasks, N(0, I) for phase retrieval.
+  torch::Tensor x = op.linear() ? torch::zeros(bshape, opts) : noise.gaussian(shape).to(opts);
   for (double rho : options_.rhos()) {
-    x = gaussian_data_step(op, problem.y, x, sy, rho, noise, options_.cg_iterations);
+    x = langevin ? langevin_data_step(op, problem.y, x, sy, rho * rho, options_.langevin_lr, options_.langevin_steps,
+                                      noise)
+                 : gaussian_data_step(op, problem.y, x, sy, rho, noise, options_.cg_iterations);
     const auto grid = options_.prior_grid(rho);
     for (size_t i = 0; i + 1 < grid.size(); ++i) {
       const double s = grid[i], sn = grid[i + 1];
@@ -79,7 +88,9 @@ SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const
   result.x = x;
   result.status = finite_status(result.x);
   result.nfe = nfe_per_sample();
-  result.used = str_cat(describe(), ", sigma_y ", sy, ", likelihood step ", data_step_mode(op));
+  result.used = str_cat(describe(), ", sigma_y ", sy, ", likelihood step ",
+                        langevin ? str_cat("langevin (", options_.langevin_steps, " x ", options_.langevin_lr, ")")
+                                 : data_step_mode(op));
   return result;
 }
 

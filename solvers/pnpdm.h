@@ -4,21 +4,27 @@
 // (pnpdm/samplers/pnp_edm/*.py, commands.sh).
 //
 // Split Gibbs sampler for pi(x, z) ~ p(x) N(z; x, rho^2 I) exp(-||y - A z||^2 / (2 sigma_y^2)), rho annealed:
-//   x = 0 (linear tasks' operator.initialize)
+//   x = 0 (linear tasks' operator.initialize); nonlinear operators: x = one draw of N(0, I) (the official
+//       phase retrieval's initialize = randn_like)
 //   e = Karras(edm_steps, sigma_max, sigma_min) ++ [0]
 //   for k = 0..K-1:
 //     rho = max(rho0 decay^k, rho_min)
 //     likelihood step: z ~ N(Sigma (A^T y/sigma_y^2 + x/rho^2), Sigma), Sigma = (A^T A/sigma_y^2 + I/rho^2)^{-1}
-//        (solvers/linear_algebra.h gaussian_data_step: SVD / projector closed form, one draw of shape x;
-//         otherwise perturb-then-optimise by CG, one draw of shape y and one of shape x)
+//        likelihood = exact (solvers/linear_algebra.h gaussian_data_step: SVD / projector closed form, one
+//         draw of shape x; otherwise perturb-then-optimise by CG, one draw of shape y and one of shape x);
+//        likelihood = langevin (langevin_data_step; the official proximal_generator of nonlinear tasks):
+//         z = x, then langevin_steps x  z <- z - lr [grad ||y - A(z)||^2/(2 sigma_y^2) + (z - x)/rho^2]
+//         + sqrt(2 lr) xi, one draw of shape x each (official: 100 steps, lr = gamma = 1e-4);
+//        likelihood = auto: exact on linear operators, langevin on nonlinear ones
 //     prior step (edm_sde): grid = [start] ++ {e_i : e_i < rho};  x = z
 //        for consecutive (s, s'):  x = x + (s' - s) 2 (x - D(x, s))/s + [s' > 0] sqrt(2 s (s - s')) xi   draw
 //        start = rho (default, harness: the chain's actual level) | code (the official Denoiser_EDM starts at
 //        the first e_i < rho, treating z as if its level were e_i0 < rho: a code quirk, offered as an option)
 //   return x  (the last iterate per trajectory; the official script averages 20 iterates of one chain)
-// Random draws per iteration: the likelihood draw(s) + (n_k - 1) prior draws; NFE = sum_k n_k
-// (n_k = prior steps at rho_k).
-// Needs a linear operator (the official Langevin likelihood step for nonlinear ones is not implemented).
+// Random draws per iteration: the likelihood draw(s) (exact: 1 or 2; langevin: langevin_steps) + (n_k - 1)
+// prior draws (+ 1 initial draw on a nonlinear operator); NFE = sum_k n_k (n_k = prior steps at rho_k; the
+// Langevin steps evaluate the operator and its gradient, not the network).
+// likelihood = exact needs a linear operator (Requirements::linear_operator).
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -42,6 +48,11 @@ struct PnpdmOptions {
   double sigma_y = -1.0;
   /// CG iterations of the perturb-then-optimise likelihood step without a closed form.
   int64_t cg_iterations = 50;
+  /// Likelihood step: auto (exact on linear operators, langevin on nonlinear ones) | exact | langevin.
+  std::string likelihood = "auto";
+  /// Langevin likelihood step (official proximal_generator): steps and step size gamma.
+  int64_t langevin_steps = 100;
+  double langevin_lr = 1e-4;
 
   template <class F>
   void fields(F&& f) {
@@ -55,6 +66,11 @@ struct PnpdmOptions {
     f("start", start, "prior step start: rho (harness) | code (official: first grid level below rho)");
     f("sigma_y", sigma_y, "assumed measurement noise std, model units, > 0; -1 = the operator's sigma_y");
     f("cg_iterations", cg_iterations, "CG iterations without a closed form, >= 1 (50)");
+    f("likelihood", likelihood,
+      "likelihood step: auto (exact if the operator is linear, else langevin) | exact (Gaussian draw; linear "
+      "operators) | langevin (official nonlinear step)");
+    f("langevin_steps", langevin_steps, "Langevin likelihood steps per iteration, >= 1 (official: 100)");
+    f("langevin_lr", langevin_lr, "Langevin likelihood step size gamma > 0 (official: 1e-4)");
   }
   void validate() const;
   /// rho_k for k = 0..iterations-1.
@@ -68,8 +84,8 @@ class PnpdmSolver : public Solver {
   explicit PnpdmSolver(PnpdmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override {
-    // Item-batch safe: per-sample y; closed-form / CG data steps per sample (operators/item_batch.h).
-    return Requirements::batched(/*linear_operator=*/true);
+    // Item-batch safe: per-sample y; closed-form / CG / Langevin data steps per sample (operators/item_batch.h).
+    return Requirements::batched(/*linear_operator=*/options_.likelihood == "exact");
   }
   int64_t nfe_per_sample() const override;
   std::string describe() const override;

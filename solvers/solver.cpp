@@ -144,9 +144,9 @@ void register_builtin_solvers() {
                                      "denoiser regularizer (variational, not a sampler)",
                                      Requirements::batched());
   add<PnpdmOptions, PnpdmSolver>(r, "pnpdm",
-                                 "PnP-DM (Wu et al. 2024): split Gibbs, exact Gaussian likelihood step + EDM reverse "
-                                 "SDE prior step, rho annealed",
-                                 Requirements::batched(true));
+                                 "PnP-DM (Wu et al. 2024): split Gibbs, Gaussian likelihood step (Langevin on "
+                                 "nonlinear operators) + EDM reverse SDE prior step, rho annealed",
+                                 Requirements::batched());
   add<DapsOptions, DapsSolver>(r, "daps",
                                "DAPS (Zhang et al. 2025): decoupled annealing, PF-ODE x0_hat, Langevin in x0 space "
                                "(DAPS-1K default; x0_step = exact for linear operators)",

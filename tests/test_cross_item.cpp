@@ -37,7 +37,9 @@ std::string config(const std::string& data, const std::string& solver, const std
          "[solver.dps_edm]\nsteps = 5\nzeta = 0.5\n[solver.euler_ancestral]\nsteps = 5\n"
          "[solver.ddpm]\nsteps = 5\n[solver.ddim]\nsteps = 5\n"
          "[solver.pigdm]\nsteps = 5\n[solver.diffpir]\nsteps = 5\n[solver.reddiff]\nsteps = 5\n"
-         "[solver.pnpdm]\niterations = 3\nedm_steps = 4\n[solver.daps]\nannealing_steps = 3\node_steps = 2\n"
+         "[solver.pnpdm]\niterations = 3\nedm_steps = 4\n"
+         "[solver.pnpdm_langevin]\ntype = pnpdm\niterations = 3\nedm_steps = 4\nlikelihood = langevin\n"
+         "langevin_steps = 3\n[solver.daps]\nannealing_steps = 3\node_steps = 2\n"
          "langevin_steps = 3\n[solver.ddrm]\nsteps = 5\n[solver.ddnm]\nsteps = 5\n"
          "[solver.ddnm_plain]\ntype = ddnm\nsteps = 5\nvariant = simplified\n"
          "[solver.ddsmc]\nparticles = 3\nsteps = 4\n[solver.enkg]\nensemble = 3\nsteps = 4\nthreshold = 0\n"
@@ -201,7 +203,7 @@ TEST_CASE("cross-item: every built-in solver's records equal per-item batching (
            {"euler_ancestral", "gaussian"}, {"ddpm", "gaussian"}, {"ddim", "gaussian"},
            // SVD data steps on per-item random masks (operators/item_batch.h's ItemBatchSvd)
            {"pigdm", "gaussian"}, {"diffpir", "gaussian"}, {"reddiff", "gaussian"}, {"pnpdm", "gaussian"},
-           {"daps", "gaussian"}, {"ddrm", "gaussian"}, {"ddnm", "gaussian"}, {"ddnm_plain", "gaussian"},
+           {"pnpdm_langevin", "gaussian"}, {"daps", "gaussian"}, {"ddrm", "gaussian"}, {"ddnm", "gaussian"}, {"ddnm_plain", "gaussian"},
            {"ddsmc", "gaussian"},
            // k rows per sample, sample-major (LGD's MC copies, EnKG's members) split by item
            {"lgd", "gaussian"}, {"enkg", "gaussian"},

@@ -3,6 +3,7 @@
 // consistency A x = y, closed-form data steps against conjugate gradients, options and refusals.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -310,6 +311,86 @@ TEST_CASE("solvers: pnpdm approaches the inflated-noise posterior at rho_min", "
   PnpdmOptions code;
   code.start = "code";
   CHECK(PnpdmSolver(code).nfe_per_sample() == 3573);
+}
+
+namespace {
+// A linear operator presented as nonlinear: the solvers take their nonlinear paths (autograd of the data
+// fit, no closed forms) on a problem whose answer is known.
+class AsNonlinear : public Operator {
+ public:
+  explicit AsNonlinear(const Operator& op) : Operator(op.noise(), op.image_shape()), op_(op) {}
+  std::string name() const override { return op_.name() + "(as nonlinear)"; }
+  bool linear() const override { return false; }
+  torch::Tensor forward(const torch::Tensor& x) const override { return op_.forward(x); }
+  std::vector<int64_t> measurement_shape() const override { return op_.measurement_shape(); }
+  std::string describe() const override { return name(); }
+
+ private:
+  const Operator& op_;
+};
+}  // namespace
+
+TEST_CASE("solvers: pnpdm's Langevin likelihood step (nonlinear operators) reaches the exact step's posterior",
+          "[solvers][field]") {
+  // Fixed rho = 0.3: the x-marginal is the posterior with noise sigma_y^2 + rho^2 (spec 7(f): (0.746, 0.254)
+  // for a = 1; the missing column stays N(0, 1)). Langevin with lr 2e-3 x 300 steps mixes within each
+  // likelihood step (rate lr (1/sigma_y^2 + 1/rho^2) = 0.03; 0.022 on the missing column), so it must agree
+  // with the closed-form Gaussian step up to its discretization (variance +1.5%) and sampling error.
+  PnpdmOptions o;
+  o.rho0 = o.rho_min = 0.3;
+  o.decay = 1;
+  o.iterations = 15;  // the default EDM grid (100 levels; coarser grids add Euler-Maruyama bias: 20 gives 0.712)
+  auto exact = run_scalar(PnpdmSolver(o), 8000);
+  PnpdmOptions l = o;
+  l.likelihood = "langevin";
+  l.langevin_steps = 300;
+  l.langevin_lr = 2e-3;
+  auto lang = run_scalar(PnpdmSolver(l), 8000, 6);
+  check_moments(exact.mean_a1, exact.var_a1, 0.746, 0.254, 0.025, 0.08);
+  check_moments(lang.mean_a1, lang.var_a1, exact.mean_a1, exact.var_a1, 0.03, 0.1);
+  check_moments(lang.mean_a0, lang.var_a0, exact.mean_a0, exact.var_a0, 0.04, 0.1);
+
+  // likelihood = auto on a nonlinear operator: the Langevin step from an N(0, I) start, through the
+  // operator's loss (data_fit_norm), not the linear residual.
+  Scalar p;
+  AsNonlinear nl(*p.op);
+  PnpdmOptions a = l;
+  a.likelihood = "auto";
+  NoiseStream noise(design("iid"), 7, 0, 8000, torch::kCPU, torch::kDouble);
+  auto r = PnpdmSolver(a).solve(Problem{*p.prior, nl, p.y}, noise);
+  CHECK(std::count(r.status.begin(), r.status.end(), SampleStatus::kOk) == 8000);
+  CHECK(r.used.find("likelihood step langevin (300 x 0.002)") != std::string::npos);
+  // Draws: 1 start + per iteration 300 Langevin + (prior steps - 1).
+  const auto grid = a.prior_grid(0.3);
+  CHECK(noise.draws() == 1 + a.iterations * (300 + static_cast<int64_t>(grid.size()) - 2));
+  CHECK(r.nfe == PnpdmSolver(a).nfe_per_sample());
+  auto x = r.x.flatten(1);
+  check_moments(x.select(1, 0).mean().item<double>(), x.select(1, 0).var().item<double>(), exact.mean_a1,
+                exact.var_a1, 0.03, 0.1);
+  // The free pixel starts at its stationary N(0, 1) here (from 0 on the linear path, where 15 iterations
+  // at rho = 0.3 reach variance 0.91 only).
+  check_moments(x.select(1, 1).mean().item<double>(), x.select(1, 1).var().item<double>(), 0.0, 1.0, 0.04, 0.06);
+
+  // The requirement follows the option: exact needs a linear operator, auto and langevin do not.
+  register_builtins();
+  const auto& pr = operator_registry().get("phase_retrieval");
+  CHECK_FALSE(PnpdmSolver(PnpdmOptions{}).requirements().linear_operator);
+  CHECK_NOTHROW(check_compatible("pnpdm", PnpdmSolver(PnpdmOptions{}).requirements(), "phase_retrieval", pr.linear,
+                                 pr.capabilities));
+  PnpdmOptions e;
+  e.likelihood = "exact";
+  CHECK_THROWS_WITH(check_compatible("pnpdm", PnpdmSolver(e).requirements(), "phase_retrieval", pr.linear,
+                                     pr.capabilities),
+                    Catch::Contains("linear operator") && Catch::Contains("phase_retrieval"));
+  NoiseStream n2(design("iid"), 7, 0, 2, torch::kCPU, torch::kDouble);
+  CHECK_THROWS_WITH(PnpdmSolver(e).solve(Problem{*p.prior, nl, p.y}, n2),
+                    Catch::Contains("likelihood = exact needs a linear operator"));
+  PnpdmOptions bad;
+  bad.likelihood = "mala";
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("likelihood in {auto, exact, langevin}"));
+  bad = PnpdmOptions{};
+  bad.langevin_lr = 0;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("langevin_lr > 0"));
 }
 
 TEST_CASE("solvers: field solvers: antithetic pairs are exactly negated on a zero-mean problem with y = 0",

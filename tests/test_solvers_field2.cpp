@@ -344,12 +344,12 @@ TEST_CASE("solvers: the leaderboard configs run CI-sized (1 item, few steps, eve
           "solver.cm_dps.consistency=" + src + "/models/fmnist32-cm", "solver.cm_inversion.iterations=1",
           "solver.cm_inversion.consistency=" + src + "/models/fmnist32-cm", "solver.daps.annealing_steps=2",
           "solver.daps.ode_steps=1", "solver.daps.langevin_steps=2", "solver.enkg.ensemble=2", "solver.enkg.steps=3",
-          "solver.reddiff.steps=3"})
+          "solver.reddiff.steps=3", "solver.pnpdm.iterations=2", "solver.pnpdm.edm_steps=3",
+          "solver.pnpdm.langevin_steps=2"})
       cfg.set(a);
     if (name == "leaderboard-fmnist") {
       for (const std::string& a : std::vector<std::string>{"solver.dds.steps=3", "solver.ddrm.steps=3", "solver.ddnm.steps=3",
-            "solver.pigdm.steps=3", "solver.diffpir.steps=3", "solver.pnpdm.iterations=2", "solver.pnpdm.edm_steps=3",
-            "solver.ddsmc.particles=2", "solver.ddsmc.steps=3"})
+            "solver.pigdm.steps=3", "solver.diffpir.steps=3", "solver.ddsmc.particles=2", "solver.ddsmc.steps=3"})
         cfg.set(a);
     } else {
       cfg.set("operator.classifier.path=" + src + "/models/fmnist-classifier/model.pt");

@@ -20,6 +20,21 @@ void DdnmOptions::validate() const {
                "sigma_y >= 0 or -1 (the operator's)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
   check_option(svd_cutoff >= 0 && std::isfinite(svd_cutoff), o, "svd_cutoff", svd_cutoff, "svd_cutoff >= 0");
+  check_option(travel_length >= 1, o, "travel_length", travel_length, "travel_length >= 1");
+  check_option(travel_repeat >= 1, o, "travel_repeat", travel_repeat, "travel_repeat >= 1 (1: no time travel)");
+  check_option(travel_repeat == 1 || travel_length < steps, o, "travel_length", travel_length,
+               "travel_length < steps when travel_repeat > 1 (no jump point otherwise)");
+}
+
+std::vector<double> DdnmOptions::sigma_path() const {
+  return vp_skip_sigma_path(steps, travel_length, travel_repeat);
+}
+
+int64_t DdnmSolver::nfe_per_sample() const {
+  const auto path = options_.sigma_path();
+  int64_t n = 0;
+  for (size_t k = 0; k + 1 < path.size(); ++k) n += path[k + 1] < path[k];
+  return n;
 }
 
 DdnmSolver::DdnmSolver(DdnmOptions options) : options_(std::move(options)) {
@@ -38,17 +53,24 @@ Requirements DdnmSolver::requirements() const {
 }
 
 std::string DdnmSolver::describe() const {
-  return str_cat("ddnm: ", options_.variant, ", ", options_.steps, " steps, eta ", options_.eta);
+  return str_cat("ddnm: ", options_.variant, ", ", options_.steps, " steps, eta ", options_.eta,
+                 options_.travel_repeat > 1
+                     ? str_cat(", time travel ", options_.travel_length, " x ", options_.travel_repeat)
+                     : std::string());
 }
 
 SolveResult DdnmSolver::solve(const Problem& problem, NoiseStream& noise) const {
   const double sy = assumed_sigma_y(options_.sigma_y, problem.op);
   std::string variant = options_.variant;
   if (variant == "auto") variant = sy > 0 ? "plus" : "ddnm";
-  const auto sigmas = vp_skip_sigmas(options_.steps);
+  const auto sigmas = options_.sigma_path();
   SolveResult result;
-  result.nfe = options_.steps;
-  result.used = str_cat("ddnm ", variant, ", ", options_.steps, " steps, eta ", options_.eta, ", sigma_y ", sy);
+  result.nfe = nfe_per_sample();
+  result.used = str_cat("ddnm ", variant, ", ", options_.steps, " steps, eta ", options_.eta, ", sigma_y ", sy,
+                        options_.travel_repeat > 1
+                            ? str_cat(", time travel ", options_.travel_length, " x ", options_.travel_repeat,
+                                      " (NFE ", result.nfe, ")")
+                            : std::string());
   if (variant == "plus") {
     SvdSamplerSettings st;
     st.sigmas = sigmas;
@@ -67,10 +89,15 @@ SolveResult DdnmSolver::solve(const Problem& problem, NoiseStream& noise) const 
   const double eta = options_.eta, keep = std::sqrt(1 - eta * eta);
   const auto& op = problem.op;
   torch::Tensor x = sigmas.front() * noise.gaussian(shape).to(opts);  // z_0
-  torch::Tensor x0;
+  torch::Tensor x0, d;
   for (size_t k = 0; k + 1 < sigmas.size(); ++k) {
     const double sg = sigmas[k], sn = sigmas[k + 1];
-    const auto d = denoise_at(problem.prior, x, sg);
+    if (sn > sg) {  // time travel: re-noise the last UNPROJECTED prediction; only a climb's last move counts
+      if (k + 2 < sigmas.size() && sigmas[k + 2] > sn) noise.skip();
+      else x = d + sn * noise.gaussian(shape).to(opts);
+      continue;
+    }
+    d = denoise_at(problem.prior, x, sg);
     const auto ehat = (x - d) / sg;
     // lambda A^+(A D - y): the full range correction (ddnm) or its shrunk version (simplified).
     const double lambda = variant == "ddnm" || sy == 0 ? 1.0 : std::min(1.0, sn / sy);

@@ -18,8 +18,14 @@
 // variant = auto (default): ddnm when the assumed sigma_y is 0, plus otherwise (the official switch
 //   on `sigma_y`). Requirements: auto and plus need a closed-form SVD; ddnm and simplified any
 //   linear operator.
-// Not implemented: time travel (the official default travel_length 1, travel_repeat 1 has none).
-// Random draws: N live gaussians of shape x (z_0 + N-1; the last step's is dead).
+// Time travel (travel_length L, travel_repeat r; official default 1, 1: none): the steps follow RePaint's
+//   jump schedule (field_common.h jump_schedule): after each multiple of L, r - 1 times, the sampler
+//   climbs L steps back up by re-noising the last UNPROJECTED prediction, X = D_last + sigma_up z (one
+//   draw per move; a climb's intermediate moves are dead: skipped), then descends again. All variants.
+//   NFE = the schedule's descending moves, N + (r - 1) L ceil((N - L)/L) (N = 100, L = 1, r = 2: 199, as
+//   InverseBench's ddnm.yaml).
+// Random draws (indices): z_0 and one per move of the path, gaussians of shape x; the last step's and a
+//   climb's intermediate moves are dead (skipped). Without travel: N (z_0 + N-1 live + the last).
 #include "solvers/solver.h"
 
 namespace ipbench {
@@ -38,6 +44,10 @@ struct DdnmOptions {
   /// ddnm / simplified: A^+ counts singular values below this as 0, as the official A_pinv (its H
   /// functions zero 1-D singular values < 3e-2 for deblurring and SR) does; plus uses the exact SVD.
   double svd_cutoff = 3e-2;
+  /// Time travel (RePaint jump schedule): climb back travel_length steps, travel_repeat - 1 times after
+  /// each multiple of travel_length (official default 1, 1: no travel; InverseBench 1, 2).
+  int64_t travel_length = 1;
+  int64_t travel_repeat = 1;
 
   template <class F>
   void fields(F&& f) {
@@ -47,8 +57,13 @@ struct DdnmOptions {
     f("sigma_y", sigma_y, "assumed measurement noise std, model units; -1 = the operator's sigma_y");
     f("cg_iterations", cg_iterations, "CG iterations of A^+ without a closed form, >= 1 (100)");
     f("svd_cutoff", svd_cutoff, "ddnm / simplified: A^+ drops singular values below it (official A_pinv: 3e-2), >= 0");
+    f("travel_length", travel_length, "time travel: steps climbed back per jump, >= 1 (DDNM default 1)");
+    f("travel_repeat", travel_repeat,
+      "time travel: visits of each jump point, >= 1; 1 = no travel (DDNM default 1; InverseBench 2)");
   }
   void validate() const;
+  /// The VE sigma path: vp_skip_sigma_path(steps, travel_length, travel_repeat).
+  std::vector<double> sigma_path() const;
 };
 
 class DdnmSolver : public Solver {
@@ -56,7 +71,7 @@ class DdnmSolver : public Solver {
   explicit DdnmSolver(DdnmOptions options);
   SolveResult solve(const Problem& problem, NoiseStream& noise) const override;
   Requirements requirements() const override;
-  int64_t nfe_per_sample() const override { return options_.steps; }
+  int64_t nfe_per_sample() const override;
   std::string describe() const override;
 
  private:

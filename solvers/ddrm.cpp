@@ -50,9 +50,15 @@ torch::Tensor svd_sampler(const Problem& problem, NoiseStream& noise, const SvdS
     auto noisier = observed & (s * s0 > sy);
     c = torch::where(noisier, ybar + torch::sqrt(torch::clamp_min(s0 * s0 - ny2, 0)) * z0, c);
   }
+  torch::Tensor chat;  // the last (unprojected) prediction of the clean coefficients
   for (size_t k = 0; k + 1 < sig.size(); ++k) {
     const double sg = sig[k], sn = sig[k + 1];
-    const auto chat = svd->Vt(denoise_at(problem.prior, svd->V(c), sg));
+    if (sn > sg) {  // time travel (DDNM): re-noise the last prediction to sigma'; only a climb's last move counts
+      if (k + 2 < sig.size() && sig[k + 2] > sn) noise.skip();
+      else c = chat + sn * noise.gaussian(shape).to(opts);
+      continue;
+    }
+    chat = svd->Vt(denoise_at(problem.prior, svd->V(c), sg));
     const auto ehat = (c - chat) / sg;
     torch::Tensor z;
     if (sn > 0) {

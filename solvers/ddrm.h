@@ -47,15 +47,17 @@ struct DdrmOptions {
 
 /// The shared SVD sampler of DDRM and DDNM+ (DDNM+ = eta_b 1, pure-noise init, 100 steps).
 struct SvdSamplerSettings {
-  std::vector<double> sigmas;  ///< sigma_0 > ... > sigma_N = 0
+  /// sigma_0 > ... > sigma_N = 0, or a path with time-travel climbs (vp_skip_sigma_path): a move to a
+  /// larger sigma re-noises the last prediction, c = chat + sigma' z (DDNM's time travel)
+  std::vector<double> sigmas;
   double eta = 0.85;
   double eta_b = 1.0;
   bool y_init = true;          ///< DDRM's y-based init; false: c = sigma_0 z_0 (DDNM+)
   double sigma_y_option = -1;  ///< -1 = the operator's
   double svd_cutoff = 0;       ///< coefficients OperatorSvd::kept_like drops count as unobserved (s = 0)
 };
-/// Runs the sampler; requires problem.op.svd(). Draws: sigmas.size() - 1 gaussians of shape x (the
-/// last step's is skipped). Returns V c.
+/// Runs the sampler; requires problem.op.svd(). Draw indices: sigmas.size(), gaussians of shape x (z_0,
+/// one per move; the last step's and a climb's intermediate moves are skipped). Returns V c.
 torch::Tensor svd_sampler(const Problem& problem, NoiseStream& noise, const SvdSamplerSettings& settings,
                           const std::string& solver);
 

@@ -1,5 +1,7 @@
 #include "solvers/field_common.h"
 
+#include <map>
+
 #include "core/error.h"
 #include "models/schedule.h"
 
@@ -13,6 +15,31 @@ std::vector<double> vp_skip_sigmas(int64_t steps, int64_t T) {
   for (int64_t k = steps - 1; k >= 0; --k) s.push_back(schedule.sigma(k * skip));
   s.push_back(0.0);
   return s;
+}
+
+std::vector<int64_t> jump_schedule(int64_t steps, int64_t length, int64_t repeat) {
+  require(steps >= 1 && length >= 1 && repeat >= 1, "jump_schedule: steps, length and repeat must be >= 1, got ",
+          steps, ", ", length, ", ", repeat);
+  std::map<int64_t, int64_t> jumps;  // index -> jumps left there
+  for (int64_t j = 0; j < steps - length; j += length) jumps[j] = repeat - 1;
+  std::vector<int64_t> ts;
+  for (int64_t t = steps; t >= 1;) {
+    ts.push_back(--t);
+    auto it = jumps.find(t);
+    if (it != jumps.end() && it->second > 0) {
+      --it->second;
+      for (int64_t l = 0; l < length; ++l) ts.push_back(++t);
+    }
+  }
+  ts.push_back(-1);
+  return ts;
+}
+
+std::vector<double> vp_skip_sigma_path(int64_t steps, int64_t length, int64_t repeat) {
+  const auto sigmas = vp_skip_sigmas(steps);  // index k at sigmas[steps - 1 - k]; -1 at sigmas[steps] = 0
+  std::vector<double> path;
+  for (int64_t k : jump_schedule(steps, length, repeat)) path.push_back(sigmas[static_cast<size_t>(steps - 1 - k)]);
+  return path;
 }
 
 double assumed_sigma_y(double option, const Operator& op) {

@@ -17,6 +17,16 @@ namespace ipbench {
 /// N = 20: sigma(950), ..., sigma(0), 0;  N = 100: sigma(990), ..., sigma(0), 0.
 std::vector<double> vp_skip_sigmas(int64_t steps, int64_t T = 1000);
 
+/// RePaint's jump schedule (`get_schedule_jump`, used by DDNM's time travel): respaced step indices
+/// from steps - 1 down to -1 (the end); after reaching each multiple j of `length` below steps - length,
+/// up to `repeat - 1` times, it climbs back `length` indices one at a time before descending again.
+/// repeat = 1: steps - 1, ..., 0, -1 (no travel). E.g. (5, 1, 2): 4 3 4 3 2 3 2 1 2 1 0 1 0 -1.
+std::vector<int64_t> jump_schedule(int64_t steps, int64_t length, int64_t repeat);
+
+/// vp_skip_sigmas(steps) along a jump schedule: VE sigma(k skip) per index k, 0 for -1. A step to a
+/// larger sigma is a time-travel move (re-noising), to a smaller one a sampler step.
+std::vector<double> vp_skip_sigma_path(int64_t steps, int64_t length, int64_t repeat);
+
 /// The measurement noise std (model units) a solver assumes: `option` when >= 0, else the operator's
 /// (sigma_y for noise = gaussian, 0 for none; poisson: sigma_y as a Gaussian surrogate).
 double assumed_sigma_y(double option, const Operator& op);

@@ -211,6 +211,95 @@ TEST_CASE("solvers: ddnm: DDNM+ and simplified moments; noiseless outputs satisf
   }
 }
 
+TEST_CASE("solvers: ddnm time travel: RePaint's schedule, NFE, draws and the free pixel's exact variance",
+          "[solvers][field]") {
+  // RePaint's get_schedule_jump (DDNM's functions/svd_ddnm.py), worked by hand.
+  CHECK(jump_schedule(4, 1, 1) == std::vector<int64_t>{3, 2, 1, 0, -1});
+  CHECK(jump_schedule(5, 1, 2) == std::vector<int64_t>{4, 3, 4, 3, 2, 3, 2, 1, 2, 1, 0, 1, 0, -1});
+  CHECK(jump_schedule(6, 2, 2) == std::vector<int64_t>{5, 4, 3, 2, 3, 4, 3, 2, 1, 0, 1, 2, 1, 0, -1});
+  CHECK(jump_schedule(3, 1, 3) == std::vector<int64_t>{2, 1, 2, 1, 2, 1, 0, 1, 0, 1, 0, -1});
+  const auto path = vp_skip_sigma_path(5, 1, 2);
+  const auto plain = vp_skip_sigmas(5);
+  REQUIRE(path.size() == 14);
+  CHECK(path[0] == plain[0]);  // index 4
+  CHECK(path[2] == plain[0]);  // back to 4
+  CHECK(path[13] == 0.0);
+  // NFE: the descending moves; 100 steps, L = 1, r = 2 is InverseBench's 199.
+  DdnmOptions tt;
+  tt.travel_repeat = 2;
+  CHECK(DdnmSolver(tt).nfe_per_sample() == 199);
+  CHECK(DdnmSolver(DdnmOptions{}).nfe_per_sample() == 100);
+  tt.steps = 20;
+  tt.travel_length = 5;
+  tt.travel_repeat = 3;
+  CHECK(DdnmSolver(tt).nfe_per_sample() == 50);  // 20 + (3 - 1) 5 ceil(15 / 5)
+  CHECK(DdnmSolver(tt).describe().find("time travel 5 x 3") != std::string::npos);
+  DdnmOptions bad;
+  bad.travel_repeat = 0;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("travel_repeat >= 1"));
+  bad = DdnmOptions{};
+  bad.steps = 10;
+  bad.travel_length = 10;
+  bad.travel_repeat = 2;
+  CHECK_THROWS_WITH(bad.validate(), Catch::Contains("travel_length < steps"));
+
+  // The free pixel (a = 0) of the scalar problem under variant = ddnm: a linear recursion in the N(0, 1)
+  // prior's exact denoiser D = X / (1 + sigma^2). Step: X' = a X + sigma' eta z with a = 1/(1 + s^2) +
+  // sigma' sqrt(1 - eta^2) (1 - 1/(1 + s^2)) / s; travel: X = D_last + sigma_up z. Its variance, against
+  // 20000 trajectories, for two schedules (climbs of 1 move, and of 3 moves whose first 2 are dead).
+  auto exact_variance = [](const std::vector<double>& sig, double eta) {
+    const double keep = std::sqrt(1 - eta * eta);
+    double v = sig[0] * sig[0], vd = 0;
+    for (size_t k = 0; k + 1 < sig.size(); ++k) {
+      const double s = sig[k], sn = sig[k + 1];
+      if (sn > s) {
+        if (!(k + 2 < sig.size() && sig[k + 2] > sn)) v = vd + sn * sn;
+        continue;
+      }
+      const double shrink = 1 / (1 + s * s);
+      vd = v * shrink * shrink;
+      const double a = shrink + sn * keep * (1 - shrink) / s;
+      v = a * a * v + sn * sn * eta * eta;
+    }
+    return v;
+  };
+  for (const auto& [steps, length] : std::vector<std::pair<int64_t, int64_t>>{{10, 1}, {12, 3}}) {
+    DdnmOptions o;
+    o.variant = "ddnm";
+    o.sigma_y = 0;
+    o.steps = steps;
+    o.travel_length = length;
+    o.travel_repeat = 2;
+    const auto sig = o.sigma_path();
+    const double want = exact_variance(sig, o.eta), without = exact_variance(vp_skip_sigmas(steps), o.eta);
+    INFO("steps " << steps << ", travel_length " << length << ": exact variance " << want << " (no travel " << without
+                  << ")");
+    // One-move climbs change the variance by 10% here (the check below tells them apart); longer climbs
+    // by under 1% (their re-noising starts further up).
+    if (length == 1) CHECK(std::abs(want - without) > 0.08 * without);
+    Scalar p;
+    NoiseStream noise(design("iid"), 12, 0, 20000, torch::kCPU, torch::kDouble);
+    auto r = DdnmSolver(o).solve(Problem{*p.prior, *p.op, p.y}, noise);
+    CHECK(noise.draws() == static_cast<int64_t>(sig.size()));  // z_0 + one per move
+    CHECK(r.nfe == DdnmSolver(o).nfe_per_sample());
+    auto x = r.x.flatten(1);
+    CHECK((x.select(1, 0) - 1.0).abs().max().item<double>() < 1e-12);  // observed: y, projected last
+    check_moments(x.select(1, 1).mean().item<double>(), x.select(1, 1).var().item<double>(), 0.0, want, 0.02, 0.04);
+  }
+
+  // DDNM+ (SVD path) with travel: antithetic pairs stay exactly negated, the draw count is the path's.
+  DdnmOptions plus;
+  plus.steps = 10;
+  plus.travel_repeat = 2;
+  auto inpaint = make_op("type = inpaint\nsigma_y = 0.1\n", {1, 4, 4});
+  check_antithetic(DdnmSolver(plus), *inpaint);
+  Scalar p;
+  NoiseStream noise(design("iid"), 3, 0, 2, torch::kCPU, torch::kDouble);
+  auto r = DdnmSolver(plus).solve(Problem{*p.prior, *p.op, p.y}, noise);
+  CHECK(noise.draws() == static_cast<int64_t>(plus.sigma_path().size()));
+  CHECK(r.used.find("time travel 1 x 2 (NFE 19)") != std::string::npos);
+}
+
 TEST_CASE("solvers: pigdm: biased with w = 1, the posterior with weight = exact as steps grow", "[solvers][field]") {
   // spec 11: 100 steps eta 1: w = 1 (0.999, 0.034); exact (0.799, 0.173); exact 1000 steps (0.801, 0.197).
   auto m = run_scalar(PigdmSolver(PigdmOptions{}), 20000);

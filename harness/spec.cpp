@@ -188,8 +188,20 @@ Spec parse_spec(const Config& config, bool notes) {
     for (const auto& op : spec.operators) {
       // The configured solver's requirements (they may depend on its options, e.g. ddnm's variant).
       auto configured = make_solver(config, entry, label, op.label);
-      check_compatible(label, configured->requirements(), op.label, op.linear,
-                       operator_registry().get(op.type).capabilities);
+      const auto& caps = operator_registry().get(op.type).capabilities;
+      try {
+        check_compatible(label, configured->requirements(), op.label, op.linear, caps);
+      } catch (const Error& e) {
+        bool defaults_run = true;  // an option asks for the capability (ddnm variant, daps x0_step, pnpdm likelihood)
+        try {
+          check_compatible(label, entry.requirements, op.label, op.linear, caps);
+        } catch (const Error&) {
+          defaults_run = false;
+        }
+        if (!defaults_run) throw;
+        throw Error(str_cat(e.what(), ". An option of [solver.", label, "] asks for this: at its default options '",
+                            type, "' runs on '", op.label, "' (`ipbench list ", type, "` shows them)"));
+      }
       solver.per_operator.push_back(std::move(configured));
     }
     spec.solvers.push_back(std::move(solver));

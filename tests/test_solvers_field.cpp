@@ -609,6 +609,19 @@ TEST_CASE("solvers: the field's solvers run from a config on inpaint and a CG op
   bad.replace(bad.find("solvers = ddnm"), 14, "solvers = ddrm");
   CHECK_THROWS_WITH(parse_spec(Config::from_string(bad, "bad.ini")),
                     Catch::Contains("'ddrm' cannot run on operator 'blur'") && Catch::Contains("closed-form SVD"));
+  CHECK_THROWS_WITH(parse_spec(Config::from_string(bad, "bad.ini")), !Catch::Contains("An option of"));
+  // An option that asks for the capability is named: pnpdm runs on a nonlinear operator at its defaults
+  // (Langevin likelihood step), not with likelihood = exact; nor does ddnm with variant = plus on blur,
+  // which its default (auto) refuses as well (no hint then).
+  auto nl = ini;
+  nl.replace(nl.find("operators = inpaint, blur"), 25, "operators = inpaint, sat");
+  nl.replace(nl.find("solvers = ddnm, pigdm, diffpir, reddiff, pnpdm"), 46, "solvers = pnpdm");
+  nl.insert(nl.find("[solver.ddnm]"), "[operator.sat]\ntype = saturation\n");  // the last section stays [solver.pnpdm]
+  CHECK_NOTHROW(parse_spec(Config::from_string(nl, "nl.ini")));
+  CHECK_THROWS_WITH(parse_spec(Config::from_string(nl + "likelihood = exact\n", "nl.ini")),
+                    Catch::Contains("'pnpdm' cannot run on operator 'sat'") &&
+                        Catch::Contains("An option of [solver.pnpdm] asks for this: at its default options 'pnpdm' "
+                                        "runs on 'sat'"));
   auto eta = ini;
   eta.replace(eta.find("variant = ddnm"), 14, "eta = 1.5");
   CHECK_THROWS_WITH(parse_spec(Config::from_string(eta, "eta.ini")), Catch::Contains("eta = 1.5") && Catch::Contains("0 <= eta <= 1"));

@@ -19,7 +19,9 @@ void DapsOptions::validate() const {
   check_option(lr > 0 && std::isfinite(lr), o, "lr", lr, "lr > 0 (Langevin step size)");
   check_option(lr_min_ratio > 0 && lr_min_ratio <= 1, o, "lr_min_ratio", lr_min_ratio, "0 < lr_min_ratio <= 1");
   check_option(tau > 0 && std::isfinite(tau), o, "tau", tau, "tau > 0");
-  check_option(x0_step == "langevin" || x0_step == "exact", o, "x0_step", x0_step, "x0_step is langevin or exact");
+  check_option(x0_step == "langevin" || x0_step == "hmc" || x0_step == "mh" || x0_step == "exact", o, "x0_step",
+               x0_step, "x0_step is langevin, hmc, mh or exact");
+  check_option(momentum >= 0 && momentum < 1, o, "momentum", momentum, "0 <= momentum < 1");
   check_option(x0_hat == "ode" || x0_hat == "denoise", o, "x0_hat", x0_hat, "x0_hat is ode or denoise");
   check_option(prior_sd >= 0 && std::isfinite(prior_sd), o, "prior_sd", prior_sd, "prior_sd >= 0 (0 = official r = sigma)");
   check_option(cg_iterations >= 1, o, "cg_iterations", cg_iterations, "cg_iterations >= 1");
@@ -46,10 +48,54 @@ std::string DapsSolver::describe() const {
                  options_.karras.sigma_min, ", x0_hat ", options_.x0_hat,
                  options_.x0_hat == "ode" ? str_cat(" (", options_.resolved_ode_steps(), " Euler steps)") : std::string(),
                  ", x0 step ", options_.x0_step,
-                 options_.x0_step == "langevin"
-                     ? str_cat(" (K ", options_.langevin_steps, ", lr ", options_.lr, " -> x", options_.lr_min_ratio, ")")
-                     : std::string(),
+                 options_.x0_step == "exact"
+                     ? std::string()
+                     : str_cat(" (K ", options_.langevin_steps, ", lr ", options_.lr, " -> x", options_.lr_min_ratio,
+                               options_.x0_step == "hmc" ? str_cat(", momentum ", options_.momentum) : std::string(),
+                               ")"),
                  ", tau ", options_.tau, options_.prior_sd > 0 ? str_cat(", prior_sd ", options_.prior_sd) : std::string());
+}
+
+// Damped HMC (cores/mcmc.py mc_update, mc_algo = hmc) on U(x) = ||y - A(x)||^2/(2 tau^2) + ||x - x0_hat||^2/(2 r2).
+torch::Tensor DapsSolver::hmc_x0_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x0_hat,
+                                      double r2, double lr, NoiseStream& noise,
+                                      const std::vector<int64_t>& shape) const {
+  const auto opts = x0_hat.options();
+  const double step = std::sqrt(lr), m = options_.momentum, kick = std::sqrt(2.0 * (1.0 - m));
+  torch::NoGradGuard no_grad;
+  auto v = noise.gaussian(shape).to(opts);  // mc_prepare: the initial velocity
+  auto x = x0_hat;
+  for (int64_t j = 0; j < options_.langevin_steps; ++j) {
+    const auto score = -(data_fit_gradient(op, x, y, options_.tau) + (x - x0_hat) / r2);
+    v = m * v + step * score + kick * noise.gaussian(shape).to(opts);
+    x = x + step * v;
+  }
+  return x;
+}
+
+// Random-walk Metropolis-Hastings (cores/mcmc.py sample_mh) on the same target; one uniform per sample.
+torch::Tensor DapsSolver::mh_x0_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x0_hat,
+                                     double r2, double lr, NoiseStream& noise,
+                                     const std::vector<int64_t>& shape) const {
+  const auto opts = x0_hat.options();
+  const double tau2 = options_.tau * options_.tau;
+  torch::NoGradGuard no_grad;
+  auto x = x0_hat;
+  auto energy = [&](const torch::Tensor& v) {  // -log target, per sample [B]
+    return data_fit_squared(op, v, y) / (2.0 * tau2) + (v - x0_hat).square().flatten(1).sum(1) / (2.0 * r2);
+  };
+  auto e = energy(x);
+  for (int64_t j = 0; j < options_.langevin_steps; ++j) {
+    const auto proposal = x + std::sqrt(lr) * noise.gaussian(shape).to(opts);
+    const auto e_new = energy(proposal);
+    const auto u = noise.uniform({}).to(opts);  // [B]
+    const auto accept = u.log() < (e - e_new);
+    std::vector<int64_t> view(x.dim(), 1);
+    view[0] = x.size(0);
+    x = torch::where(accept.view(view), proposal, x);
+    e = torch::where(accept, e_new, e);
+  }
+  return x;
 }
 
 SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const {
@@ -95,7 +141,13 @@ SolveResult DapsSolver::solve(const Problem& problem, NoiseStream& noise) const 
       x = gaussian_data_step(op, problem.y, x0_hat, options_.tau, std::sqrt(r2), noise, options_.cg_iterations);
     } else {
       const double lr_k = options_.lr * (1.0 + static_cast<double>(k) / NA * (options_.lr_min_ratio - 1.0));
-      x = langevin_data_step(op, problem.y, x0_hat, options_.tau, r2, lr_k, options_.langevin_steps, noise);
+      if (options_.x0_step == "langevin") {
+        x = langevin_data_step(op, problem.y, x0_hat, options_.tau, r2, lr_k, options_.langevin_steps, noise);
+      } else if (options_.x0_step == "hmc") {
+        x = hmc_x0_step(op, problem.y, x0_hat, r2, lr_k, noise, shape);
+      } else {
+        x = mh_x0_step(op, problem.y, x0_hat, r2, lr_k, noise, shape);
+      }
     }
     torch::NoGradGuard ng;
     if (k + 1 < NA) {

@@ -11,6 +11,11 @@
 //     x0_step = langevin (official): x = x0_hat; repeat K:
 //        x <- x - lr_k [grad_x loss(A(x), y)^2 / (2 tau^2) + (x - x0_hat)/r_k^2] + sqrt(2 lr_k) xi   draw xi
 //        lr_k = lr (1 + (k / N_A)(lr_min_ratio - 1))
+//     x0_step = hmc (official cores/mcmc.py mc_algo hmc, damped): v = xi_v (draw); repeat K, score = -grad of
+//        the same potential:  v <- m v + sqrt(lr_k) score + sqrt(2 (1 - m)) xi;  x <- x + sqrt(lr_k) v   draw xi
+//     x0_step = mh (official mc_algo mh, random-walk Metropolis-Hastings): repeat K:
+//        x' = x + sqrt(lr_k) xi (draw xi), u (uniform draw, one per sample), accept when log u <
+//        [loss(x)^2 - loss(x')^2]/(2 tau^2) + [||x - x0_hat||^2 - ||x' - x0_hat||^2]/(2 r_k^2). No gradient.
 //     x0_step = exact (harness; linear A, norm loss): x ~ N(Sigma (A^T y/tau^2 + x0_hat/r^2), Sigma),
 //        Sigma = (A^T A/tau^2 + I/r^2)^-1: gaussian_data_step (solvers/linear_algebra.h, shared with PnP-DM):
 //        closed form per SVD coefficient or in projector mode (one draw of shape x), else perturb-then-
@@ -20,7 +25,8 @@
 // loss(A(x), y) is the operator's data fit (||y - A(x)||_2; cross-entropy for torchscript classifiers),
 // so the data term is the Gaussian N(y; A x, tau^2 I) of the paper-era LangevinDynamics (spec 5 g).
 // NFE per sample = N_A * N_ode (x0_hat = ode) or N_A (denoise). No network gradient.
-// Draws per trajectory: 1 + N_A K + (N_A - 1) (langevin; 20,200 for DAPS-1K); exact: 1 + N_A + (N_A - 1) with a
+// Draws per trajectory: 1 + N_A K + (N_A - 1) (langevin; 20,200 for DAPS-1K); hmc: 1 + N_A (K + 1) + (N_A - 1);
+// mh: 1 + 2 N_A K + (N_A - 1) (K gaussians and K uniforms per level); exact: 1 + N_A + (N_A - 1) with a
 // closed form (SVD, projector), 1 + 2 N_A + (N_A - 1) with CG.
 #include "models/schedule.h"
 #include "solvers/solver.h"
@@ -44,8 +50,11 @@ struct DapsOptions {
   double lr = 1e-4;
   double lr_min_ratio = 0.01;
   double tau = 0.01;
-  /// langevin (official) | exact (harness: closed-form Gaussian x0 draw, linear operators)
+  /// langevin (official) | hmc | mh (the official cores/mcmc.py alternatives) | exact (harness: closed-form
+  /// Gaussian x0 draw, linear operators)
   std::string x0_step = "langevin";
+  /// x0_step = hmc: momentum m of the damped HMC (official 0.9).
+  double momentum = 0.9;
   /// ode (official) | denoise (harness: x0_hat = D(X, sigma_k), exact for Gaussian priors)
   std::string x0_hat = "ode";
   /// 0 = official r_k = sigma_k; s > 0: r_k^2 = s^2 sigma_k^2 / (s^2 + sigma_k^2) (exact for a N(m, s^2) prior)
@@ -66,7 +75,10 @@ struct DapsOptions {
     f("lr", lr, "Langevin step size, > 0 (1e-4; 5e-5 box inpainting, motion blur, phase retrieval)");
     f("lr_min_ratio", lr_min_ratio, "final step size / lr, in (0, 1] (0.01)");
     f("tau", tau, "likelihood std of N(y; A x0, tau^2), > 0 (0.01)");
-    f("x0_step", x0_step, "langevin (official) | exact (closed-form Gaussian draw, linear operators)");
+    f("x0_step", x0_step,
+      "langevin (official) | hmc (damped HMC) | mh (random-walk Metropolis-Hastings) | exact (closed-form "
+      "Gaussian draw, linear operators)");
+    f("momentum", momentum, "x0_step = hmc: momentum in [0, 1) (official 0.9)");
     f("x0_hat", x0_hat, "ode (official) | denoise (x0_hat = D(X, sigma_k))");
     f("prior_sd", prior_sd, "0 = official r_k = sigma_k; > 0: r_k^2 = s^2 sigma_k^2/(s^2 + sigma_k^2)");
     f("cg_iterations", cg_iterations, "x0_step = exact: conjugate-gradient iterations, >= 1 (50)");
@@ -85,6 +97,10 @@ class DapsSolver : public Solver {
   std::string describe() const override;
 
  private:
+  torch::Tensor hmc_x0_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x0_hat, double r2,
+                            double lr, NoiseStream& noise, const std::vector<int64_t>& shape) const;
+  torch::Tensor mh_x0_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x0_hat, double r2,
+                           double lr, NoiseStream& noise, const std::vector<int64_t>& shape) const;
   DapsOptions options_;
 };
 

@@ -137,22 +137,24 @@ torch::Tensor langevin_data_step(const Operator& op, const torch::Tensor& y, con
                                  double rho2, double lr, int64_t steps, NoiseStream& noise) {
   TORCH_CHECK(sigma_y > 0 && rho2 > 0 && lr > 0 && steps >= 0,
               "langevin_data_step: sigma_y > 0, rho2 > 0, lr > 0 and steps >= 0 required");
-  const double tau2 = sigma_y * sigma_y;
   torch::Tensor z = x;
   for (int64_t j = 0; j < steps; ++j) {
-    torch::Tensor grad;
-    {
-      torch::AutoGradMode enable_grad(true);
-      auto zg = z.detach().requires_grad_(true);
-      // ||A(z) - y||^2 directly for linear operators (no sqrt: finite gradient at a zero residual).
-      const auto fit2 = op.linear() ? (op.forward(zg) - y).square().flatten(1).sum(1)
-                                    : data_fit_norm(op, zg, y).square();  // [B]
-      grad = torch::autograd::grad({(fit2 / (2.0 * tau2)).sum()}, {zg})[0];
-    }
+    const auto grad = data_fit_gradient(op, z, y, sigma_y);
     torch::NoGradGuard no_grad;
     z = z - lr * (grad + (z - x) / rho2) + std::sqrt(2.0 * lr) * draw_like(noise, tail(x), x);
   }
   return z.detach();
+}
+
+torch::Tensor data_fit_squared(const Operator& op, const torch::Tensor& x, const torch::Tensor& y) {
+  return op.linear() ? (op.forward(x) - y).square().flatten(1).sum(1) : data_fit_norm(op, x, y).square();
+}
+
+torch::Tensor data_fit_gradient(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double sigma_y) {
+  torch::AutoGradMode enable_grad(true);
+  auto xg = x.detach().requires_grad_(true);
+  const auto fit2 = data_fit_squared(op, xg, y);  // [B]
+  return torch::autograd::grad({(fit2 / (2.0 * (sigma_y * sigma_y))).sum()}, {xg})[0];
 }
 
 }  // namespace ipbench

@@ -65,4 +65,11 @@ torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& y, con
 torch::Tensor langevin_data_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x, double sigma_y,
                                  double rho2, double lr, int64_t steps, NoiseStream& noise);
 
+/// ||y - A(x)||^2 per sample [B]: the squared residual for linear operators (no sqrt: a finite gradient at
+/// a zero residual), else data_fit_norm^2 (the operator's loss).
+torch::Tensor data_fit_squared(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
+
+/// grad_x ||y - A(x)||^2 / (2 sigma_y^2) by autograd (enabled inside, whatever the caller's grad mode).
+torch::Tensor data_fit_gradient(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double sigma_y);
+
 }  // namespace ipbench

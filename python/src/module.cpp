@@ -190,13 +190,38 @@ PYBIND11_MODULE(_ipbench, m) {
       .def("describe", &PriorView::describe);
   py::class_<OperatorView>(m, "Operator", "the item's forward model y = A(x) + noise")
       .def("forward", &OperatorView::forward, py::arg("x"), "A(x): [B, C, H, W] -> [B, m...], differentiable")
-      .def("adjoint", &OperatorView::adjoint, py::arg("y"), "A^T y (linear operators)")
-      .def("normal", &OperatorView::normal, py::arg("x"), "A^T A x (linear operators)")
+      // adjoint and normal may run LibTorch's autograd engine (the VJP adjoint of operators without a
+      // hand-written one, e.g. motion_blur), which refuses to run under the GIL: released here.
+      .def("adjoint", &OperatorView::adjoint, py::call_guard<py::gil_scoped_release>(), py::arg("y"),
+           "A^T y (linear operators)")
+      .def("normal", &OperatorView::normal, py::call_guard<py::gil_scoped_release>(), py::arg("x"),
+           "A^T A x (linear operators)")
       .def("loss", &OperatorView::loss, py::arg("ax"), py::arg("y"), "per-sample data fit [B]: ||y - ax||_2 by default")
       .def_property_readonly("linear", &OperatorView::linear)
       .def_property_readonly("measurement_shape", &OperatorView::measurement_shape)
       .def_property_readonly("name", &OperatorView::name)
-      .def("describe", &OperatorView::describe);
+      .def("describe", &OperatorView::describe)
+      // The built-in solvers' data steps (solvers/linear_algebra.h): closed forms where the operator has
+      // them (SVD, projector), else conjugate gradients; every draw from `noise`. C++ all the way down
+      // (operators and priors are C++), so the GIL is released: LibTorch's autograd engine refuses to run
+      // under it (the Langevin step's gradient).
+      .def_property_readonly("sigma_y", &OperatorView::sigma_y,
+                             "the measurement noise std in model units (0 for noise = none)")
+      .def("data_step_mode", &OperatorView::data_step_mode,
+           "'svd', 'projector' or 'cg': the form the linear data steps take on this operator")
+      .def("pseudo_inverse", &OperatorView::pseudo_inverse, py::call_guard<py::gil_scoped_release>(), py::arg("y"), py::arg("cutoff") = 0.0,
+           py::arg("cg_iterations") = 100,
+           "A^+ y (linear operators); singular values below cutoff count as 0 (SVD and projector forms)")
+      .def("prox", &OperatorView::prox, py::call_guard<py::gil_scoped_release>(), py::arg("y"), py::arg("z"), py::arg("s2"), py::arg("rho"),
+           py::arg("cg_iterations") = 50, "argmin_x ||y - A x||^2 / s2 + rho ||x - z||^2 (linear operators)")
+      .def("gaussian_step", &OperatorView::gaussian_step, py::call_guard<py::gil_scoped_release>(), py::arg("y"), py::arg("x"), py::arg("sigma_y"),
+           py::arg("rho"), py::arg("noise"), py::arg("cg_iterations") = 50,
+           "one exact draw z ~ N(S (A^T y / sigma_y^2 + x / rho^2), S), S = (A^T A / sigma_y^2 + I / rho^2)^-1 "
+           "(linear operators; PnP-DM's likelihood step, DAPS's exact x0 step)")
+      .def("langevin_step", &OperatorView::langevin_step, py::call_guard<py::gil_scoped_release>(), py::arg("y"), py::arg("x"), py::arg("sigma_y"),
+           py::arg("rho2"), py::arg("lr"), py::arg("steps"), py::arg("noise"),
+           "`steps` unadjusted Langevin steps from z = x towards exp(-||y - A(z)||^2/(2 sigma_y^2) - "
+           "||z - x||^2/(2 rho2)) (any differentiable operator; PnP-DM's nonlinear likelihood step)");
   py::class_<ProblemView>(m, "Problem", "one item: problem.prior, problem.op, problem.y")
       .def_readonly("prior", &ProblemView::prior)
       .def_readonly("op", &ProblemView::op)

@@ -8,6 +8,8 @@
 #include <pybind11/stl.h>
 
 #include "core/options.h"
+#include "solvers/field_common.h"
+#include "solvers/linear_algebra.h"
 
 namespace ipbench::python {
 
@@ -86,6 +88,23 @@ bool OperatorView::linear() const { return get().linear(); }
 std::vector<int64_t> OperatorView::measurement_shape() const { return get().measurement_shape(); }
 std::string OperatorView::name() const { return get().name(); }
 std::string OperatorView::describe() const { return get().describe(); }
+double OperatorView::sigma_y() const { return assumed_sigma_y(-1.0, get()); }
+std::string OperatorView::data_step_mode() const { return ipbench::data_step_mode(get()); }
+at::Tensor OperatorView::pseudo_inverse(const at::Tensor& y, double cutoff, int64_t cg_iterations) const {
+  return ipbench::pseudo_inverse(get(), y, cg_iterations, cutoff);
+}
+at::Tensor OperatorView::prox(const at::Tensor& y, const at::Tensor& z, double s2, double rho,
+                              int64_t cg_iterations) const {
+  return least_squares_prox(get(), y, z, s2, rho, cg_iterations);
+}
+at::Tensor OperatorView::gaussian_step(const at::Tensor& y, const at::Tensor& x, double sigma_y, double rho,
+                                       NoiseView& noise, int64_t cg_iterations) const {
+  return gaussian_data_step(get(), y, x, sigma_y, rho, noise.get(), cg_iterations);
+}
+at::Tensor OperatorView::langevin_step(const at::Tensor& y, const at::Tensor& x, double sigma_y, double rho2,
+                                       double lr, int64_t steps, NoiseView& noise) const {
+  return langevin_data_step(get(), y, x, sigma_y, rho2, lr, steps, noise.get());
+}
 
 // ---- noise --------------------------------------------------------------------------------------
 

@@ -42,6 +42,8 @@ class PriorView {
   std::shared_ptr<Alive> alive_;
 };
 
+class NoiseView;
+
 class OperatorView {
  public:
   OperatorView(const Operator& op, std::shared_ptr<Alive> alive) : op_(&op), alive_(std::move(alive)) {}
@@ -53,6 +55,16 @@ class OperatorView {
   std::vector<int64_t> measurement_shape() const;
   std::string name() const;
   std::string describe() const;
+  // The shared data steps (solvers/linear_algebra.h), so Python solvers get the closed forms too.
+  /// The measurement noise std in model units (0 when the operator's noise is none).
+  double sigma_y() const;
+  std::string data_step_mode() const;
+  at::Tensor pseudo_inverse(const at::Tensor& y, double cutoff, int64_t cg_iterations) const;
+  at::Tensor prox(const at::Tensor& y, const at::Tensor& z, double s2, double rho, int64_t cg_iterations) const;
+  at::Tensor gaussian_step(const at::Tensor& y, const at::Tensor& x, double sigma_y, double rho, NoiseView& noise,
+                           int64_t cg_iterations) const;
+  at::Tensor langevin_step(const at::Tensor& y, const at::Tensor& x, double sigma_y, double rho2, double lr,
+                           int64_t steps, NoiseView& noise) const;
 
  private:
   const Operator& get() const;
@@ -72,9 +84,10 @@ class NoiseView {
   int64_t group_size() const;
   int64_t draws() const;
   std::string design() const;
+  /// The stream itself (raises once solve() has returned), for the data steps of OperatorView.
+  NoiseStream& get() const;
 
  private:
-  NoiseStream& get() const;
   NoiseStream* stream_;
   std::shared_ptr<Alive> alive_;
 };

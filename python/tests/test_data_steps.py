@@ -1,0 +1,136 @@
+"""The shared data steps from Python (problem.op.gaussian_step, langevin_step, pseudo_inverse, prox):
+examples/python/my_pnpdm.py, PnP-DM written on them, gives the built-in pnpdm's records (float64, iid and
+antithetic) on a linear operator with an SVD (inpainting), one without a closed form (motion blur: CG)
+and a nonlinear one (saturation: the Langevin step); the steps refuse a nonlinear operator by name."""
+import math
+import os
+
+import pytest
+import torch
+
+import ipbench
+from conftest import records_by_key
+from my_pnpdm import MyPnpdm
+
+OPERATORS = ("inpaint", "blur", "sat")
+
+
+def config(tmp):
+    text = """[benchmark]
+name = steps
+seed = 5
+items = 2
+samples_per_item = 2
+operators = inpaint, blur, sat
+solvers = pnpdm, my_pnpdm
+designs = iid, antithetic
+metrics = l1, residual
+device = cpu
+dtype = float64
+threads = 1
+
+[dataset]
+source = fashion-mnist:test
+pad_to = 32
+
+[prior]
+type = gaussian
+mean = 0
+variance = 0.3
+
+[operator.inpaint]
+mode = random
+
+[operator.blur]
+type = motion_blur
+kernel_size = 5
+
+[operator.sat]
+type = saturation
+gain = 2
+
+[solver.pnpdm]
+iterations = 3
+edm_steps = 6
+langevin_steps = 4
+langevin_lr = 1e-3
+
+[solver.my_pnpdm]
+iterations = 3
+edm_steps = 6
+langevin_steps = 4
+langevin_lr = 1e-3
+"""
+    p = os.path.join(str(tmp), "steps.ini")
+    with open(p, "w") as f:
+        f.write(text)
+    return p
+
+
+def test_python_pnpdm_on_the_shared_data_steps_equals_builtin_pnpdm(tmp):
+    out = tmp / "run"
+    result = ipbench.run(config(tmp), out=out, solvers=[MyPnpdm], quiet=True)
+    assert result.records == 3 * 2 * 2 * 2 * 2  # operators x solvers x designs x items x samples
+    recs = records_by_key(out)
+    compared = 0
+    for (op, solver, design, item, group, member), r in recs.items():
+        if solver != "my_pnpdm":
+            continue
+        ref = recs[(op, "pnpdm", design, item, group, member)]
+        assert r["status"] == ref["status"] == "ok"
+        assert r["nfe"] == ref["nfe"]
+        for m in ("l1", "residual"):
+            assert math.isfinite(ref[m])
+            assert r[m] == pytest.approx(ref[m], rel=1e-12, abs=1e-15), (op, design, item, group, member, m)
+            compared += 1
+    assert compared == 3 * 2 * 2 * 2 * 2
+
+
+class Probe(ipbench.Solver):
+    """Calls the data steps directly and checks them against their definitions."""
+
+    name = "probe_steps"
+
+    def __init__(self):
+        pass
+
+    def nfe_per_sample(self):
+        return 0
+
+    def solve(self, problem, noise):
+        op, y = problem.op, problem.y
+        shape = [noise.batch_size] + list(problem.prior.image_shape)
+        if op.linear:
+            assert op.data_step_mode() in ("svd", "projector", "cg")
+            x = op.pseudo_inverse(y, cutoff=0.0)
+            # A^+ y is a least-squares solution: A^T (A x - y) = 0; without a closed form, 100 CG iterations on
+            # the ill-conditioned blur cut the normal residual from ||A^T y|| (x = 0) by over 100x.
+            tol = 1e-2 if op.data_step_mode() == "cg" else 1e-10
+            assert op.adjoint(op.forward(x) - y).abs().max().item() < tol * max(1.0, op.adjoint(y).abs().max().item())
+            z = torch.zeros(shape, dtype=y.dtype)
+            p = op.prox(y, z, s2=0.25, rho=2.0)
+            # The prox's optimality: A^T (A p - y) / s2 + rho (p - z) = 0.
+            assert (op.adjoint(op.forward(p) - y) / 0.25 + 2.0 * (p - z)).abs().max().item() < 1e-6
+            before = noise.draws
+            op.gaussian_step(y, z, sigma_y=0.1, rho=1.0, noise=noise)
+            assert noise.draws > before  # its draws come from the run's stream
+        else:
+            with pytest.raises(Exception, match="nonlinear"):
+                op.pseudo_inverse(y)
+            with pytest.raises(Exception, match="nonlinear"):
+                op.gaussian_step(y, torch.zeros(shape, dtype=y.dtype), sigma_y=0.1, rho=1.0, noise=noise)
+        before = noise.draws
+        z = op.langevin_step(y, torch.zeros(shape, dtype=y.dtype), sigma_y=0.1, rho2=1.0, lr=1e-4, steps=3, noise=noise)
+        assert noise.draws == before + 3 and tuple(z.shape) == tuple(shape)
+        assert op.sigma_y == pytest.approx(0.05)
+        return ipbench.SolveResult(x=torch.zeros(shape, dtype=y.dtype), nfe=0, used="probe")
+
+
+def test_data_steps_keep_their_definitions_and_refuse_nonlinear_operators(tmp):
+    text = open(config(tmp)).read().replace("solvers = pnpdm, my_pnpdm", "solvers = probe_steps")
+    text = text.replace("designs = iid, antithetic", "designs = iid").replace("items = 2", "items = 1")
+    p = tmp / "probe.ini"
+    p.write_text(text)
+    result = ipbench.run(p, out=tmp / "probe", solvers=[Probe], quiet=True)
+    recs = ipbench.load_records(tmp / "probe", as_frame=False)
+    assert len(recs) == 3 * 2 and all(r["status"] == "ok" for r in recs), [r["status"] for r in recs]

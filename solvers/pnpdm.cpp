@@ -26,6 +26,22 @@ void PnpdmOptions::validate() const {
                likelihood, "likelihood in {auto, exact, langevin}");
   check_option(langevin_steps >= 1, o, "langevin_steps", langevin_steps, "langevin_steps >= 1");
   check_option(langevin_lr > 0 && std::isfinite(langevin_lr), o, "langevin_lr", langevin_lr, "langevin_lr > 0");
+  check_option(average >= 0, o, "average", average, "average >= 0 (0: the last iterate)");
+  check_option(average == 0 || (burn_in >= 0 && burn_in < iterations - 1), o, "burn_in", burn_in,
+               "0 <= burn_in < iterations - 1 when average > 0");
+}
+
+std::vector<int64_t> PnpdmOptions::averaged_iterations() const {
+  if (average == 0) return {iterations - 1};
+  // numpy.linspace(burn_in, K - 1, n + 1, dtype=int)[1:]: start + i step, the end exact, truncated.
+  const double start = static_cast<double>(burn_in), stop = static_cast<double>(iterations - 1);
+  const double step = (stop - start) / static_cast<double>(average);
+  std::vector<int64_t> ks;
+  for (int64_t i = 1; i <= average; ++i) {
+    const int64_t k = i == average ? iterations - 1 : static_cast<int64_t>(static_cast<double>(i) * step + start);
+    if (ks.empty() || ks.back() != k) ks.push_back(k);
+  }
+  return ks;
 }
 
 std::vector<double> PnpdmOptions::rhos() const {
@@ -55,7 +71,10 @@ int64_t PnpdmSolver::nfe_per_sample() const {
 
 std::string PnpdmSolver::describe() const {
   return str_cat("pnpdm: ", options_.iterations, " iterations, rho ", options_.rho0, " x ", options_.decay,
-                 "^k >= ", options_.rho_min, ", start ", options_.start, ", likelihood ", options_.likelihood);
+                 "^k >= ", options_.rho_min, ", start ", options_.start, ", likelihood ", options_.likelihood,
+                 options_.average > 0 ? str_cat(", output the mean of ", options_.averaged_iterations().size(),
+                                                " iterates after ", options_.burn_in)
+                                      : std::string());
 }
 
 SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const {
@@ -73,7 +92,12 @@ SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const
   bshape.insert(bshape.end(), shape.begin(), shape.end());
   // The official operator.initialize: 0 for the linear tasks, N(0, I) for phase retrieval.
   torch::Tensor x = op.linear() ? torch::zeros(bshape, opts) : noise.gaussian(shape).to(opts);
-  for (double rho : options_.rhos()) {
+  const auto averaged = options_.averaged_iterations();
+  torch::Tensor sum;
+  size_t next = 0;  // the next entry of `averaged`
+  const auto rhos = options_.rhos();
+  for (int64_t k = 0; k < static_cast<int64_t>(rhos.size()); ++k) {
+    const double rho = rhos[static_cast<size_t>(k)];
     x = langevin ? langevin_data_step(op, problem.y, x, sy, rho * rho, options_.langevin_lr, options_.langevin_steps,
                                       noise)
                  : gaussian_data_step(op, problem.y, x, sy, rho, noise, options_.cg_iterations);
@@ -83,9 +107,13 @@ SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const
       x = x + (sn - s) * 2.0 * (x - denoise_at(problem.prior, x, s)) / s;
       if (sn > 0) x = x + std::sqrt(2 * s * (s - sn)) * noise.gaussian(shape).to(opts);
     }
+    if (options_.average > 0 && next < averaged.size() && averaged[next] == k) {
+      sum = sum.defined() ? sum + x : x.clone();
+      ++next;
+    }
   }
   SolveResult result;
-  result.x = x;
+  result.x = options_.average > 0 ? sum / static_cast<double>(averaged.size()) : x;
   result.status = finite_status(result.x);
   result.nfe = nfe_per_sample();
   result.used = str_cat(describe(), ", sigma_y ", sy, ", likelihood step ",

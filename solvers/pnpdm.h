@@ -20,7 +20,9 @@
 //        for consecutive (s, s'):  x = x + (s' - s) 2 (x - D(x, s))/s + [s' > 0] sqrt(2 s (s - s')) xi   draw
 //        start = rho (default, harness: the chain's actual level) | code (the official Denoiser_EDM starts at
 //        the first e_i < rho, treating z as if its level were e_i0 < rho: a code quirk, offered as an option)
-//   return x  (the last iterate per trajectory; the official script averages 20 iterates of one chain)
+//   return x  (the last iterate per trajectory), or with average = n > 0 the mean of x after the iterations
+//     k in int(linspace(burn_in, K - 1, n + 1))[1:] (the official num_samples_per_run 20, num_burn_in_iters 40:
+//     posterior_sample.py's "statistics based on the mean"; duplicate indices count once)
 // Random draws per iteration: the likelihood draw(s) (exact: 1 or 2; langevin: langevin_steps) + (n_k - 1)
 // prior draws (+ 1 initial draw on a nonlinear operator); NFE = sum_k n_k (n_k = prior steps at rho_k; the
 // Langevin steps evaluate the operator and its gradient, not the network).
@@ -53,6 +55,10 @@ struct PnpdmOptions {
   /// Langevin likelihood step (official proximal_generator): steps and step size gamma.
   int64_t langevin_steps = 100;
   double langevin_lr = 1e-4;
+  /// Output: 0 = the last iterate (harness default; the official "one sample"); n > 0 = the mean of n
+  /// iterates of the chain after burn_in (the official "mean": 20 iterates after 40).
+  int64_t average = 0;
+  int64_t burn_in = 40;
 
   template <class F>
   void fields(F&& f) {
@@ -71,8 +77,14 @@ struct PnpdmOptions {
       "operators) | langevin (official nonlinear step)");
     f("langevin_steps", langevin_steps, "Langevin likelihood steps per iteration, >= 1 (official: 100)");
     f("langevin_lr", langevin_lr, "Langevin likelihood step size gamma > 0 (official: 1e-4)");
+    f("average", average,
+      "output: 0 = the last iterate; n > 0 = mean of n iterates after burn_in (official mean: 20), >= 0");
+    f("burn_in", burn_in, "average > 0: iterations before the averaged ones, 0 <= burn_in < iterations - 1 (official 40)");
   }
   void validate() const;
+  /// The iterations (0-based) whose x the output averages: int(linspace(burn_in, K - 1, average + 1))[1:],
+  /// without duplicates; {K - 1} when average = 0.
+  std::vector<int64_t> averaged_iterations() const;
   /// rho_k for k = 0..iterations-1.
   std::vector<double> rhos() const;
   /// The prior step's levels at coupling rho (ending with 0).

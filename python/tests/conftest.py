@@ -13,14 +13,14 @@ import ipbench  # noqa: E402
 
 
 def tiny_config(path, solvers="dps, my_dps", designs="iid, antithetic", dtype="float32", items=2, samples=4,
-                extra="", my_dps_section=True):
+                extra="", my_dps_section=True, operators="inpaint"):
     """A seconds-long benchmark: Gaussian prior (closed-form denoiser) on 32x32 Fashion-MNIST, 6 DPS steps."""
     text = f"""[benchmark]
 name = tiny
 seed = 3
 items = {items}
 samples_per_item = {samples}
-operators = inpaint
+operators = {operators}
 solvers = {solvers}
 designs = {designs}
 metrics = l1, psnr, residual

@@ -3,68 +3,25 @@ examples/python/my_pnpdm.py, PnP-DM written on them, gives the built-in pnpdm's 
 antithetic) on a linear operator with an SVD (inpainting), one without a closed form (motion blur: CG)
 and a nonlinear one (saturation: the Langevin step); the steps refuse a nonlinear operator by name."""
 import math
-import os
 
 import pytest
 import torch
 
 import ipbench
-from conftest import records_by_key
+from conftest import records_by_key, tiny_config
 from my_pnpdm import MyPnpdm
 
 OPERATORS = ("inpaint", "blur", "sat")
 
 
-def config(tmp):
-    text = """[benchmark]
-name = steps
-seed = 5
-items = 2
-samples_per_item = 2
-operators = inpaint, blur, sat
-solvers = pnpdm, my_pnpdm
-designs = iid, antithetic
-metrics = l1, residual
-device = cpu
-dtype = float64
-threads = 1
-
-[dataset]
-source = fashion-mnist:test
-pad_to = 32
-
-[prior]
-type = gaussian
-mean = 0
-variance = 0.3
-
-[operator.inpaint]
-mode = random
-
-[operator.blur]
-type = motion_blur
-kernel_size = 5
-
-[operator.sat]
-type = saturation
-gain = 2
-
-[solver.pnpdm]
-iterations = 3
-edm_steps = 6
-langevin_steps = 4
-langevin_lr = 1e-3
-
-[solver.my_pnpdm]
-iterations = 3
-edm_steps = 6
-langevin_steps = 4
-langevin_lr = 1e-3
-"""
-    p = os.path.join(str(tmp), "steps.ini")
-    with open(p, "w") as f:
-        f.write(text)
-    return p
+def config(tmp, solvers="pnpdm, my_pnpdm", designs="iid, antithetic", items=2):
+    """tiny_config (Gaussian prior, 32x32) in float64 on a linear operator with an SVD, one without a
+    closed form and a nonlinear one, with PnP-DM cut to seconds."""
+    pnpdm = "iterations = 3\nedm_steps = 6\nlangevin_steps = 4\nlangevin_lr = 1e-3\n"
+    extra = ("[operator.blur]\ntype = motion_blur\nkernel_size = 5\n\n[operator.sat]\ntype = saturation\ngain = 2\n\n"
+             f"[solver.pnpdm]\n{pnpdm}\n[solver.my_pnpdm]\n{pnpdm}")
+    return tiny_config(tmp, solvers=solvers, designs=designs, dtype="float64", items=items, samples=2, extra=extra,
+                       my_dps_section=False, operators=", ".join(OPERATORS))
 
 
 def test_python_pnpdm_on_the_shared_data_steps_equals_builtin_pnpdm(tmp):
@@ -127,10 +84,7 @@ class Probe(ipbench.Solver):
 
 
 def test_data_steps_keep_their_definitions_and_refuse_nonlinear_operators(tmp):
-    text = open(config(tmp)).read().replace("solvers = pnpdm, my_pnpdm", "solvers = probe_steps")
-    text = text.replace("designs = iid, antithetic", "designs = iid").replace("items = 2", "items = 1")
-    p = tmp / "probe.ini"
-    p.write_text(text)
-    result = ipbench.run(p, out=tmp / "probe", solvers=[Probe], quiet=True)
+    cfg = config(tmp, solvers="probe_steps", designs="iid", items=1)
+    ipbench.run(cfg, out=tmp / "probe", solvers=[Probe], quiet=True)
     recs = ipbench.load_records(tmp / "probe", as_frame=False)
     assert len(recs) == 3 * 2 and all(r["status"] == "ok" for r in recs), [r["status"] for r in recs]

@@ -1,4 +1,5 @@
 """Shared helpers of the Python tests (run by ctest with the interpreter the bindings were built for)."""
+import math
 import os
 import sys
 
@@ -58,6 +59,29 @@ def records_by_key(run_dir):
     """{(operator, solver, design, item, group, member): record} of a run folder."""
     return {(r["operator"], r["solver"], r["design"], r["item"], r["group"], r["member"]): r
             for r in ipbench.load_records(run_dir, as_frame=False)}
+
+
+def assert_same_records(run_dir, solver, reference, metrics, rel, abs_tol=1e-12):
+    """Every record of `solver` in a run equals `reference`'s on the same (operator, design, item, group,
+    member): both ok, the same NFE, each metric finite and equal (rel = 0) or within rel (and abs_tol).
+    Returns the number of values compared."""
+    recs = records_by_key(run_dir)
+    compared = 0
+    for (op, s, design, item, group, member), r in recs.items():
+        if s != solver:
+            continue
+        ref = recs[(op, reference, design, item, group, member)]
+        assert r["status"] == ref["status"] == "ok"
+        assert r["nfe"] == ref["nfe"]
+        for m in metrics:
+            where = (op, design, item, group, member, m)
+            assert math.isfinite(ref[m]), where
+            if rel == 0.0:
+                assert r[m] == ref[m], where
+            else:
+                assert r[m] == pytest.approx(ref[m], rel=rel, abs=abs_tol), where
+            compared += 1
+    return compared
 
 
 @pytest.fixture

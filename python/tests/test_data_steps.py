@@ -2,13 +2,11 @@
 examples/python/my_pnpdm.py, PnP-DM written on them, gives the built-in pnpdm's records (float64, iid and
 antithetic) on a linear operator with an SVD (inpainting), one without a closed form (motion blur: CG)
 and a nonlinear one (saturation: the Langevin step); the steps refuse a nonlinear operator by name."""
-import math
-
 import pytest
 import torch
 
 import ipbench
-from conftest import records_by_key, tiny_config
+from conftest import assert_same_records, tiny_config
 from my_pnpdm import MyPnpdm
 
 OPERATORS = ("inpaint", "blur", "sat")
@@ -28,19 +26,7 @@ def test_python_pnpdm_on_the_shared_data_steps_equals_builtin_pnpdm(tmp):
     out = tmp / "run"
     result = ipbench.run(config(tmp), out=out, solvers=[MyPnpdm], quiet=True)
     assert result.records == 3 * 2 * 2 * 2 * 2  # operators x solvers x designs x items x samples
-    recs = records_by_key(out)
-    compared = 0
-    for (op, solver, design, item, group, member), r in recs.items():
-        if solver != "my_pnpdm":
-            continue
-        ref = recs[(op, "pnpdm", design, item, group, member)]
-        assert r["status"] == ref["status"] == "ok"
-        assert r["nfe"] == ref["nfe"]
-        for m in ("l1", "residual"):
-            assert math.isfinite(ref[m])
-            assert r[m] == pytest.approx(ref[m], rel=1e-12, abs=1e-15), (op, design, item, group, member, m)
-            compared += 1
-    assert compared == 3 * 2 * 2 * 2 * 2
+    assert assert_same_records(out, "my_pnpdm", "pnpdm", ("l1", "residual"), rel=1e-12, abs_tol=1e-15) == 3 * 2 * 2 * 2 * 2
 
 
 class Probe(ipbench.Solver):

@@ -95,6 +95,16 @@ std::string solver_operator_matrix() {
 
 namespace {
 
+// Whether check_compatible accepts the pair (its rules, without its message).
+bool compatible(const Requirements& req, bool op_linear, const OperatorCapabilities& caps) {
+  try {
+    check_compatible("", req, "", op_linear, caps);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 // The registered type of a labelled section: its `type` key, else the label itself.
 std::string section_type(const Section& s, const std::string& label) {
   std::string type = label;
@@ -192,13 +202,8 @@ Spec parse_spec(const Config& config, bool notes) {
       try {
         check_compatible(label, configured->requirements(), op.label, op.linear, caps);
       } catch (const Error& e) {
-        bool defaults_run = true;  // an option asks for the capability (ddnm variant, daps x0_step, pnpdm likelihood)
-        try {
-          check_compatible(label, entry.requirements, op.label, op.linear, caps);
-        } catch (const Error&) {
-          defaults_run = false;
-        }
-        if (!defaults_run) throw;
+        // Name the option when it is what asks for the capability (ddnm variant, daps x0_step, pnpdm likelihood).
+        if (!compatible(entry.requirements, op.linear, caps)) throw;
         throw Error(str_cat(e.what(), ". An option of [solver.", label, "] asks for this: at its default options '",
                             type, "' runs on '", op.label, "' (`ipbench list ", type, "` shows them)"));
       }

@@ -11,6 +11,17 @@ torch::Tensor data_fit_norm(const Operator& op, const torch::Tensor& x, const to
   return op.loss(op.forward(x), y);  // ||y - A(x)||_2 unless the operator defines another likelihood
 }
 
+torch::Tensor data_fit_squared(const Operator& op, const torch::Tensor& x, const torch::Tensor& y) {
+  return op.linear() ? (op.forward(x) - y).square().flatten(1).sum(1) : data_fit_norm(op, x, y).square();
+}
+
+torch::Tensor data_fit_gradient(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double sigma_y) {
+  torch::AutoGradMode enable_grad(true);
+  auto xg = x.detach().requires_grad_(true);
+  const auto fit2 = data_fit_squared(op, xg, y);  // [B]
+  return torch::autograd::grad({(fit2 / (2.0 * (sigma_y * sigma_y))).sum()}, {xg})[0];
+}
+
 void ancestral_split(double s, double s_next, double& s_up, double& s_down) {
   if (s_next <= 0) {
     s_up = s_down = 0;

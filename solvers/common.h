@@ -17,6 +17,13 @@ namespace ipbench {
 /// likelihood (`torchscript` with loss = cross_entropy). The official DPS code flattens the whole batch; see docs.
 torch::Tensor data_fit_norm(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
 
+/// ||y - A(x)||^2 per sample [B]: the squared residual for linear operators (no sqrt: a finite gradient at
+/// a zero residual), else data_fit_norm^2 (the operator's loss).
+torch::Tensor data_fit_squared(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
+
+/// grad_x ||y - A(x)||^2 / (2 sigma_y^2) by autograd (enabled inside, whatever the caller's grad mode).
+torch::Tensor data_fit_gradient(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double sigma_y);
+
 /// Euler-ancestral split (eta = 1) of a step s -> s_next: s_up = sqrt(s_next^2 (s^2 - s_next^2)/s^2),
 /// s_down = sqrt(s_next^2 - s_up^2). s_next = 0 gives (0, 0).
 void ancestral_split(double s, double s_next, double& s_up, double& s_down);

@@ -85,14 +85,14 @@ torch::Tensor DapsSolver::mh_x0_step(const Operator& op, const torch::Tensor& y,
     return data_fit_squared(op, v, y) / (2.0 * tau2) + (v - x0_hat).square().flatten(1).sum(1) / (2.0 * r2);
   };
   auto e = energy(x);
+  std::vector<int64_t> per_sample(x.dim(), 1);  // [B, 1, 1, 1]: one decision per sample
+  per_sample[0] = x.size(0);
   for (int64_t j = 0; j < options_.langevin_steps; ++j) {
     const auto proposal = x + std::sqrt(lr) * noise.gaussian(shape).to(opts);
     const auto e_new = energy(proposal);
     const auto u = noise.uniform({}).to(opts);  // [B]
     const auto accept = u.log() < (e - e_new);
-    std::vector<int64_t> view(x.dim(), 1);
-    view[0] = x.size(0);
-    x = torch::where(accept.view(view), proposal, x);
+    x = torch::where(accept.view(per_sample), proposal, x);
     e = torch::where(accept, e_new, e);
   }
   return x;

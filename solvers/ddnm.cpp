@@ -92,11 +92,7 @@ SolveResult DdnmSolver::solve(const Problem& problem, NoiseStream& noise) const 
   torch::Tensor x0, d;
   for (size_t k = 0; k + 1 < sigmas.size(); ++k) {
     const double sg = sigmas[k], sn = sigmas[k + 1];
-    if (sn > sg) {  // time travel: re-noise the last UNPROJECTED prediction; only a climb's last move counts
-      if (k + 2 < sigmas.size() && sigmas[k + 2] > sn) noise.skip();
-      else x = d + sn * noise.gaussian(shape).to(opts);
-      continue;
-    }
+    if (time_travel(sigmas, k, d, noise, x)) continue;  // re-noise the last UNPROJECTED prediction
     d = denoise_at(problem.prior, x, sg);
     const auto ehat = (x - d) / sg;
     // lambda A^+(A D - y): the full range correction (ddnm) or its shrunk version (simplified).

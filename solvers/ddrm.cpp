@@ -53,11 +53,7 @@ torch::Tensor svd_sampler(const Problem& problem, NoiseStream& noise, const SvdS
   torch::Tensor chat;  // the last (unprojected) prediction of the clean coefficients
   for (size_t k = 0; k + 1 < sig.size(); ++k) {
     const double sg = sig[k], sn = sig[k + 1];
-    if (sn > sg) {  // time travel (DDNM): re-noise the last prediction to sigma'; only a climb's last move counts
-      if (k + 2 < sig.size() && sig[k + 2] > sn) noise.skip();
-      else c = chat + sn * noise.gaussian(shape).to(opts);
-      continue;
-    }
+    if (time_travel(sig, k, chat, noise, c)) continue;  // DDNM: re-noise the last prediction
     chat = svd->Vt(denoise_at(problem.prior, svd->V(c), sg));
     const auto ehat = (c - chat) / sg;
     torch::Tensor z;

@@ -42,6 +42,15 @@ std::vector<double> vp_skip_sigma_path(int64_t steps, int64_t length, int64_t re
   return path;
 }
 
+bool time_travel(const std::vector<double>& path, size_t k, const torch::Tensor& pred, NoiseStream& noise,
+                 torch::Tensor& state) {
+  const double up = path[k + 1];
+  if (up <= path[k]) return false;
+  if (k + 2 < path.size() && path[k + 2] > up) noise.skip();
+  else state = pred + up * noise.gaussian(pred.sizes().slice(1)).to(pred.device(), pred.scalar_type());
+  return true;
+}
+
 double assumed_sigma_y(double option, const Operator& op) {
   if (option >= 0) return option;
   return op.noise().noise == "none" ? 0.0 : op.noise().sigma_y;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/denoiser.h"
+#include "noise/noise_stream.h"
 #include "operators/operator.h"
 
 namespace ipbench {
@@ -26,6 +27,12 @@ std::vector<int64_t> jump_schedule(int64_t steps, int64_t length, int64_t repeat
 /// vp_skip_sigmas(steps) along a jump schedule: VE sigma(k skip) per index k, 0 for -1. A step to a
 /// larger sigma is a time-travel move (re-noising), to a smaller one a sampler step.
 std::vector<double> vp_skip_sigma_path(int64_t steps, int64_t length, int64_t repeat);
+
+/// A time-travel move of a sigma path (k -> k + 1 with path[k + 1] > path[k]): true, and `state` becomes
+/// pred + path[k + 1] z with one draw of pred's sample shape; a climb's intermediate move (the next one
+/// re-noises again) skips its draw instead. false for a descending move (state untouched).
+bool time_travel(const std::vector<double>& path, size_t k, const torch::Tensor& pred, NoiseStream& noise,
+                 torch::Tensor& state);
 
 /// The measurement noise std (model units) a solver assumes: `option` when >= 0, else the operator's
 /// (sigma_y for noise = gaussian, 0 for none; poisson: sigma_y as a Gaussian surrogate).

@@ -34,8 +34,8 @@
 //                                 p(z) ~ exp(-||y - A(z)||^2 / (2 sigma_y^2) - ||z - x||^2 / (2 rho2)):
 //                                   z <- z - lr [grad_z ||y - A(z)||^2 / (2 sigma_y^2) + (z - x) / rho2]
 //                                          + sqrt(2 lr) xi                        (one draw of x's shape)
-//                                 ||y - A(z)||^2: the squared residual for linear operators, else
-//                                 data_fit_norm^2 (the operator's loss: cross-entropy for classifiers).
+//                                 ||y - A(z)||^2: data_fit_squared (solvers/common.h): the squared residual
+//                                 for linear operators, else data_fit_norm^2 (cross-entropy for classifiers).
 //                                 PnP-DM's proximal_generator (nonlinear tasks), DAPS's Langevin x0 step.
 //                                 Not a converged draw: `steps` x `lr` sets how far the chain moves.
 #include <torch/torch.h>
@@ -64,12 +64,5 @@ torch::Tensor gaussian_data_step(const Operator& op, const torch::Tensor& y, con
 
 torch::Tensor langevin_data_step(const Operator& op, const torch::Tensor& y, const torch::Tensor& x, double sigma_y,
                                  double rho2, double lr, int64_t steps, NoiseStream& noise);
-
-/// ||y - A(x)||^2 per sample [B]: the squared residual for linear operators (no sqrt: a finite gradient at
-/// a zero residual), else data_fit_norm^2 (the operator's loss).
-torch::Tensor data_fit_squared(const Operator& op, const torch::Tensor& x, const torch::Tensor& y);
-
-/// grad_x ||y - A(x)||^2 / (2 sigma_y^2) by autograd (enabled inside, whatever the caller's grad mode).
-torch::Tensor data_fit_gradient(const Operator& op, const torch::Tensor& x, const torch::Tensor& y, double sigma_y);
 
 }  // namespace ipbench

@@ -107,13 +107,13 @@ SolveResult PnpdmSolver::solve(const Problem& problem, NoiseStream& noise) const
       x = x + (sn - s) * 2.0 * (x - denoise_at(problem.prior, x, s)) / s;
       if (sn > 0) x = x + std::sqrt(2 * s * (s - sn)) * noise.gaussian(shape).to(opts);
     }
-    if (options_.average > 0 && next < averaged.size() && averaged[next] == k) {
-      sum = sum.defined() ? sum + x : x.clone();
+    if (next < averaged.size() && averaged[next] == k) {
+      sum = sum.defined() ? sum + x : x;
       ++next;
     }
   }
   SolveResult result;
-  result.x = options_.average > 0 ? sum / static_cast<double>(averaged.size()) : x;
+  result.x = averaged.size() == 1 ? sum : sum / static_cast<double>(averaged.size());
   result.status = finite_status(result.x);
   result.nfe = nfe_per_sample();
   result.used = str_cat(describe(), ", sigma_y ", sy, ", likelihood step ",

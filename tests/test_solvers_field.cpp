@@ -46,25 +46,26 @@ std::unique_ptr<Operator> make_op(const std::string& ini, std::vector<int64_t> s
   return operator_registry().get(type).parse(cfg.section("op"))(OperatorContext{shape, key, torch::kCPU, torch::kDouble});
 }
 
-// Delegates forward/adjoint and hides closed forms: `hide_svd` hides the SVD, `hide_projector` also
-// the equal singular value, so the data steps take the projector or the CG path.
+// Delegates forward/adjoint and hides closed forms: kSvd hides the SVD, kProjector also the equal singular
+// value, so the data steps take the projector or the CG path; kLinearity presents the operator as
+// nonlinear, so solvers take their nonlinear paths (autograd of the data fit) on a problem with a known answer.
 class Hidden : public Operator {
  public:
-  Hidden(const Operator& op, bool hide_projector)
-      : Operator(op.noise(), op.image_shape()), op_(op), hide_projector_(hide_projector) {}
-  std::string name() const override { return op_.name() + "(hidden)"; }
-  bool linear() const override { return true; }
+  enum Hide { kSvd, kProjector, kLinearity };
+  Hidden(const Operator& op, Hide hide) : Operator(op.noise(), op.image_shape()), op_(op), hide_(hide) {}
+  std::string name() const override { return op_.name() + (hide_ == kLinearity ? "(as nonlinear)" : "(hidden)"); }
+  bool linear() const override { return hide_ != kLinearity; }
   torch::Tensor forward(const torch::Tensor& x) const override { return op_.forward(x); }
   torch::Tensor adjoint(const torch::Tensor& y) const override { return op_.adjoint(y); }
   double equal_singular_value() const override {
-    return hide_projector_ ? std::nan("") : op_.equal_singular_value();
+    return hide_ == kSvd ? op_.equal_singular_value() : std::nan("");
   }
   std::vector<int64_t> measurement_shape() const override { return op_.measurement_shape(); }
   std::string describe() const override { return name(); }
 
  private:
   const Operator& op_;
-  bool hide_projector_;
+  Hide hide_;
 };
 
 // The scalar problem of spec 0.13 / 11 twice in one 1x1x2 image: N(0, 1) prior, sigma_y = 0.5,
@@ -122,7 +123,7 @@ TEST_CASE("solvers: data steps: closed forms (SVD, projector) agree with conjuga
                                 "type = cs\nratio = 0.5\n", "type = denoise\n"}) {
     const std::vector<int64_t> shape{3, 8, 8};
     auto op = make_op(ini, shape);
-    Hidden projector(*op, false), cg(*op, true);
+    Hidden projector(*op, Hidden::kSvd), cg(*op, Hidden::kProjector);
     INFO(op->describe());
     CHECK(data_step_mode(cg) == "cg");
     auto x = keyed_normal({2, 3, 8, 8}, 31, torch::kDouble);
@@ -153,7 +154,7 @@ TEST_CASE("solvers: data steps: closed forms (SVD, projector) agree with conjuga
 TEST_CASE("solvers: gaussian_data_step draws N(Sigma(A^T y/s^2 + x/rho^2), Sigma) in every form", "[solvers][field]") {
   // inpaint on 1x2x2: per pixel Sigma = (m/s^2 + 1/rho^2)^-1, mean = Sigma (m y/s^2 + x/rho^2).
   auto op = make_op("type = inpaint\nmode = half\n", {1, 2, 2});
-  Hidden projector(*op, false), cg(*op, true);
+  Hidden projector(*op, Hidden::kSvd), cg(*op, Hidden::kProjector);
   const double sy = 0.5, rho = 0.8;
   auto y = torch::tensor({1.0, 0.0, -0.5, 0.0}, torch::kDouble).view({1, 1, 2, 2});
   auto x = torch::tensor({0.3, -0.2, 0.1, 0.7}, torch::kDouble).view({1, 1, 2, 2});
@@ -402,23 +403,6 @@ TEST_CASE("solvers: pnpdm approaches the inflated-noise posterior at rho_min", "
   CHECK(PnpdmSolver(code).nfe_per_sample() == 3573);
 }
 
-namespace {
-// A linear operator presented as nonlinear: the solvers take their nonlinear paths (autograd of the data
-// fit, no closed forms) on a problem whose answer is known.
-class AsNonlinear : public Operator {
- public:
-  explicit AsNonlinear(const Operator& op) : Operator(op.noise(), op.image_shape()), op_(op) {}
-  std::string name() const override { return op_.name() + "(as nonlinear)"; }
-  bool linear() const override { return false; }
-  torch::Tensor forward(const torch::Tensor& x) const override { return op_.forward(x); }
-  std::vector<int64_t> measurement_shape() const override { return op_.measurement_shape(); }
-  std::string describe() const override { return name(); }
-
- private:
-  const Operator& op_;
-};
-}  // namespace
-
 TEST_CASE("solvers: pnpdm's Langevin likelihood step (nonlinear operators) reaches the exact step's posterior",
           "[solvers][field]") {
   // Fixed rho = 0.3: the x-marginal is the posterior with noise sigma_y^2 + rho^2 (spec 7(f): (0.746, 0.254)
@@ -442,7 +426,7 @@ TEST_CASE("solvers: pnpdm's Langevin likelihood step (nonlinear operators) reach
   // likelihood = auto on a nonlinear operator: the Langevin step from an N(0, I) start, through the
   // operator's loss (data_fit_norm), not the linear residual.
   Scalar p;
-  AsNonlinear nl(*p.op);
+  Hidden nl(*p.op, Hidden::kLinearity);
   PnpdmOptions a = l;
   a.likelihood = "auto";
   NoiseStream noise(design("iid"), 7, 0, 8000, torch::kCPU, torch::kDouble);
@@ -551,7 +535,7 @@ TEST_CASE("solvers: field solvers: antithetic pairs are exactly negated on a zer
   pnpdm.edm_steps = 10;
   check_antithetic(DdrmSolver(ddrm), *inpaint);
   check_antithetic(DdnmSolver(ddnm), *inpaint);
-  Hidden inpaint_cg(*inpaint, true);  // plain DDNM with A^+ by CG (a full-rank blur would leave no null space)
+  Hidden inpaint_cg(*inpaint, Hidden::kProjector);  // plain DDNM with A^+ by CG (a full-rank blur would leave no null space)
   check_antithetic(DdnmSolver(ddnm_cg), inpaint_cg);
   for (const Operator* op : {inpaint.get(), blur.get()}) {
     check_antithetic(PigdmSolver(pigdm), *op);
